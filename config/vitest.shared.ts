@@ -1,0 +1,34 @@
+import { defineConfig, type ViteUserConfig } from 'vitest/config';
+
+/**
+ * Shared Vitest settings. Workspace packages are resolved to their TypeScript sources through the
+ * `livescope-source` export condition, so unit and integration tests never need a prior build.
+ */
+export type Tier = 'unit' | 'int' | 'e2e';
+
+const includeByTier: Record<Tier, string[]> = {
+  unit: ['src/**/*.unit.test.ts', 'test/**/*.unit.test.ts', '*.unit.test.ts'],
+  int: ['src/**/*.int.test.ts', 'test/**/*.int.test.ts'],
+  e2e: ['**/*.e2e.test.ts'],
+};
+
+export function tierConfig(tier: Tier, extra: ViteUserConfig = {}): ViteUserConfig {
+  const conditions = ['livescope-source', 'node', 'import', 'module', 'default'];
+  return defineConfig({
+    ...extra,
+    resolve: { conditions },
+    ssr: { resolve: { conditions, externalConditions: ['livescope-source'] } },
+    test: {
+      include: includeByTier[tier],
+      exclude: ['**/node_modules/**', '**/dist/**'],
+      environment: 'node',
+      testTimeout: tier === 'unit' ? 10_000 : 120_000,
+      hookTimeout: tier === 'unit' ? 10_000 : 300_000,
+      // Integration and end-to-end tests share one broker on a 2-core machine: run files one by one.
+      fileParallelism: tier === 'unit',
+      ...(tier === 'unit' ? {} : { globalSetup: [new URL('./vitest.infra-setup.ts', import.meta.url).pathname] }),
+      passWithNoTests: tier !== 'unit',
+      ...extra.test,
+    },
+  });
+}

@@ -1,0 +1,44 @@
+import { z } from 'zod';
+import { DeadLetter, DriftAlert, EnforcerAck, Heartbeat, Revocation, ScopeChange, ScopeSnapshot } from './commands.js';
+import { LivescopeEvent } from './events.js';
+import { Topics, type TopicName } from './topics.js';
+
+/**
+ * Value schemas registered in the schema registry, one subject per topic (TopicNameStrategy:
+ * `<topic>-value`). Breaking changes get a new topic with the next major version (`.v2`); within a
+ * major version the subject's compatibility is BACKWARD, enforced by the registry.
+ */
+export interface SubjectSpec {
+  readonly topic: TopicName;
+  readonly subject: string;
+  readonly schema: z.ZodType;
+  readonly title: string;
+}
+
+const subject = (topic: TopicName, schema: z.ZodType, title: string): SubjectSpec => ({ topic, subject: `${topic}-value`, schema, title });
+
+export const ScopeCommand = z.discriminatedUnion('kind', [ScopeChange, ScopeSnapshot]);
+export type ScopeCommand = z.infer<typeof ScopeCommand>;
+
+export const subjectSpecs: readonly SubjectSpec[] = [
+  subject(Topics.events, LivescopeEvent, 'livescope input event'),
+  subject(Topics.scopeChanges, ScopeChange, 'livescope scope change'),
+  subject(Topics.scopeSnapshots, ScopeSnapshot, 'livescope scope snapshot'),
+  subject(Topics.revocations, Revocation, 'livescope revocation'),
+  subject(Topics.driftAlerts, DriftAlert, 'livescope drift alert'),
+  subject(Topics.heartbeats, Heartbeat, 'livescope worker heartbeat'),
+  subject(Topics.enforcerAcks, EnforcerAck, 'livescope enforcer acknowledgement'),
+  subject(Topics.deadLetters, DeadLetter, 'livescope dead letter'),
+];
+
+export function subjectFor(topic: TopicName): SubjectSpec {
+  const spec = subjectSpecs.find((s) => s.topic === topic);
+  if (!spec) throw new Error(`no subject is defined for topic ${topic}`);
+  return spec;
+}
+
+/** JSON Schema (draft-07, what the registry client's validator speaks) of a subject, generated from zod. */
+export function jsonSchemaOf(spec: SubjectSpec): Record<string, unknown> {
+  const schema = z.toJSONSchema(spec.schema, { target: 'draft-7', io: 'input', unrepresentable: 'any' });
+  return { ...schema, title: spec.title, $id: `https://livescope.dev/schemas/${spec.subject}.json` };
+}
