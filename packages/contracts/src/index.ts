@@ -5,5 +5,6 @@ export * from './commands.js';
 export * from './subjects.js';
 export * from './wire.js';
 export * from './codec.js';
+export * from './makeEvent.js';
 export * from './validation.js';
 export * from './ContractError.js';

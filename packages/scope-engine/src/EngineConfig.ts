@@ -1,0 +1,33 @@
+/** Tunables of the scope engine. Every duration is in milliseconds. */
+export interface EngineConfig {
+  /** How long a detected human use of a non-human identity stays live in the context. Default 1 h. */
+  readonly humanUseTtlMs: number;
+  /** Risk score set (at least) when a replayed token is detected. Default 90. */
+  readonly replayRiskScore: number;
+  /** A provisioned permission unused for this long raises an excess-privilege alert. Default 7 days. */
+  readonly excessPrivilegeWindowMs: number;
+  /** A single change adding at least this many permissions raises a sudden-widening alert. Default 10. */
+  readonly suddenWideningThreshold: number;
+  /** Events whose time is later than the message timestamp plus this are dead-lettered. Default 5 min. */
+  readonly maxFutureSkewMs: number;
+  /** How many recent event ids each identity remembers for duplicate detection. Default 16. */
+  readonly dedupeWindow: number;
+  /** At most this many future time boundaries are searched for a permission's `validUntil`. Default 8. */
+  readonly horizonSearchDepth: number;
+  /** Use of a permission is recorded at most once per this period. Default 1 h. */
+  readonly usageGranularityMs: number;
+  /** Ended sessions, revoked grants and leases remembered so late events cannot resurrect them. Default 16. */
+  readonly tombstones: number;
+}
+
+export const defaultEngineConfig: EngineConfig = {
+  humanUseTtlMs: 60 * 60 * 1000,
+  replayRiskScore: 90,
+  excessPrivilegeWindowMs: 7 * 24 * 60 * 60 * 1000,
+  suddenWideningThreshold: 10,
+  maxFutureSkewMs: 5 * 60 * 1000,
+  dedupeWindow: 16,
+  horizonSearchDepth: 8,
+  tombstones: 16,
+  usageGranularityMs: 60 * 60 * 1000,
+};

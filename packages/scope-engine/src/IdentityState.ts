@@ -1,0 +1,146 @@
+import type { Access, IdentityId, IdentityKind, IdentityStatus } from '@livescope/contracts';
+
+/**
+ * Per-identity state. Records are immutable: a transition returns a new object (or the same one
+ * when nothing changed), which gives the worker its dirty set for free and keeps the core pure.
+ * Times are epoch milliseconds. Arrays are small (a handful of grants, sessions, leases).
+ */
+
+/** A provisioned permission. Interned: identities that share a role share these objects. */
+export interface Perm {
+  readonly key: string;
+  readonly action: string;
+  readonly resource: string;
+  readonly access: Access;
+  readonly resourceType: string | undefined;
+  readonly system: string | undefined;
+  readonly namespace: string | undefined;
+  readonly labels: Readonly<Record<string, string>> | undefined;
+}
+
+export interface RoleGrant {
+  readonly grantId: string;
+  readonly role: string;
+  readonly perms: readonly Perm[];
+  readonly at: number;
+}
+
+export interface JitGrant {
+  readonly grantId: string;
+  readonly perms: readonly Perm[];
+  readonly expiresAt: number;
+  readonly sessionId: string | undefined;
+  readonly at: number;
+}
+
+export interface Session {
+  readonly sessionId: string;
+  readonly task: string | undefined;
+  readonly mfa: boolean;
+  readonly tokenId: string | undefined;
+  readonly system: string;
+  readonly startedAt: number;
+  readonly expiresAt: number | undefined;
+}
+
+export interface Approval {
+  readonly approvalId: string;
+  readonly escalation: string;
+  readonly sessionId: string | undefined;
+  readonly approvedBy: string;
+  readonly expiresAt: number;
+}
+
+export interface Anomaly {
+  readonly anomalyId: string;
+  readonly kind: string;
+  readonly severity: string;
+  readonly expiresAt: number;
+}
+
+export interface Lease {
+  readonly leaseId: string;
+  readonly secretPath: string;
+  readonly system: string;
+  readonly sessionId: string | undefined;
+  readonly expiresAt: number;
+}
+
+/** One permission of the computed runtime scope. */
+export interface ScopeEntry {
+  readonly perm: Perm;
+  /** Epoch ms, or null when no future instant can remove it without a new event. */
+  readonly validUntil: number | null;
+  readonly grants: readonly string[];
+}
+
+export interface IdentityState {
+  readonly id: IdentityId;
+  readonly status: IdentityStatus;
+  readonly kind: IdentityKind;
+  readonly name: string;
+  readonly namespace: string;
+  readonly owner: string;
+  readonly labels: Readonly<Record<string, string>>;
+  readonly createdAt: number;
+  /** Scope version: +1 on every change of permissions, sessions or status. */
+  readonly version: number;
+  /** Logical clock: the latest instant this identity was evaluated at. */
+  readonly clock: number;
+  readonly grants: readonly RoleGrant[];
+  readonly jit: readonly JitGrant[];
+  readonly sessions: readonly Session[];
+  readonly approvals: readonly Approval[];
+  readonly anomalies: readonly Anomaly[];
+  readonly leases: readonly Lease[];
+  readonly riskScore: number;
+  /** Event time of the risk score, so an older score arriving late does not win. */
+  readonly riskAt: number;
+  readonly humanUseUntil: number;
+  /** Ids of ended sessions, revoked grants, leases and approvals: late events cannot revive them. */
+  readonly tombstones: readonly string[];
+  readonly recentEventIds: readonly string[];
+  readonly scope: readonly ScopeEntry[];
+  /** Epoch ms of the next instant the scope can change without an event; null = none. */
+  readonly wakeAt: number | null;
+  /** Last observed use per permission key (epoch ms); feeds excess-privilege detection. */
+  readonly lastUsed: Readonly<Record<string, number>>;
+  /** Permission keys already reported as unused since their last use. */
+  readonly excessReported: readonly string[];
+}
+
+export function newIdentity(init: {
+  id: IdentityId;
+  kind: IdentityKind;
+  name: string;
+  namespace: string;
+  owner: string;
+  labels: Readonly<Record<string, string>>;
+  at: number;
+}): IdentityState {
+  const { at, ...attributes } = init;
+  return {
+    ...attributes,
+    status: 'active',
+    createdAt: at,
+    version: 0,
+    clock: at,
+    grants: [],
+    jit: [],
+    sessions: [],
+    approvals: [],
+    anomalies: [],
+    leases: [],
+    riskScore: 0,
+    riskAt: 0,
+    humanUseUntil: 0,
+    tombstones: [],
+    recentEventIds: [],
+    scope: [],
+    wakeAt: null,
+    lastUsed: {},
+    excessReported: [],
+  };
+}
+
+export const permKey = (action: string, resource: string): string => `${action}\u0000${resource}`;

@@ -1,0 +1,42 @@
+import type { Permission } from '@livescope/contracts';
+import { permKey, type Perm } from './IdentityState.js';
+
+/**
+ * Shares one `Perm` object per distinct permission across the fleet: identities holding the same
+ * role hold the same objects, which keeps state per identity small. Bounded by the number of
+ * distinct permissions, not identities.
+ */
+export class PermInterner {
+  private readonly perms = new Map<string, Perm>();
+
+  intern(p: Permission): Perm {
+    const key = permKey(p.action, p.resource);
+    const existing = this.perms.get(key);
+    if (existing && sameAttributes(existing, p)) return existing;
+    const perm: Perm = {
+      key,
+      action: p.action,
+      resource: p.resource,
+      access: p.access,
+      resourceType: p.resourceType,
+      system: p.system,
+      namespace: p.namespace,
+      labels: p.labels,
+    };
+    // The latest definition of a permission wins for new grants; older grants keep their object.
+    this.perms.set(key, perm);
+    return perm;
+  }
+
+  get size(): number {
+    return this.perms.size;
+  }
+}
+
+function sameAttributes(a: Perm, p: Permission): boolean {
+  if (a.access !== p.access || a.resourceType !== p.resourceType || a.system !== p.system || a.namespace !== p.namespace) return false;
+  const la = a.labels ?? {};
+  const lb = p.labels ?? {};
+  const ka = Object.keys(la);
+  return ka.length === Object.keys(lb).length && ka.every((k) => la[k] === lb[k]);
+}

@@ -1,0 +1,317 @@
+import type { DriftAlertType, IdentityEvent, Permission, RevocationTarget, Severity } from '@livescope/contracts';
+import type { EngineConfig } from './EngineConfig.js';
+import { newIdentity, type IdentityState, type Lease, type Perm, type Session } from './IdentityState.js';
+import type { PermInterner } from './PermInterner.js';
+import { PolicyInput } from './ScopePolicy.js';
+
+/** A revocation the engine decided on, before it is numbered and stamped. */
+export interface RevocationIntent {
+  readonly target: RevocationTarget;
+  readonly reason: string;
+}
+
+export interface AlertIntent {
+  readonly type: DriftAlertType;
+  readonly severity: Severity;
+  readonly summary: string;
+  readonly details: Record<string, unknown>;
+}
+
+/** What applying one event to an identity did, besides the new state. */
+export interface Transition {
+  readonly state: IdentityState;
+  readonly revocations: readonly RevocationIntent[];
+  readonly alerts: readonly AlertIntent[];
+  /**
+   * Whether the scope must be recomputed: `true` (candidates, sessions or status changed), the
+   * policy input that changed (recompute only if some policy reads it), or `false`.
+   */
+  readonly recompute: boolean | PolicyInputTag;
+  /** Set when the event cannot apply; the worker dead-letters it with this reason. */
+  readonly reject?: { readonly reason: 'unknown-identity' | 'identity-deleted'; readonly message: string };
+}
+
+export type PolicyInputTag = (typeof PolicyInput)[keyof typeof PolicyInput];
+
+const none = (state: IdentityState): Transition => ({ state, revocations: [], alerts: [], recompute: false });
+
+const bounded = <T>(list: readonly T[], item: T, max: number): T[] => {
+  const out = [...list, item];
+  return out.length > max ? out.slice(out.length - max) : out;
+};
+
+export const toMs = (iso: string): number => Date.parse(iso);
+
+function perms(interner: PermInterner, list: readonly Permission[]): Perm[] {
+  return list.map((p) => interner.intern(p));
+}
+
+function sessionRevocations(sessions: readonly Session[], reason: string): RevocationIntent[] {
+  const out: RevocationIntent[] = [];
+  for (const s of sessions) {
+    out.push({ target: { type: 'session', id: s.sessionId, system: s.system }, reason });
+    if (s.tokenId !== undefined) out.push({ target: { type: 'token', id: s.tokenId, system: s.system }, reason });
+  }
+  return out;
+}
+
+export function leaseRevocations(leases: readonly Lease[], reason: string): RevocationIntent[] {
+  return leases.map((l) => ({ target: { type: 'lease', id: l.leaseId, system: l.system, secretPath: l.secretPath }, reason }));
+}
+
+/**
+ * Ends a session: removes it, the just-in-time grants bound to it, and the leases taken in it
+ * (revoked). `revokeSession` also revokes the session itself at its issuer.
+ */
+export function endSession(state: IdentityState, sessionId: string, reason: string, revokeSession: boolean, config: EngineConfig): { state: IdentityState; revocations: RevocationIntent[] } {
+  const session = state.sessions.find((s) => s.sessionId === sessionId);
+  const leases = state.leases.filter((l) => l.sessionId === sessionId);
+  const revocations = [...(revokeSession && session ? sessionRevocations([session], reason) : []), ...leaseRevocations(leases, reason)];
+  return {
+    state: {
+      ...state,
+      sessions: state.sessions.filter((s) => s.sessionId !== sessionId),
+      jit: state.jit.filter((g) => g.sessionId !== sessionId),
+      leases: state.leases.filter((l) => l.sessionId !== sessionId),
+      approvals: state.approvals.filter((a) => a.sessionId !== sessionId),
+      tombstones: bounded(state.tombstones, `session:${sessionId}`, config.tombstones),
+    },
+    revocations,
+  };
+}
+
+/** Everything the identity holds dies at once: offboarding, disabling, quarantine. */
+export function revokeEverything(state: IdentityState, reason: string): RevocationIntent[] {
+  return [...sessionRevocations(state.sessions, reason), ...leaseRevocations(state.leases, reason)];
+}
+
+/**
+ * Applies one identity-scoped event at logical time `t` (epoch ms). Pure: returns the new state
+ * and the intents; never touches the scope itself (the engine recomputes it).
+ * Out-of-order delivery is resolved by event time where it matters: risk scores are
+ * last-writer-wins by event time, and tombstones stop late events from reviving ended sessions,
+ * revoked grants, leases and approvals.
+ */
+export function evolveIdentity(state: IdentityState | undefined, event: IdentityEvent, t: number, config: EngineConfig, interner: PermInterner): Transition {
+  if (event.type === 'identity.created') {
+    if (state) {
+      if (state.status === 'deleted') return { ...none(state), reject: { reason: 'identity-deleted', message: `identity ${state.id} was deleted; ids are not reused` } };
+      return none(state); // re-announcement of an existing identity: attributes come with identity.updated
+    }
+    const d = event.data;
+    const created = newIdentity({ id: event.subject, kind: d.kind, name: d.name, namespace: d.namespace, owner: d.owner, labels: d.labels ?? {}, at: t });
+    return { state: created, revocations: [], alerts: [], recompute: true };
+  }
+  if (!state) return { ...none(undefined as never), reject: { reason: 'unknown-identity', message: `no identity.created seen for ${event.subject}` } };
+  if (state.status === 'deleted') return { ...none(state), reject: { reason: 'identity-deleted', message: `identity ${state.id} was deleted` } };
+  const dead = (id: string): boolean => state.tombstones.includes(id);
+
+  switch (event.type) {
+    case 'identity.updated': {
+      const d = event.data;
+      return {
+        state: { ...state, name: d.name ?? state.name, namespace: d.namespace ?? state.namespace, owner: d.owner ?? state.owner, labels: d.labels ?? state.labels },
+        revocations: [],
+        alerts: [],
+        recompute: true,
+      };
+    }
+    case 'identity.disabled':
+      return { state: { ...state, status: 'disabled', sessions: [], leases: [], approvals: [] }, revocations: revokeEverything(state, `identity disabled: ${event.data.reason}`), alerts: [], recompute: true };
+    case 'identity.enabled':
+      return state.status === 'disabled' ? { state: { ...state, status: 'active' }, revocations: [], alerts: [], recompute: true } : none(state);
+    case 'identity.deleted':
+      return {
+        state: { ...state, status: 'deleted', grants: [], jit: [], sessions: [], leases: [], approvals: [], anomalies: [], lastUsed: {}, excessReported: [] },
+        revocations: revokeEverything(state, `identity offboarded: ${event.data.reason}`),
+        alerts: [],
+        recompute: true,
+      };
+
+    case 'entitlement.granted': {
+      const d = event.data;
+      if (dead(`grant:${d.grantId}`)) return none(state);
+      const grant = { grantId: d.grantId, role: d.role, perms: perms(interner, d.permissions), at: t };
+      return { state: { ...state, grants: [...state.grants.filter((g) => g.grantId !== d.grantId), grant] }, revocations: [], alerts: [], recompute: true };
+    }
+    case 'entitlement.revoked': {
+      const id = event.data.grantId;
+      return {
+        state: { ...state, grants: state.grants.filter((g) => g.grantId !== id), tombstones: bounded(state.tombstones, `grant:${id}`, config.tombstones) },
+        revocations: [],
+        alerts: [],
+        recompute: true,
+      };
+    }
+    case 'jit.granted': {
+      const d = event.data;
+      if (dead(`grant:${d.grantId}`) || (d.sessionId !== undefined && dead(`session:${d.sessionId}`))) return none(state);
+      const grant = { grantId: d.grantId, perms: perms(interner, d.permissions), expiresAt: toMs(d.expiresAt), sessionId: d.sessionId, at: t };
+      return { state: { ...state, jit: [...state.jit.filter((g) => g.grantId !== d.grantId), grant] }, revocations: [], alerts: [], recompute: true };
+    }
+    case 'jit.revoked': {
+      const id = event.data.grantId;
+      return { state: { ...state, jit: state.jit.filter((g) => g.grantId !== id), tombstones: bounded(state.tombstones, `grant:${id}`, config.tombstones) }, revocations: [], alerts: [], recompute: true };
+    }
+
+    case 'session.started': {
+      const d = event.data;
+      if (dead(`session:${d.sessionId}`)) return none(state);
+      const session: Session = { sessionId: d.sessionId, task: d.task, mfa: d.mfa, tokenId: d.tokenId, system: d.system, startedAt: t, expiresAt: d.expiresAt === undefined ? undefined : toMs(d.expiresAt) };
+      return { state: { ...state, sessions: [...state.sessions.filter((s) => s.sessionId !== d.sessionId), session] }, revocations: [], alerts: [], recompute: true };
+    }
+    case 'session.task-changed':
+    case 'session.mfa-verified': {
+      const d = event.data;
+      const idx = state.sessions.findIndex((s) => s.sessionId === d.sessionId);
+      if (idx < 0) return none(state);
+      const s = state.sessions[idx]!;
+      const next = event.type === 'session.task-changed' ? { ...s, task: event.data.task } : { ...s, mfa: true };
+      const sessions = state.sessions.slice();
+      sessions[idx] = next;
+      return { state: { ...state, sessions }, revocations: [], alerts: [], recompute: PolicyInput.session };
+    }
+    case 'session.approval-granted': {
+      const d = event.data;
+      if (dead(`approval:${d.approvalId}`)) return none(state);
+      const approval = { approvalId: d.approvalId, escalation: d.escalation, sessionId: d.sessionId, approvedBy: d.approvedBy, expiresAt: toMs(d.expiresAt) };
+      return { state: { ...state, approvals: [...state.approvals.filter((a) => a.approvalId !== d.approvalId), approval] }, revocations: [], alerts: [], recompute: PolicyInput.approvals };
+    }
+    case 'session.approval-revoked': {
+      const id = event.data.approvalId;
+      return {
+        state: { ...state, approvals: state.approvals.filter((a) => a.approvalId !== id), tombstones: bounded(state.tombstones, `approval:${id}`, config.tombstones) },
+        revocations: [],
+        alerts: [],
+        recompute: PolicyInput.approvals,
+      };
+    }
+    case 'session.task-completed': {
+      // The task is done: the session, its just-in-time grants and its leases end now, revoked at their systems.
+      const known = state.sessions.some((s) => s.sessionId === event.data.sessionId);
+      const ended = endSession(state, event.data.sessionId, 'task completed', true, config);
+      return { state: ended.state, revocations: ended.revocations, alerts: [], recompute: known };
+    }
+    case 'session.ended': {
+      const known = state.sessions.some((s) => s.sessionId === event.data.sessionId);
+      const ended = endSession(state, event.data.sessionId, `session ended${event.data.reason ? `: ${event.data.reason}` : ''}`, false, config);
+      return { state: ended.state, revocations: ended.revocations, alerts: [], recompute: known };
+    }
+
+    case 'telemetry.risk-scored': {
+      const eventTime = toMs(event.time);
+      // Unchanged scores are the bulk of telemetry: they must cost nothing (no state write).
+      if (eventTime < state.riskAt || state.riskScore === event.data.score) return none(state);
+      return { state: { ...state, riskScore: event.data.score, riskAt: eventTime }, revocations: [], alerts: [], recompute: PolicyInput.riskScore };
+    }
+    case 'telemetry.anomaly-detected': {
+      const d = event.data;
+      const anomaly = { anomalyId: d.anomalyId, kind: d.kind, severity: d.severity, expiresAt: toMs(d.expiresAt) };
+      return { state: { ...state, anomalies: [...state.anomalies.filter((a) => a.anomalyId !== d.anomalyId && a.expiresAt > t), anomaly] }, revocations: [], alerts: [], recompute: PolicyInput.anomalies };
+    }
+    case 'telemetry.activity': {
+      const key = `${event.data.action}\u0000${event.data.resource}`;
+      // Use is recorded at a coarse granularity: routine activity must not rewrite state on every event.
+      if (t - (state.lastUsed[key] ?? Number.NEGATIVE_INFINITY) < config.usageGranularityMs && !state.excessReported.includes(key)) return none(state);
+      return { state: markUsed(state, [key], t), revocations: [], alerts: [], recompute: false };
+    }
+    case 'telemetry.token-replay-detected': {
+      const d = event.data;
+      const sessions = state.sessions.filter((s) => s.sessionId === d.sessionId || (s.tokenId !== undefined && s.tokenId === d.tokenId));
+      let next: IdentityState = { ...state, riskScore: Math.max(state.riskScore, config.replayRiskScore), riskAt: Math.max(state.riskAt, toMs(event.time)) };
+      const revocations: RevocationIntent[] = [];
+      for (const s of sessions) {
+        const ended = endSession(next, s.sessionId, 'token replay detected', true, config);
+        next = ended.state;
+        revocations.push(...ended.revocations);
+      }
+      if (!revocations.some((r) => r.target.type === 'token' && r.target.id === d.tokenId)) {
+        revocations.push({ target: { type: 'token', id: d.tokenId, system: sessions[0]?.system ?? 'livescope' }, reason: 'token replay detected' });
+      }
+      return {
+        state: next,
+        revocations,
+        alerts: [{ type: 'token-replay', severity: 'critical', summary: `replayed token ${d.tokenId} for ${state.id}`, details: { tokenId: d.tokenId, sessionId: d.sessionId, evidence: d.evidence } }],
+        recompute: sessions.length > 0 ? true : PolicyInput.riskScore,
+      };
+    }
+    case 'telemetry.human-use-detected': {
+      const d = event.data;
+      return {
+        state: { ...state, humanUseUntil: Math.max(state.humanUseUntil, t + config.humanUseTtlMs) },
+        revocations: [],
+        alerts: [{ type: 'human-use', severity: 'high', summary: `a human used non-human identity ${state.id}`, details: { evidence: d.evidence, sourceIp: d.sourceIp, sessionId: d.sessionId } }],
+        recompute: PolicyInput.humanUse,
+      };
+    }
+
+    case 'secret.lease-created': {
+      const d = event.data;
+      if (dead(`lease:${d.leaseId}`)) return none(state);
+      const lease: Lease = { leaseId: d.leaseId, secretPath: d.secretPath, system: d.system, sessionId: d.sessionId, expiresAt: toMs(d.expiresAt) };
+      const leases = [...state.leases.filter((l) => l.leaseId !== d.leaseId && l.expiresAt > t), lease];
+      // A lease taken in a session that already ended is revoked at once.
+      if (d.sessionId !== undefined && dead(`session:${d.sessionId}`)) {
+        return { state: { ...state, leases: leases.filter((l) => l !== lease), tombstones: bounded(state.tombstones, `lease:${d.leaseId}`, config.tombstones) }, revocations: leaseRevocations([lease], 'lease taken in an ended session'), alerts: [], recompute: false };
+      }
+      return { state: { ...state, leases }, revocations: [], alerts: [], recompute: false };
+    }
+    case 'secret.lease-renewed': {
+      const idx = state.leases.findIndex((l) => l.leaseId === event.data.leaseId);
+      if (idx < 0) return none(state);
+      const leases = state.leases.slice();
+      leases[idx] = { ...leases[idx]!, expiresAt: toMs(event.data.expiresAt) };
+      return { state: { ...state, leases }, revocations: [], alerts: [], recompute: false };
+    }
+    case 'secret.lease-revoked': {
+      const id = event.data.leaseId;
+      return { state: { ...state, leases: state.leases.filter((l) => l.leaseId !== id), tombstones: bounded(state.tombstones, `lease:${id}`, config.tombstones) }, revocations: [], alerts: [], recompute: false };
+    }
+    case 'secret.accessed': {
+      const d = event.data;
+      const live = state.sessions.some((s) => s.expiresAt === undefined || s.expiresAt > t);
+      const used = markUsed(state, [`secrets:${d.operation}\u0000${d.secretPath}`], t);
+      if (live) return { state: used, revocations: [], alerts: [], recompute: false };
+      return {
+        state: used,
+        revocations: [],
+        alerts: [{ type: 'secret-access-without-session', severity: 'high', summary: `${state.id} accessed ${d.secretPath} with no active session`, details: { secretPath: d.secretPath, operation: d.operation, system: d.system, leaseId: d.leaseId } }],
+        recompute: false,
+      };
+    }
+
+    case 'enforcement.decisions': {
+      const d = event.data;
+      const used = d.decisions
+        .filter((x) => x.allowed > 0)
+        .map((x) => `${x.action}\u0000${x.resource}`)
+        .filter((k) => t - (state.lastUsed[k] ?? Number.NEGATIVE_INFINITY) >= config.usageGranularityMs || state.excessReported.includes(k));
+      const denied = d.decisions.filter((x) => x.denied > 0);
+      const alerts: AlertIntent[] = denied.length
+        ? [
+            {
+              type: 'out-of-scope-attempt',
+              severity: denied.some((x) => x.action.includes('admin')) ? 'high' : 'medium',
+              summary: `${state.id} attempted ${denied.length} out-of-scope action${denied.length === 1 ? '' : 's'} at ${d.enforcerId}`,
+              details: { enforcerId: d.enforcerId, windowStart: d.windowStart, windowEnd: d.windowEnd, attempts: denied.map((x) => ({ action: x.action, resource: x.resource, count: x.denied, sessionId: x.sessionId, reason: x.reason })) },
+            },
+          ]
+        : [];
+      return { state: used.length ? markUsed(state, used, t) : state, revocations: [], alerts, recompute: false };
+    }
+  }
+}
+
+function isProvisioned(state: IdentityState, key: string): boolean {
+  return state.grants.some((g) => g.perms.some((p) => p.key === key)) || state.jit.some((g) => g.perms.some((p) => p.key === key));
+}
+
+/** Records use of provisioned permissions only: memory stays bounded by what was granted. */
+function markUsed(state: IdentityState, candidates: readonly string[], t: number): IdentityState {
+  const keys = candidates.filter((k) => isProvisioned(state, k));
+  if (keys.length === 0) return state;
+  const lastUsed = { ...state.lastUsed };
+  for (const k of keys) lastUsed[k] = Math.max(lastUsed[k] ?? 0, t);
+  const excessReported = state.excessReported.filter((k) => !keys.includes(k));
+  return { ...state, lastUsed, excessReported };
+}
