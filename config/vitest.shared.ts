@@ -1,3 +1,4 @@
+import { defaultServerConditions } from 'vite';
 import { defineConfig, type ViteUserConfig } from 'vitest/config';
 
 /**
@@ -13,11 +14,10 @@ const includeByTier: Record<Tier, string[]> = {
 };
 
 export function tierConfig(tier: Tier, extra: ViteUserConfig = {}): ViteUserConfig {
-  const conditions = ['livescope-source', 'node', 'import', 'module', 'default'];
   return defineConfig({
     ...extra,
-    resolve: { conditions },
-    ssr: { resolve: { conditions, externalConditions: ['livescope-source'] } },
+    resolve: { conditions: ['livescope-source', ...defaultServerConditions] },
+    ssr: { resolve: { conditions: ['livescope-source', ...defaultServerConditions] } },
     test: {
       include: includeByTier[tier],
       exclude: ['**/node_modules/**', '**/dist/**'],

@@ -10,12 +10,25 @@ import { Topics, type TopicName } from './topics.js';
  */
 export interface SubjectSpec {
   readonly topic: TopicName;
+  /** Key of the topic in `Topics` / `TopicNames`. */
+  readonly topicKey: keyof typeof Topics;
   readonly subject: string;
   readonly schema: z.ZodType;
   readonly title: string;
 }
 
-const subject = (topic: TopicName, schema: z.ZodType, title: string): SubjectSpec => ({ topic, subject: `${topic}-value`, schema, title });
+const subject = (topic: TopicName, schema: z.ZodType, title: string): SubjectSpec => ({
+  topic,
+  topicKey: (Object.keys(Topics) as (keyof typeof Topics)[]).find((k) => Topics[k] === topic)!,
+  subject: `${topic}-value`,
+  schema,
+  title,
+});
+
+/** The subject specs for topics under a prefix (see `topicNames`). */
+export function subjectSpecsFor(prefix: string): SubjectSpec[] {
+  return subjectSpecs.map((s) => ({ ...s, topic: `${prefix}${s.topic}` as TopicName, subject: `${prefix}${s.subject}` }));
+}
 
 export const ScopeCommand = z.discriminatedUnion('kind', [ScopeChange, ScopeSnapshot]);
 export type ScopeCommand = z.infer<typeof ScopeCommand>;

@@ -52,3 +52,18 @@ export const topicSpecs: readonly TopicSpec[] = [
 
 /** Default partition count of co-partitioned topics. All `identity` topics must share it. */
 export const DEFAULT_PARTITIONS = 6;
+
+export type TopicNames = { readonly [K in keyof typeof Topics]: string };
+
+/**
+ * Topic names under an optional prefix, so several isolated pipelines (tests, tenants) can share a
+ * cluster. The prefix is prepended as is: `t42.` gives `t42.livescope.events.v1`.
+ */
+export function topicNames(prefix = ''): TopicNames {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(Topics)) out[k] = `${prefix}${v}`;
+  return out as TopicNames;
+}
+
+/** The registry subject of a topic's values (TopicNameStrategy). */
+export const valueSubject = (topic: string): string => `${topic}-value`;

@@ -1,0 +1,283 @@
+import pg from 'pg';
+import { chain, GENESIS_HASH, auditHash, type AuditRecord, type ChainTail } from './auditChain.js';
+import { migrations } from './migrations.js';
+import { classifyPgError, StoreError } from './StoreError.js';
+
+export interface StoreOptions {
+  /** e.g. `postgres://postgres@127.0.0.1:5432/livescope`. */
+  readonly connectionString: string;
+  /** PostgreSQL schema holding livescope's tables (created if missing). Default `livescope`. */
+  readonly schema?: string;
+  /** Pool size. Default 4. */
+  readonly poolSize?: number;
+  readonly applicationName?: string;
+}
+
+export interface IdentityRow {
+  readonly identityId: string;
+  readonly partition: number;
+  readonly version: number;
+  readonly status: string;
+  readonly wakeAt: number | null;
+  readonly state: string;
+}
+
+export interface PartitionRecord {
+  /** Next offset to apply; -1 when nothing was ever applied. */
+  readonly nextOffset: bigint;
+  readonly globals: string | null;
+  readonly policies: string | null;
+  readonly auditTail: ChainTail;
+}
+
+export interface BatchCommit {
+  readonly topic: string;
+  readonly partition: number;
+  /** The offset this worker believes is next; the commit fails with FENCED if the row says otherwise. */
+  readonly expectedOffset: bigint;
+  readonly nextOffset: bigint;
+  readonly owner: string;
+  readonly identities: readonly IdentityRow[];
+  readonly globals?: string | undefined;
+  readonly policies?: string | undefined;
+  readonly audit: readonly Omit<AuditRecord, 'seq' | 'partition'>[];
+}
+
+export interface AuditVerification {
+  readonly ok: boolean;
+  readonly partitions: number;
+  readonly rows: number;
+  /** The first row that does not verify, if any. */
+  readonly firstBad?: { readonly partition: number; readonly seq: number; readonly problem: 'tampered' | 'missing' | 'broken-link' };
+}
+
+const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
+
+/**
+ * The state of record in PostgreSQL: per-identity state, per-partition offsets and org-wide state,
+ * and the hash-chained audit log. A batch commits in ONE statement (data-modifying CTEs), fenced
+ * on the partition's expected offset: exactly-once state with a single round trip.
+ */
+export class Store {
+  private constructor(
+    readonly pool: pg.Pool,
+    readonly schema: string,
+  ) {}
+
+  static async open(options: StoreOptions): Promise<Store> {
+    const schema = options.schema ?? 'livescope';
+    if (!SCHEMA_NAME.test(schema)) throw new StoreError('MIGRATION', 'fatal', `invalid schema name ${schema}`);
+    const pool = new pg.Pool({
+      connectionString: options.connectionString,
+      max: options.poolSize ?? 4,
+      application_name: options.applicationName ?? 'livescope',
+      options: `-c search_path=${schema}`,
+      connectionTimeoutMillis: 5000,
+      idleTimeoutMillis: 30_000,
+    });
+    // A dead connection in the pool must not crash the process; the next query reconnects.
+    pool.on('error', () => undefined);
+    const store = new Store(pool, schema);
+    await store.migrate();
+    return store;
+  }
+
+  async close(): Promise<void> {
+    await this.pool.end();
+  }
+
+  async ping(): Promise<void> {
+    await this.query('SELECT 1', [], 'ping');
+  }
+
+  /** Applies missing migrations in order, under an advisory lock; refuses a database newer than the code. */
+  async migrate(): Promise<number[]> {
+    const client = await this.connect('migrate');
+    try {
+      await client.query(`CREATE SCHEMA IF NOT EXISTS ${this.schema}`);
+      await client.query('SELECT pg_advisory_lock(hashtext($1))', [`livescope-migrate-${this.schema}`]);
+      await client.query('CREATE TABLE IF NOT EXISTS schema_migrations (version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())');
+      const { rows } = await client.query<{ version: number }>('SELECT version FROM schema_migrations ORDER BY version');
+      const applied = new Set(rows.map((r) => r.version));
+      const newest = Math.max(0, ...applied);
+      const known = Math.max(...migrations.map((m) => m.version));
+      if (newest > known) throw new StoreError('MIGRATION', 'fatal', `database schema ${this.schema} is at version ${newest}, newer than this code (${known}); upgrade livescope`);
+      const done: number[] = [];
+      for (const m of migrations) {
+        if (applied.has(m.version)) continue;
+        await client.query('BEGIN');
+        try {
+          await client.query(m.sql);
+          await client.query('INSERT INTO schema_migrations (version, name) VALUES ($1, $2)', [m.version, m.name]);
+          await client.query('COMMIT');
+          done.push(m.version);
+        } catch (e) {
+          await client.query('ROLLBACK');
+          throw new StoreError('MIGRATION', 'fatal', `migration ${m.version} (${m.name}) failed: ${(e as Error).message}`, { cause: e });
+        }
+      }
+      return done;
+    } finally {
+      await client.query('SELECT pg_advisory_unlock(hashtext($1))', [`livescope-migrate-${this.schema}`]).catch(() => undefined);
+      client.release();
+    }
+  }
+
+  /** The partition's committed position and org-wide state, creating its row on first use. */
+  async loadPartition(topic: string, partition: number): Promise<PartitionRecord> {
+    await this.query('INSERT INTO partition_state (topic, partition, next_offset) VALUES ($1, $2, -1) ON CONFLICT DO NOTHING', [topic, partition], 'create partition row');
+    const { rows } = await this.query<{ next_offset: string; globals: string | null; policies: string | null }>('SELECT next_offset, globals, policies FROM partition_state WHERE topic = $1 AND partition = $2', [topic, partition], 'load partition');
+    const row = rows[0]!;
+    const tail = await this.query<{ seq: string; hash: Buffer }>('SELECT seq, hash FROM audit_log WHERE partition = $1 ORDER BY seq DESC LIMIT 1', [partition], 'load audit tail');
+    const last = tail.rows[0];
+    return { nextOffset: BigInt(row.next_offset), globals: row.globals, policies: row.policies, auditTail: last ? { seq: Number(last.seq), hash: last.hash } : { seq: 0, hash: GENESIS_HASH } };
+  }
+
+  /** Streams a partition's identity states in chunks (keyset pagination; constant memory). */
+  async *identitiesOf(partition: number, chunk = 5000): AsyncGenerator<{ identityId: string; state: string }[]> {
+    let after = '';
+    for (;;) {
+      const { rows } = await this.query<{ identity_id: string; state: string }>(
+        'SELECT identity_id, state FROM identity_state WHERE partition = $1 AND identity_id > $2 ORDER BY identity_id LIMIT $3',
+        [partition, after, chunk],
+        'load identities',
+      );
+      if (rows.length === 0) return;
+      yield rows.map((r) => ({ identityId: r.identity_id, state: r.state }));
+      after = rows[rows.length - 1]!.identity_id;
+      if (rows.length < chunk) return;
+    }
+  }
+
+  /**
+   * Commits a processed batch atomically: states, org-wide state, audit rows and the new offset —
+   * all or nothing, and only if the partition row still holds `expectedOffset`. Returns the new
+   * audit tail. Throws StoreError FENCED when another worker moved the partition on.
+   */
+  async commitBatch(b: BatchCommit, tail: ChainTail): Promise<ChainTail> {
+    const audit = chain(
+      tail,
+      b.audit.map((r) => ({ ...r, partition: b.partition })),
+    );
+    const ids = b.identities;
+    const { rows } = await this.query<{ fenced: string }>(
+      `WITH fence AS (
+         UPDATE partition_state SET next_offset = $3, owner = $4, updated_at = now(),
+                globals = COALESCE($5, globals), policies = COALESCE($6, policies)
+          WHERE topic = $1 AND partition = $2 AND next_offset = $7
+         RETURNING 1
+       ), st AS (
+         INSERT INTO identity_state (identity_id, partition, version, status, wake_at, state, updated_at)
+         SELECT u.id, $2, u.version, u.status, to_timestamp(u.wake / 1000.0), u.state, now()
+           FROM unnest($8::text[], $9::bigint[], $10::text[], $11::float8[], $12::text[]) AS u(id, version, status, wake, state)
+          WHERE EXISTS (SELECT 1 FROM fence)
+         ON CONFLICT (identity_id) DO UPDATE
+            SET partition = EXCLUDED.partition, version = EXCLUDED.version, status = EXCLUDED.status,
+                wake_at = EXCLUDED.wake_at, state = EXCLUDED.state, updated_at = EXCLUDED.updated_at
+       ), au AS (
+         INSERT INTO audit_log (partition, seq, at, kind, identity_id, version, actor, event_id, payload, prev_hash, hash)
+         SELECT $2, a.seq, a.at, a.kind, a.identity_id, a.version, a.actor, a.event_id, a.payload, a.prev_hash, a.hash
+           FROM unnest($13::bigint[], $14::timestamptz[], $15::text[], $16::text[], $17::bigint[], $18::text[], $19::text[], $20::text[], $21::bytea[], $22::bytea[])
+                AS a(seq, at, kind, identity_id, version, actor, event_id, payload, prev_hash, hash)
+          WHERE EXISTS (SELECT 1 FROM fence)
+       )
+       SELECT count(*)::text AS fenced FROM fence`,
+      [
+        b.topic,
+        b.partition,
+        b.nextOffset.toString(),
+        b.owner,
+        b.globals ?? null,
+        b.policies ?? null,
+        b.expectedOffset.toString(),
+        ids.map((r) => r.identityId),
+        ids.map((r) => r.version),
+        ids.map((r) => r.status),
+        ids.map((r) => r.wakeAt),
+        ids.map((r) => r.state),
+        audit.map((r) => r.seq),
+        audit.map((r) => r.at),
+        audit.map((r) => r.kind),
+        audit.map((r) => r.identityId),
+        audit.map((r) => r.version),
+        audit.map((r) => r.actor),
+        audit.map((r) => r.eventId),
+        audit.map((r) => r.payload),
+        audit.map((r) => r.prevHash),
+        audit.map((r) => r.hash),
+      ],
+      'commit batch',
+    );
+    if (rows[0]?.fenced !== '1') {
+      throw new StoreError('FENCED', 'fatal', `partition ${b.topic}/${b.partition} is no longer at offset ${b.expectedOffset}: another worker applied it`, { context: { topic: b.topic, partition: b.partition } });
+    }
+    const last = audit[audit.length - 1];
+    return last ? { seq: last.seq, hash: last.hash } : tail;
+  }
+
+  /** Walks every partition's chain and reports the first row that is tampered, missing or unlinked. */
+  async verifyAudit(onProgress?: (rows: number) => void): Promise<AuditVerification> {
+    const { rows: parts } = await this.query<{ partition: number }>('SELECT DISTINCT partition FROM audit_log ORDER BY partition', [], 'list audit partitions');
+    let total = 0;
+    for (const { partition } of parts) {
+      let prev: { seq: number; hash: Buffer } = { seq: 0, hash: GENESIS_HASH };
+      for (;;) {
+        const { rows } = await this.query<{ seq: string; at: Date; kind: string; identity_id: string | null; version: string | null; actor: string | null; event_id: string | null; payload: string; prev_hash: Buffer; hash: Buffer }>(
+          'SELECT seq, at, kind, identity_id, version, actor, event_id, payload, prev_hash, hash FROM audit_log WHERE partition = $1 AND seq > $2 ORDER BY seq LIMIT 5000',
+          [partition, prev.seq],
+          'read audit',
+        );
+        if (rows.length === 0) break;
+        for (const r of rows) {
+          const seq = Number(r.seq);
+          if (seq !== prev.seq + 1) return { ok: false, partitions: parts.length, rows: total, firstBad: { partition, seq: prev.seq + 1, problem: 'missing' } };
+          if (!r.prev_hash.equals(prev.hash)) return { ok: false, partitions: parts.length, rows: total, firstBad: { partition, seq, problem: 'broken-link' } };
+          const rec: AuditRecord = { partition, seq, at: r.at.toISOString(), kind: r.kind, identityId: r.identity_id, version: r.version === null ? null : Number(r.version), actor: r.actor, eventId: r.event_id, payload: r.payload };
+          if (!auditHash(prev.hash, rec).equals(r.hash)) return { ok: false, partitions: parts.length, rows: total, firstBad: { partition, seq, problem: 'tampered' } };
+          prev = { seq, hash: r.hash };
+          total++;
+        }
+        onProgress?.(total);
+      }
+    }
+    return { ok: true, partitions: parts.length, rows: total };
+  }
+
+  // --- views for the control plane -----------------------------------------------------------
+  async identityState(identityId: string): Promise<{ partition: number; state: string } | undefined> {
+    const { rows } = await this.query<{ partition: number; state: string }>('SELECT partition, state FROM identity_state WHERE identity_id = $1', [identityId], 'read identity');
+    return rows[0];
+  }
+
+  async partitionGlobals(topic: string, partition: number): Promise<{ globals: string | null; policies: string | null } | undefined> {
+    const { rows } = await this.query<{ globals: string | null; policies: string | null }>('SELECT globals, policies FROM partition_state WHERE topic = $1 AND partition = $2', [topic, partition], 'read partition');
+    return rows[0];
+  }
+
+  async auditOf(identityId: string, options: { kinds?: readonly string[]; version?: number; limit?: number } = {}): Promise<AuditRecord[]> {
+    const { rows } = await this.query<{ partition: number; seq: string; at: Date; kind: string; identity_id: string | null; version: string | null; actor: string | null; event_id: string | null; payload: string }>(
+      `SELECT partition, seq, at, kind, identity_id, version, actor, event_id, payload FROM audit_log
+        WHERE identity_id = $1 AND ($2::text[] IS NULL OR kind = ANY($2)) AND ($3::bigint IS NULL OR version = $3)
+        ORDER BY version DESC NULLS LAST, seq DESC LIMIT $4`,
+      [identityId, options.kinds ?? null, options.version ?? null, options.limit ?? 100],
+      'read audit of identity',
+    );
+    return rows.map((r) => ({ partition: r.partition, seq: Number(r.seq), at: r.at.toISOString(), kind: r.kind, identityId: r.identity_id, version: r.version === null ? null : Number(r.version), actor: r.actor, eventId: r.event_id, payload: r.payload }));
+  }
+
+  async query<R extends pg.QueryResultRow>(sql: string, params: readonly unknown[], what: string): Promise<pg.QueryResult<R>> {
+    try {
+      return await this.pool.query<R>(sql, params as unknown[]);
+    } catch (e) {
+      throw classifyPgError(e, what);
+    }
+  }
+
+  private async connect(what: string): Promise<pg.PoolClient> {
+    try {
+      return await this.pool.connect();
+    } catch (e) {
+      throw classifyPgError(e, what);
+    }
+  }
+}

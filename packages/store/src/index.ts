@@ -1,0 +1,4 @@
+export * from './Store.js';
+export * from './StoreError.js';
+export * from './auditChain.js';
+export * from './migrations.js';

@@ -1,0 +1,48 @@
+import { encodeWireJson, isBroadcastEvent, LivescopeEvent, parseWith, type LivescopeEventInput } from '@livescope/contracts';
+import type { Admin, Message, Producer } from 'kafkajs';
+import { TransportError } from './TransportError.js';
+
+/** Key of broadcast (org-wide) events; they are written to every partition explicitly. */
+export const BROADCAST_KEY = '@broadcast';
+
+/**
+ * Writes input events to the events topic in the wire format: identity events keyed by identity
+ * id, broadcast events copied to every partition (one `sendBatch`, so they land together). A
+ * publish resolves only when the broker has the events durably (acks=all).
+ */
+export class EventPublisher {
+  constructor(
+    private readonly producer: Producer,
+    readonly topic: string,
+    readonly schemaId: number,
+    readonly partitions: number,
+  ) {}
+
+  static async partitionCount(admin: Admin, topic: string): Promise<number> {
+    const meta = await admin.fetchTopicMetadata({ topics: [topic] });
+    const n = meta.topics[0]?.partitions.length ?? 0;
+    if (n === 0) throw new TransportError('TOPIC_METADATA', 'fatal', `topic ${topic} does not exist; run infra/start.sh (it provisions topics)`);
+    return n;
+  }
+
+  /** Validates, encodes and sends; returns the validated events. */
+  async publish(inputs: readonly LivescopeEventInput[], timestampMs = Date.now()): Promise<LivescopeEvent[]> {
+    const events = inputs.map((e) => parseWith(LivescopeEvent, e, `event ${(e as { id?: string }).id ?? ''}`));
+    await this.producer.send({ topic: this.topic, acks: -1, messages: this.messages(events, timestampMs) });
+    return events;
+  }
+
+  messages(events: readonly LivescopeEvent[], timestampMs: number): Message[] {
+    const messages: Message[] = [];
+    const timestamp = String(timestampMs);
+    for (const e of events) {
+      const value = encodeWireJson(this.schemaId, e);
+      if (isBroadcastEvent(e)) {
+        for (let p = 0; p < this.partitions; p++) messages.push({ key: BROADCAST_KEY, value, partition: p, timestamp });
+      } else {
+        messages.push({ key: e.subject, value, timestamp });
+      }
+    }
+    return messages;
+  }
+}

@@ -1,0 +1,102 @@
+import { COMPATIBILITY, SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
+import { jsonSchemaOf, type SubjectSpec } from '@livescope/contracts';
+import { TransportError } from './TransportError.js';
+
+export interface RegisteredSubject {
+  readonly subject: string;
+  /** Schema id of the current (latest) version: what producers encode with. */
+  readonly id: number;
+}
+
+/**
+ * The schema registry, spoken through its Confluent-compatible API (Apicurio Registry's
+ * `/apis/ccompat/v7`, or Confluent's). Registration goes through @kafkajs/confluent-schema-registry;
+ * the read-only lookups used on the decode path are plain HTTP with a cache, so that a message
+ * written with a newer version of a subject is recognised without a restart.
+ */
+export class SchemaRegistryClient {
+  readonly registry: SchemaRegistry;
+  private readonly idsBySubject = new Map<string, Set<number>>();
+  private readonly checkedUnknown = new Map<number, number>();
+
+  constructor(
+    readonly url: string,
+    private readonly fetchImpl: typeof fetch = fetch,
+  ) {
+    this.registry = new SchemaRegistry({ host: url, clientId: 'livescope' }, { [SchemaType.JSON]: { strict: false, validateFormats: false, allErrors: true } });
+  }
+
+  /** Registers (idempotently) the JSON Schema of every subject with BACKWARD compatibility. */
+  async registerAll(specs: readonly SubjectSpec[]): Promise<Map<string, RegisteredSubject>> {
+    const out = new Map<string, RegisteredSubject>();
+    for (const spec of specs) {
+      try {
+        const { id } = await this.registry.register({ type: SchemaType.JSON, schema: JSON.stringify(jsonSchemaOf(spec)) }, { subject: spec.subject, compatibility: COMPATIBILITY.BACKWARD });
+        out.set(spec.subject, { subject: spec.subject, id });
+        this.idsOf(spec.subject).add(id);
+      } catch (cause) {
+        throw classify(cause, `registering ${spec.subject}`);
+      }
+    }
+    return out;
+  }
+
+  /** Every schema id registered under a subject (all versions). */
+  async loadSubjectIds(subject: string): Promise<Set<number>> {
+    const versions = await this.getJson<number[]>(`/subjects/${encodeURIComponent(subject)}/versions`);
+    const ids = this.idsOf(subject);
+    for (const v of versions) {
+      const s = await this.getJson<{ id: number }>(`/subjects/${encodeURIComponent(subject)}/versions/${v}`);
+      ids.add(s.id);
+    }
+    return ids;
+  }
+
+  /** Whether `id` is a version of `subject` as far as known without I/O. */
+  isKnown(subject: string, id: number): boolean {
+    return this.idsOf(subject).has(id);
+  }
+
+  /**
+   * Looks an unknown id up once (then at most every `recheckMs`), so a burst of bad messages with
+   * an unknown id costs one request, and a newly registered version is picked up.
+   */
+  async refreshUnknown(subject: string, id: number, nowMs: number, recheckMs = 30_000): Promise<boolean> {
+    if (this.isKnown(subject, id)) return true;
+    const last = this.checkedUnknown.get(id);
+    if (last !== undefined && nowMs - last < recheckMs) return false;
+    this.checkedUnknown.set(id, nowMs);
+    await this.loadSubjectIds(subject);
+    return this.isKnown(subject, id);
+  }
+
+  /** Readiness: the registry answers its subject listing. */
+  async ping(): Promise<void> {
+    await this.getJson<string[]>('/subjects');
+  }
+
+  private idsOf(subject: string): Set<number> {
+    let s = this.idsBySubject.get(subject);
+    if (!s) this.idsBySubject.set(subject, (s = new Set()));
+    return s;
+  }
+
+  private async getJson<T>(path: string): Promise<T> {
+    let res: Response;
+    try {
+      res = await this.fetchImpl(`${this.url}${path}`, { signal: AbortSignal.timeout(5000) });
+    } catch (cause) {
+      throw new TransportError('REGISTRY_UNAVAILABLE', 'transient', `schema registry at ${this.url} is unreachable`, { cause });
+    }
+    if (res.status >= 500) throw new TransportError('REGISTRY_UNAVAILABLE', 'transient', `schema registry answered ${res.status} for ${path}`);
+    if (!res.ok) throw new TransportError('REGISTRY_REJECTED', 'fatal', `schema registry answered ${res.status} for ${path}`);
+    return (await res.json()) as T;
+  }
+}
+
+function classify(cause: unknown, what: string): TransportError {
+  const message = cause instanceof Error ? cause.message : String(cause);
+  const status = (cause as { status?: number }).status;
+  if (status !== undefined && status < 500) return new TransportError('REGISTRY_REJECTED', 'fatal', `${what}: the registry refused (${status}): ${message}`, { cause });
+  return new TransportError('REGISTRY_UNAVAILABLE', 'transient', `${what}: ${message}`, { cause });
+}
