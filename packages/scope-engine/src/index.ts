@@ -10,3 +10,4 @@ export * from './computeScope.js';
 export * from './evolveIdentity.js';
 export * from './selectors.js';
 export * from './TimerHeap.js';
+export * from './stateCodec.js';

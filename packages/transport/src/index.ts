@@ -4,3 +4,4 @@ export * from './createKafka.js';
 export * from './SchemaRegistryClient.js';
 export * from './CommandSigner.js';
 export * from './EventPublisher.js';
+export * from './partitionForKey.js';

@@ -1,0 +1,285 @@
+import { randomUUID } from 'node:crypto';
+import {
+  ContractError,
+  decodeMessage,
+  DriftAlert,
+  EnforcerAck,
+  Heartbeat,
+  Revocation,
+  ScopeChange,
+  ScopeSnapshot,
+  topicNames,
+  valueSubject,
+  type LivescopeEventInput,
+  type TopicNames,
+} from '@livescope/contracts';
+import {
+  CommandVerifier,
+  createKafka,
+  createProducer,
+  EventPublisher,
+  partitionForKey,
+  SchemaRegistryClient,
+  TransportError,
+  type Logger,
+  type VerifyingKey,
+} from '@livescope/transport';
+import type { Admin, Consumer, EachBatchPayload, Kafka, KafkaMessage, Producer } from 'kafkajs';
+import { encodeWireJson } from '@livescope/contracts';
+import { DecisionAggregator } from './DecisionAggregator.js';
+import { EnforcerState, type Decision } from './EnforcerState.js';
+
+export interface EnforcerOptions {
+  readonly brokers: readonly string[];
+  readonly registryUrl: string;
+  readonly enforcerId: string;
+  /** Public keys trusted for command signatures (several during a key rotation). */
+  readonly trustedKeys: readonly VerifyingKey[];
+  readonly logger: Logger;
+  readonly topicPrefix?: string;
+  /** Actions that fail closed when the pipeline has been silent for `maxStalenessMs`. Default: none. */
+  readonly sensitiveActions?: readonly string[] | ((action: string) => boolean);
+  /** Staleness bound in ms for sensitive actions. Default 30 000. */
+  readonly maxStalenessMs?: number;
+  /** Require a live session on every decision. Default true. */
+  readonly requireSession?: boolean;
+  /** Report aggregated decisions to the pipeline (drift detection). Default true. */
+  readonly reportDecisions?: boolean;
+  /** How often decisions and acknowledgements are flushed, in ms. Default 1000. */
+  readonly flushIntervalMs?: number;
+  /** Most distinct (identity, action, resource, session) keys per report window. Default 10 000. */
+  readonly maxReportKeys?: number;
+  /** Called for every applied revocation: a gateway kills connections, a vault plugin revokes leases. */
+  readonly onRevocation?: (r: Revocation) => void;
+  /** Called for every rejected (unsigned, forged, replayed) command. */
+  readonly onRejected?: (reason: string, topic: string, offset: string) => void;
+  readonly kafka?: Kafka;
+}
+
+export interface EnforcerStats {
+  identities: number;
+  applied: number;
+  stale: number;
+  rejected: number;
+  revocations: number;
+  decisions: number;
+}
+
+const DECODE = { maxBytes: 4 * 1024 * 1024 };
+
+/**
+ * The SDK for enforcement points. It bootstraps from the compacted snapshot topic, then follows
+ * scope changes, revocations and worker heartbeats; every command's Ed25519 signature is checked
+ * and only newer versions are applied. `authorize()` is local and synchronous.
+ */
+export class Enforcer {
+  readonly topics: TopicNames;
+  readonly state: EnforcerState;
+  readonly stats: EnforcerStats = { identities: 0, applied: 0, stale: 0, rejected: 0, revocations: 0, decisions: 0 };
+  private readonly verifier: CommandVerifier;
+  private readonly kafka: Kafka;
+  private readonly producer: Producer;
+  private readonly registry: SchemaRegistryClient;
+  private readonly sensitive: (action: string) => boolean;
+  private readonly maxStalenessMs: number;
+  private readonly requireSession: boolean;
+  private readonly aggregator: DecisionAggregator;
+  private consumer: Consumer | undefined;
+  private admin: Admin | undefined;
+  private publisher: EventPublisher | undefined;
+  private ackSchemaId = 0;
+  private alertSchemaId = 0;
+  private partitions = 1;
+  private pendingAcks: EnforcerAck['applied'] = [];
+  private rejectedSinceAck = 0;
+  private flushTimer: NodeJS.Timeout | undefined;
+  private catchUp = new Map<string, bigint>();
+  private readyResolve!: () => void;
+  /** Resolves once the snapshot topic has been read up to where it stood at start. */
+  readonly ready: Promise<void>;
+
+  constructor(private readonly options: EnforcerOptions) {
+    this.topics = topicNames(options.topicPrefix ?? '');
+    this.verifier = new CommandVerifier(options.trustedKeys);
+    this.kafka = options.kafka ?? createKafka({ brokers: options.brokers, clientId: `livescope-enforcer-${options.enforcerId}`, logger: options.logger });
+    this.producer = createProducer(this.kafka);
+    this.registry = new SchemaRegistryClient(options.registryUrl);
+    const s = options.sensitiveActions ?? [];
+    this.sensitive = typeof s === 'function' ? s : ((set: Set<string>) => (a: string) => set.has(a))(new Set(s));
+    this.maxStalenessMs = options.maxStalenessMs ?? 30_000;
+    this.requireSession = options.requireSession ?? true;
+    this.aggregator = new DecisionAggregator(options.maxReportKeys ?? 10_000, Date.now());
+    this.state = new EnforcerState((id) => partitionForKey(id, this.partitions));
+    this.ready = new Promise((resolve) => (this.readyResolve = resolve));
+  }
+
+  /** Decides locally. Never throws; unknown identities are denied. */
+  authorize(identityId: string, sessionId: string | undefined, action: string, resource: string, nowMs = Date.now()): Decision {
+    const d = this.state.authorize(identityId, sessionId, action, resource, nowMs, { requireSession: this.requireSession, sensitive: this.sensitive, maxStalenessMs: this.maxStalenessMs });
+    this.stats.decisions++;
+    if (this.options.reportDecisions !== false) this.aggregator.record(identityId, sessionId, action, resource, d.allowed, d.reason);
+    return d;
+  }
+
+  async start(): Promise<void> {
+    const log = this.options.logger;
+    const ids = async (topic: string): Promise<number> => {
+      const subject = valueSubject(topic);
+      const set = await this.registry.loadSubjectIds(subject);
+      if (set.size === 0) throw new TransportError('REGISTRY_REJECTED', 'fatal', `no schema is registered for ${subject}; is the scope worker running?`);
+      return Math.max(...set);
+    };
+    for (const t of [this.topics.scopeChanges, this.topics.scopeSnapshots, this.topics.revocations, this.topics.heartbeats]) await ids(t);
+    this.ackSchemaId = await ids(this.topics.enforcerAcks);
+    this.alertSchemaId = await ids(this.topics.driftAlerts);
+    const eventsSchemaId = await ids(this.topics.events);
+    this.admin = this.kafka.admin();
+    await this.admin.connect();
+    this.partitions = await EventPublisher.partitionCount(this.admin, this.topics.events);
+    await this.producer.connect();
+    this.publisher = new EventPublisher(this.producer, this.topics.events, eventsSchemaId, this.partitions);
+
+    // Where the topics stand now: snapshots are read to here before we are ready; changes and
+    // revocations are followed from here (anything older is covered by the snapshots).
+    const changesAt = await this.admin.fetchTopicOffsets(this.topics.scopeChanges);
+    const revocationsAt = await this.admin.fetchTopicOffsets(this.topics.revocations);
+    const heartbeatsAt = await this.admin.fetchTopicOffsets(this.topics.heartbeats);
+    const snapshotsAt = await this.admin.fetchTopicOffsets(this.topics.scopeSnapshots);
+    for (const o of snapshotsAt) if (BigInt(o.high) > BigInt(o.low)) this.catchUp.set(`${o.partition}`, BigInt(o.high) - 1n);
+    if (this.catchUp.size === 0) this.readyResolve();
+
+    // A private group with no committed offsets: every enforcer sees every command.
+    const consumer = this.kafka.consumer({ groupId: `livescope-enforcer-${this.options.enforcerId}-${randomUUID()}`, maxWaitTimeInMs: 50, allowAutoTopicCreation: false, sessionTimeout: 30_000 });
+    this.consumer = consumer;
+    await consumer.connect();
+    await consumer.subscribe({ topics: [this.topics.scopeSnapshots, this.topics.scopeChanges, this.topics.revocations, this.topics.heartbeats], fromBeginning: true });
+    let seeked = false;
+    consumer.on(consumer.events.GROUP_JOIN, () => {
+      if (seeked) return;
+      seeked = true;
+      for (const o of changesAt) consumer.seek({ topic: this.topics.scopeChanges, partition: o.partition, offset: o.high });
+      for (const o of revocationsAt) consumer.seek({ topic: this.topics.revocations, partition: o.partition, offset: o.high });
+      for (const o of heartbeatsAt) consumer.seek({ topic: this.topics.heartbeats, partition: o.partition, offset: o.high });
+    });
+    await consumer.run({ autoCommit: false, eachBatchAutoResolve: true, partitionsConsumedConcurrently: 4, eachBatch: (p) => this.eachBatch(p) });
+    this.flushTimer = setInterval(() => void this.flush(), this.options.flushIntervalMs ?? 1000);
+    log.info({ enforcerId: this.options.enforcerId, partitions: this.partitions }, 'enforcer started');
+  }
+
+  async stop(): Promise<void> {
+    if (this.flushTimer) clearInterval(this.flushTimer);
+    await this.flush().catch(() => undefined);
+    await this.consumer?.disconnect();
+    await this.producer.disconnect();
+    await this.admin?.disconnect();
+  }
+
+  private async eachBatch({ batch }: EachBatchPayload): Promise<void> {
+    const t = this.topics;
+    const now = Date.now();
+    for (const m of batch.messages) {
+      try {
+        if (batch.topic === t.heartbeats) {
+          this.verifier.check(m.value!, m.headers);
+          const hb = decodeMessage(Heartbeat, m.value, { ...DECODE, isKnownSchemaId: () => true }, 'heartbeat');
+          this.state.heartbeat(hb.partition, Date.parse(hb.at));
+          continue;
+        }
+        this.verifier.check(m.value!, m.headers);
+        if (batch.topic === t.revocations) {
+          const r = decodeMessage(Revocation, m.value, { ...DECODE, isKnownSchemaId: () => true }, 'revocation');
+          this.state.applyRevocation(r);
+          this.stats.revocations++;
+          this.ack(r.identityId, r.version, m, now, 'revocation');
+          this.options.onRevocation?.(r);
+        } else {
+          const schema = batch.topic === t.scopeSnapshots ? ScopeSnapshot : ScopeChange;
+          const c = decodeMessage(schema, m.value, { ...DECODE, isKnownSchemaId: () => true }, 'scope command');
+          const outcome = this.state.applyScope(c);
+          if (outcome === 'applied') {
+            this.stats.applied++;
+            this.ack(c.identityId, c.version, m, now, c.kind);
+          } else if (outcome === 'stale-version') {
+            this.stats.stale++;
+            // After the start-up catch-up, an older version is a replay: refuse it loudly.
+            if (batch.topic === t.scopeChanges && this.catchUp.size === 0) this.reject(`replayed old version ${c.version} of ${c.identityId}`, batch.topic, m, c.identityId);
+          }
+        }
+      } catch (e) {
+        if (TransportError.is(e) || ContractError.is(e)) this.reject(e.message, batch.topic, m, m.key?.toString());
+        else throw e;
+      }
+      if (batch.topic === t.scopeSnapshots) this.caughtUp(batch.partition, BigInt(m.offset));
+    }
+    this.stats.identities = this.state.identities.size;
+  }
+
+  private caughtUp(partition: number, offset: bigint): void {
+    const target = this.catchUp.get(`${partition}`);
+    if (target === undefined || offset < target) return;
+    this.catchUp.delete(`${partition}`);
+    if (this.catchUp.size === 0) this.readyResolve();
+  }
+
+  private ack(identityId: string, version: number, m: KafkaMessage, nowMs: number, kind: EnforcerAck['applied'][number]['kind']): void {
+    if (this.pendingAcks.length >= 10_000) return;
+    this.pendingAcks.push({ identityId: identityId as never, version, producedAt: new Date(Number(m.timestamp)).toISOString(), appliedAt: new Date(nowMs).toISOString(), kind });
+  }
+
+  private reject(reason: string, topic: string, m: KafkaMessage, identityId: string | undefined): void {
+    this.stats.rejected++;
+    this.rejectedSinceAck++;
+    this.options.logger.warn({ topic, offset: m.offset, reason }, 'rejected command');
+    this.options.onRejected?.(reason, topic, m.offset);
+    const alert: DriftAlert = {
+      kind: 'drift.alert',
+      alertId: `${this.options.enforcerId}/${topic}/${m.offset}/rejected`,
+      type: 'rejected-command',
+      severity: 'critical',
+      ...(identityId ? { identityId: identityId as never } : {}),
+      enforcerId: this.options.enforcerId as never,
+      at: new Date().toISOString(),
+      summary: `enforcer ${this.options.enforcerId} rejected a command on ${topic}: ${reason}`,
+      details: { topic, offset: m.offset, reason },
+      cause: {},
+    };
+    void this.producer
+      .send({ topic: this.topics.driftAlerts, acks: -1, messages: [{ key: identityId ?? null, value: encodeWireJson(this.alertSchemaId, alert) }] })
+      .catch((e: Error) => this.options.logger.warn({ err: e.message }, 'could not raise rejected-command alert'));
+  }
+
+  /** Sends aggregated decision reports (to the events topic, keyed by identity) and acknowledgements. */
+  async flush(): Promise<void> {
+    const now = Date.now();
+    if (this.pendingAcks.length > 0 || this.rejectedSinceAck > 0) {
+      const ack: EnforcerAck = { kind: 'enforcer.ack', enforcerId: this.options.enforcerId as never, at: new Date(now).toISOString(), identities: this.state.identities.size, applied: this.pendingAcks, rejected: this.rejectedSinceAck };
+      this.pendingAcks = [];
+      this.rejectedSinceAck = 0;
+      await this.producer.send({ topic: this.topics.enforcerAcks, acks: 1, messages: [{ key: this.options.enforcerId, value: encodeWireJson(this.ackSchemaId, ack) }] });
+    }
+    if (this.options.reportDecisions === false || !this.publisher) return;
+    const window = this.aggregator.drain(now);
+    if (window.byIdentity.size === 0) return;
+    const events: LivescopeEventInput[] = [];
+    for (const [identityId, counts] of window.byIdentity) {
+      // Only denials and first uses matter downstream; pure repeats of allowed decisions are still reported (usage).
+      for (let i = 0; i < counts.length; i += 256) {
+        events.push({
+          specversion: '1.0',
+          id: `${this.options.enforcerId}/${window.windowStart}/${identityId}/${i}`,
+          type: 'enforcement.decisions',
+          source: `enforcer/${this.options.enforcerId}`,
+          time: new Date(window.windowEnd).toISOString(),
+          subject: identityId,
+          data: {
+            enforcerId: this.options.enforcerId,
+            windowStart: new Date(window.windowStart).toISOString(),
+            windowEnd: new Date(window.windowEnd).toISOString(),
+            decisions: counts.slice(i, i + 256).map((c) => ({ action: c.action, resource: c.resource, ...(c.sessionId ? { sessionId: c.sessionId } : {}), allowed: c.allowed, denied: c.denied, ...(c.reason ? { reason: c.reason.slice(0, 1000) } : {}) })),
+          },
+        });
+      }
+    }
+    await this.publisher.publish(events, now);
+  }
+}

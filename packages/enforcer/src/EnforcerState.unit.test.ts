@@ -1,0 +1,86 @@
+import type { ScopeSnapshot } from '@livescope/contracts';
+import { describe, expect, it } from 'vitest';
+import { EnforcerState } from './EnforcerState.js';
+import { enforcerMiddleware } from './middleware.js';
+
+const T = Date.parse('2026-11-28T12:00:00Z');
+const snap = (version: number, over: Partial<ScopeSnapshot> = {}): ScopeSnapshot =>
+  ({
+    kind: 'scope.snapshot',
+    identityId: 'sa-1',
+    version,
+    at: new Date(T).toISOString(),
+    status: 'active',
+    permissions: [
+      { action: 'db:read', resource: 'db/a', access: 'read', validUntil: null, grants: ['g'] },
+      { action: 'vault:read', resource: 'secret/x', access: 'read', validUntil: new Date(T + 60_000).toISOString(), grants: ['j'] },
+    ],
+    sessions: ['s1'],
+    ...over,
+  }) as ScopeSnapshot;
+const opts = { requireSession: true, sensitive: (a: string) => a === 'vault:read', maxStalenessMs: 5000 };
+
+describe('EnforcerState', () => {
+  it('allows in-scope actions in a live session and says why it denies the rest', () => {
+    const s = new EnforcerState(() => 0);
+    s.applyScope(snap(1));
+    s.heartbeat(0, T);
+    expect(s.authorize('sa-1', 's1', 'db:read', 'db/a', T, opts)).toMatchObject({ allowed: true, version: 1 });
+    expect(s.authorize('sa-1', 's1', 'db:write', 'db/a', T, opts)).toMatchObject({ allowed: false, code: 'not-in-scope' });
+    expect(s.authorize('sa-1', 's9', 'db:read', 'db/a', T, opts)).toMatchObject({ allowed: false, code: 'session-not-active' });
+    expect(s.authorize('sa-1', undefined, 'db:read', 'db/a', T, opts)).toMatchObject({ allowed: false, code: 'session-not-active' });
+    expect(s.authorize('nobody', 's1', 'db:read', 'db/a', T, opts)).toMatchObject({ allowed: false, code: 'unknown-identity' });
+  });
+
+  it('expires a permission locally at validUntil with no command', () => {
+    const s = new EnforcerState(() => 0);
+    s.applyScope(snap(1));
+    s.heartbeat(0, T + 59_000);
+    expect(s.authorize('sa-1', 's1', 'vault:read', 'secret/x', T + 59_999, opts).allowed).toBe(true);
+    expect(s.authorize('sa-1', 's1', 'vault:read', 'secret/x', T + 60_000, opts)).toMatchObject({ allowed: false, code: 'expired' });
+  });
+
+  it('applies only newer versions', () => {
+    const s = new EnforcerState(() => 0);
+    expect(s.applyScope(snap(2))).toBe('applied');
+    expect(s.applyScope(snap(1, { permissions: [] }))).toBe('stale-version');
+    expect(s.applyScope(snap(2, { permissions: [] }))).toBe('duplicate');
+    expect(s.authorize('sa-1', 's1', 'db:read', 'db/a', T, opts).allowed).toBe(true);
+  });
+
+  it('fails closed for sensitive actions when the pipeline is silent', () => {
+    const s = new EnforcerState(() => 3);
+    s.applyScope(snap(1));
+    s.heartbeat(3, T);
+    expect(s.authorize('sa-1', 's1', 'vault:read', 'secret/x', T + 4000, opts).allowed).toBe(true);
+    const d = s.authorize('sa-1', 's1', 'vault:read', 'secret/x', T + 6000, opts);
+    expect(d).toMatchObject({ allowed: false, code: 'stale' });
+    expect(d.reason).toMatch(/fail-closed/);
+    // Non-sensitive actions keep working on the last known scope.
+    expect(s.authorize('sa-1', 's1', 'db:read', 'db/a', T + 6000, opts).allowed).toBe(true);
+  });
+
+  it('a session revocation takes effect before the scope change arrives, and sticks', () => {
+    const s = new EnforcerState(() => 0);
+    s.applyScope(snap(1));
+    s.applyRevocation({ kind: 'revocation', revocationId: 'r', identityId: 'sa-1' as never, version: 1, at: new Date(T).toISOString(), target: { type: 'session', id: 's1', system: 'x' }, reason: 'task completed', cause: {} });
+    expect(s.authorize('sa-1', 's1', 'db:read', 'db/a', T, opts).code).toBe('session-not-active');
+    s.applyScope(snap(2)); // a late command still listing s1 cannot revive it
+    expect(s.authorize('sa-1', 's1', 'db:read', 'db/a', T, opts).code).toBe('session-not-active');
+  });
+});
+
+describe('enforcerMiddleware', () => {
+  it('answers 403 with the reason, or calls next', () => {
+    const s = new EnforcerState(() => 0);
+    s.applyScope(snap(1));
+    const authorizer = { authorize: (i: string, se: string | undefined, a: string, r: string) => s.authorize(i, se, a, r, T, opts) };
+    const mw = enforcerMiddleware(authorizer, { identity: (req) => req.headers['x-identity'] as string | undefined, session: (req) => req.headers['x-session'] as string | undefined, action: () => 'db:write', resource: () => 'db/a' });
+    const res = { statusCode: 200, headers: {} as Record<string, string>, body: '', setHeader(k: string, v: string) { this.headers[k] = v; }, end(b: string) { this.body = b; } };
+    let nexted = false;
+    mw({ headers: { 'x-identity': 'sa-1', 'x-session': 's1' } } as never, res as never, () => (nexted = true));
+    expect(nexted).toBe(false);
+    expect(res.statusCode).toBe(403);
+    expect(JSON.parse(res.body)).toMatchObject({ code: 'not-in-scope' });
+  });
+});

@@ -1,0 +1,4 @@
+export * from './EnforcerState.js';
+export * from './DecisionAggregator.js';
+export * from './Enforcer.js';
+export * from './middleware.js';

@@ -1,0 +1,151 @@
+import type { Access, IdentityId, IdentityKind, IdentityStatus } from '@livescope/contracts';
+import type { Globals } from './Globals.js';
+import type { IdentityState, Perm, ScopeEntry } from './IdentityState.js';
+import type { PermInterner } from './PermInterner.js';
+import type { PublishedPolicies } from './ScopeEngine.js';
+
+/**
+ * Compact JSON forms of engine state for the store. Permissions are written once per grant and
+ * referenced by key from the scope, and re-interned on load. Versioned (`v`) so a later layout can
+ * still read older rows.
+ */
+type PermJson = [action: string, resource: string, access: Access, resourceType?: string | null, system?: string | null, namespace?: string | null, labels?: Record<string, string> | null];
+
+interface IdentityJson {
+  v: 1;
+  id: string;
+  st: IdentityStatus;
+  k: IdentityKind;
+  n: string;
+  ns: string;
+  o: string;
+  l: Record<string, string>;
+  c: number;
+  ver: number;
+  clk: number;
+  g: [grantId: string, role: string, at: number, perms: PermJson[]][];
+  j: [grantId: string, expiresAt: number, sessionId: string | null, at: number, perms: PermJson[]][];
+  s: [sessionId: string, task: string | null, mfa: 0 | 1, tokenId: string | null, system: string, startedAt: number, expiresAt: number | null][];
+  a: [approvalId: string, escalation: string, sessionId: string | null, approvedBy: string, expiresAt: number][];
+  an: [anomalyId: string, kind: string, severity: string, expiresAt: number][];
+  le: [leaseId: string, secretPath: string, system: string, sessionId: string | null, expiresAt: number][];
+  r: number;
+  ra: number;
+  hu: number;
+  tb: string[];
+  re: string[];
+  sc: [key: string, validUntil: number | null, grants: string[]][];
+  w: number | null;
+  u: Record<string, number>;
+  xr: string[];
+}
+
+const permJson = (p: Perm): PermJson => {
+  const out: PermJson = [p.action, p.resource, p.access];
+  if (p.resourceType !== undefined || p.system !== undefined || p.namespace !== undefined || p.labels !== undefined) out.push(p.resourceType ?? null, p.system ?? null, p.namespace ?? null, p.labels ?? null);
+  return out;
+};
+
+const permFrom = (interner: PermInterner, j: PermJson): Perm =>
+  interner.intern({ action: j[0], resource: j[1], access: j[2], resourceType: j[3] ?? undefined, system: j[4] ?? undefined, namespace: j[5] ?? undefined, labels: j[6] ?? undefined });
+
+export function encodeIdentity(s: IdentityState): string {
+  const j: IdentityJson = {
+    v: 1,
+    id: s.id,
+    st: s.status,
+    k: s.kind,
+    n: s.name,
+    ns: s.namespace,
+    o: s.owner,
+    l: s.labels,
+    c: s.createdAt,
+    ver: s.version,
+    clk: s.clock,
+    g: s.grants.map((g) => [g.grantId, g.role, g.at, g.perms.map(permJson)]),
+    j: s.jit.map((g) => [g.grantId, g.expiresAt, g.sessionId ?? null, g.at, g.perms.map(permJson)]),
+    s: s.sessions.map((x) => [x.sessionId, x.task ?? null, x.mfa ? 1 : 0, x.tokenId ?? null, x.system, x.startedAt, x.expiresAt ?? null]),
+    a: s.approvals.map((x) => [x.approvalId, x.escalation, x.sessionId ?? null, x.approvedBy, x.expiresAt]),
+    an: s.anomalies.map((x) => [x.anomalyId, x.kind, x.severity, x.expiresAt]),
+    le: s.leases.map((x) => [x.leaseId, x.secretPath, x.system, x.sessionId ?? null, x.expiresAt]),
+    r: s.riskScore,
+    ra: s.riskAt,
+    hu: s.humanUseUntil,
+    tb: [...s.tombstones],
+    re: [...s.recentEventIds],
+    sc: s.scope.map((e) => [e.perm.key, e.validUntil, [...e.grants]]),
+    w: s.wakeAt,
+    u: s.lastUsed,
+    xr: [...s.excessReported],
+  };
+  return JSON.stringify(j);
+}
+
+export class StateDecodeError extends Error {
+  readonly code = 'CORRUPT_STATE';
+}
+
+export function decodeIdentity(text: string, interner: PermInterner): IdentityState {
+  const j = JSON.parse(text) as IdentityJson;
+  if (j.v !== 1) throw new StateDecodeError(`identity state layout v${String(j.v)} is not supported by this version`);
+  const grants = j.g.map(([grantId, role, at, perms]) => ({ grantId, role, at, perms: perms.map((p) => permFrom(interner, p)) }));
+  const jit = j.j.map(([grantId, expiresAt, sessionId, at, perms]) => ({ grantId, expiresAt, sessionId: sessionId ?? undefined, at, perms: perms.map((p) => permFrom(interner, p)) }));
+  const byKey = new Map<string, Perm>();
+  for (const g of grants) for (const p of g.perms) byKey.set(p.key, p);
+  for (const g of jit) for (const p of g.perms) byKey.set(p.key, p);
+  const scope: ScopeEntry[] = [];
+  for (const [key, validUntil, grantIds] of j.sc) {
+    const perm = byKey.get(key);
+    if (perm) scope.push({ perm, validUntil, grants: grantIds });
+  }
+  return {
+    id: j.id as IdentityId,
+    status: j.st,
+    kind: j.k,
+    name: j.n,
+    namespace: j.ns,
+    owner: j.o,
+    labels: j.l,
+    createdAt: j.c,
+    version: j.ver,
+    clock: j.clk,
+    grants,
+    jit,
+    sessions: j.s.map(([sessionId, task, mfa, tokenId, system, startedAt, expiresAt]) => ({ sessionId, task: task ?? undefined, mfa: mfa === 1, tokenId: tokenId ?? undefined, system, startedAt, expiresAt: expiresAt ?? undefined })),
+    approvals: j.a.map(([approvalId, escalation, sessionId, approvedBy, expiresAt]) => ({ approvalId, escalation, sessionId: sessionId ?? undefined, approvedBy, expiresAt })),
+    anomalies: j.an.map(([anomalyId, kind, severity, expiresAt]) => ({ anomalyId, kind, severity, expiresAt })),
+    leases: j.le.map(([leaseId, secretPath, system, sessionId, expiresAt]) => ({ leaseId, secretPath, system, sessionId: sessionId ?? undefined, expiresAt })),
+    riskScore: j.r,
+    riskAt: j.ra,
+    humanUseUntil: j.hu,
+    tombstones: j.tb,
+    recentEventIds: j.re,
+    scope,
+    wakeAt: j.w,
+    lastUsed: j.u,
+    excessReported: j.xr,
+  };
+}
+
+interface GlobalsJson {
+  v: 1;
+  windows: [string, { windowId: string; namespace: string; startsAt: number; endsAt: number; signedBy: string }][];
+  incidents: [string, { incidentId: string; namespace: string }][];
+  orders: [string, Globals['orders'] extends ReadonlyMap<string, infer O> ? O : never][];
+  lifted: string[];
+  recent: string[];
+}
+
+export function encodeGlobals(g: Globals): string {
+  const j: GlobalsJson = { v: 1, windows: [...g.windows], incidents: [...g.incidents], orders: [...g.orders], lifted: [...g.lifted], recent: [...g.recentEventIds] };
+  return JSON.stringify(j);
+}
+
+export function decodeGlobals(text: string): Globals {
+  const j = JSON.parse(text) as GlobalsJson;
+  if (j.v !== 1) throw new StateDecodeError(`globals layout v${String(j.v)} is not supported by this version`);
+  return { windows: new Map(j.windows), incidents: new Map(j.incidents), orders: new Map(j.orders), lifted: j.lifted, recentEventIds: j.recent };
+}
+
+export const encodePolicies = (p: PublishedPolicies): string => JSON.stringify(p);
+export const decodePolicies = (text: string): PublishedPolicies => JSON.parse(text) as PublishedPolicies;

@@ -1,0 +1,231 @@
+import { ContractError, decodeEvent, decodeWire, isBroadcastEvent, type DeadLetter, type DeadLetterReason, type LivescopeEvent } from '@livescope/contracts';
+import { clearOutput, emptyOutput, encodeGlobals, encodeIdentity, encodePolicies, decodeGlobals, decodeIdentity, decodePolicies, type ScopeEngine } from '@livescope/scope-engine';
+import { StoreError, type BatchCommit, type ChainTail, type Store } from '@livescope/store';
+import { BROADCAST_KEY, TransportError, type Logger, type SchemaRegistryClient } from '@livescope/transport';
+import type { KafkaMessage, Producer } from 'kafkajs';
+import type { OutputEncoder } from './OutputEncoder.js';
+import { Mutex } from './Mutex.js';
+import { retryTransient } from './retry.js';
+import type { WorkerMetrics } from './WorkerMetrics.js';
+
+export interface PartitionContext {
+  readonly topic: string;
+  readonly eventsSubject: string;
+  readonly workerId: string;
+  readonly maxMessageBytes: number;
+  readonly store: Store;
+  readonly producer: Producer;
+  readonly registry: SchemaRegistryClient;
+  readonly encoder: OutputEncoder;
+  readonly metrics: WorkerMetrics;
+  readonly logger: Logger;
+  readonly createEngine: () => ScopeEngine;
+  readonly isShuttingDown: () => boolean;
+}
+
+type AuditRow = BatchCommit['audit'][number];
+
+/** Broadcast events that carry an actor are audited once, on partition 0 (every partition sees them). */
+const AUDITED_BROADCASTS = new Set(['order.issued', 'order.lifted', 'policies.published', 'org.release-window', 'org.release-window-cancelled', 'org.incident-mode', 'secret.leaked']);
+
+const isTransient = (e: unknown): boolean =>
+  (StoreError.is(e) && e.classification === 'transient') ||
+  (TransportError.is(e) && e.classification === 'transient') ||
+  (e instanceof Error && /KafkaJS|ECONNREFUSED|ETIMEDOUT|ECONNRESET|Connection error|Broker not connected|Request timed out/i.test(`${e.name} ${e.message}`));
+
+/**
+ * One partition of the events topic owned by this worker: its engine, its committed position and
+ * audit tail. Every batch runs under the partition's mutex: decode → apply → produce outputs
+ * (acks=all) → commit states, audit and offset in PostgreSQL (one fenced statement).
+ * Outputs are produced BEFORE the commit: a crash in between replays the batch, which produces the
+ * same commands (same versions), and enforcers ignore what they already hold.
+ */
+export class PartitionRunner {
+  readonly lock = new Mutex();
+  dropped = false;
+  private readonly log: Logger;
+
+  private constructor(
+    private readonly ctx: PartitionContext,
+    readonly partition: number,
+    readonly engine: ScopeEngine,
+    /** What PostgreSQL holds (the fence for the next commit); -1 = never committed. */
+    private dbOffset: bigint,
+    /** Next offset to process. */
+    public position: bigint,
+    private auditTail: ChainTail,
+  ) {
+    this.log = ctx.logger.child({ partition });
+  }
+
+  /** Loads a partition's state from PostgreSQL (bulk, keyset-paginated) and rebuilds indexes and timers. */
+  static async load(ctx: PartitionContext, partition: number, lowWatermark: bigint): Promise<PartitionRunner> {
+    const started = performance.now();
+    const rec = await ctx.store.loadPartition(ctx.topic, partition);
+    const engine = ctx.createEngine();
+    engine.load({ identities: [], globals: rec.globals ? decodeGlobals(rec.globals) : undefined, policies: rec.policies ? decodePolicies(rec.policies) : undefined });
+    let n = 0;
+    for await (const chunk of ctx.store.identitiesOf(partition)) {
+      engine.load({ identities: chunk.map((r) => decodeIdentity(r.state, engine.permInterner)) });
+      n += chunk.length;
+    }
+    engine.drainDirty();
+    let position = rec.nextOffset >= 0n ? rec.nextOffset : lowWatermark;
+    if (position < lowWatermark) {
+      ctx.logger.error({ partition, position: position.toString(), lowWatermark: lowWatermark.toString() }, 'events were deleted by retention before they were applied; continuing from the earliest offset available');
+      position = lowWatermark;
+    }
+    const seconds = (performance.now() - started) / 1000;
+    ctx.metrics.partitionLoadSeconds.observe(seconds);
+    ctx.metrics.identities.set({ partition: String(partition) }, engine.size);
+    ctx.logger.info({ partition, identities: n, position: position.toString(), seconds: Number(seconds.toFixed(3)) }, 'partition loaded');
+    return new PartitionRunner(ctx, partition, engine, rec.nextOffset, position, rec.auditTail);
+  }
+
+  /** Processes messages at or after `position` (earlier ones were applied already). */
+  async process(messages: readonly KafkaMessage[], timerNowMs: number): Promise<void> {
+    const fresh = messages.filter((m) => BigInt(m.offset) >= this.position);
+    if (fresh.length === 0) return;
+    await this.resolveUnknownSchemaIds(fresh);
+    const out = emptyOutput();
+    const deadLetters: DeadLetter[] = [];
+    const audit: AuditRow[] = [];
+    const t0 = performance.now();
+    for (const m of fresh) {
+      const event = this.decode(m, deadLetters);
+      if (!event) continue;
+      const result = this.engine.handle(event, { timestampMs: Number(m.timestamp) }, out);
+      this.ctx.metrics.eventsConsumed.inc({ type: event.type, outcome: result.status });
+      if (result.status === 'rejected') deadLetters.push(this.deadLetter(m, result.reason, result.message, event));
+      else if (result.status === 'applied' && this.partition === 0 && isBroadcastEvent(event) && AUDITED_BROADCASTS.has(event.type)) audit.push(broadcastAudit(event));
+    }
+    // Timers due by now fire in the same commit, each at its own instant.
+    this.ctx.metrics.timersFired.inc(this.engine.tick(timerNowMs, out));
+    this.ctx.metrics.recomputeSeconds.observe((performance.now() - t0) / 1000);
+    const last = BigInt(fresh[fresh.length - 1]!.offset);
+    await this.flush(out, deadLetters, audit, last + 1n);
+  }
+
+  /** Fires due timers with no new input and commits their effects at the current position. */
+  async tick(nowMs: number): Promise<void> {
+    const out = emptyOutput();
+    const fired = this.engine.tick(nowMs, out);
+    if (fired === 0) return;
+    this.ctx.metrics.timersFired.inc(fired);
+    await this.flush(out, [], [], this.position);
+    clearOutput(out);
+  }
+
+  private decode(m: KafkaMessage, deadLetters: DeadLetter[]): LivescopeEvent | undefined {
+    try {
+      const event = decodeEvent(m.value, { maxBytes: this.ctx.maxMessageBytes, isKnownSchemaId: (id) => this.ctx.registry.isKnown(this.ctx.eventsSubject, id) });
+      const key = m.key?.toString();
+      if (!isBroadcastEvent(event)) {
+        if (key === undefined || key.length === 0) throw new ContractError('missing-key', `identity event ${event.id} has no message key; it must be keyed by identity id ${event.subject}`);
+        if (key !== event.subject) throw new ContractError('key-mismatch', `message key ${key} does not match the event subject ${event.subject}`);
+      } else if (key !== undefined && key !== BROADCAST_KEY) {
+        throw new ContractError('key-mismatch', `broadcast event ${event.id} must be keyed ${BROADCAST_KEY}, not ${key}`);
+      }
+      return event;
+    } catch (e) {
+      if (!ContractError.is(e)) throw e;
+      deadLetters.push(this.deadLetter(m, e.code, e.message, undefined));
+      return undefined;
+    }
+  }
+
+  private deadLetter(m: KafkaMessage, reason: DeadLetterReason, message: string, event: LivescopeEvent | undefined): DeadLetter {
+    this.ctx.metrics.deadLetters.inc({ reason });
+    this.log.warn({ offset: m.offset, reason, eventId: event?.id }, `dead-lettered: ${message}`);
+    return {
+      kind: 'dead-letter',
+      reason,
+      message,
+      source: { topic: this.ctx.topic, partition: this.partition, offset: m.offset, timestamp: m.timestamp, ...(m.key ? { key: m.key.toString('base64') } : {}) },
+      value: (m.value ?? Buffer.alloc(0)).toString('base64'),
+      ...(event ? { eventId: event.id, eventType: event.type } : {}),
+      workerId: this.ctx.workerId,
+    };
+  }
+
+  /** Messages written with a schema id this worker has not seen: ask the registry once per id. */
+  private async resolveUnknownSchemaIds(messages: readonly KafkaMessage[]): Promise<void> {
+    const unknown = new Set<number>();
+    for (const m of messages) {
+      try {
+        const { schemaId } = decodeWire(m.value);
+        if (!this.ctx.registry.isKnown(this.ctx.eventsSubject, schemaId)) unknown.add(schemaId);
+      } catch {
+        // Not wire format: dead-lettered by decode().
+      }
+    }
+    for (const id of unknown) {
+      await retryTransient(() => this.ctx.registry.refreshUnknown(this.ctx.eventsSubject, id, Date.now()), {
+        isTransient,
+        shouldStop: () => this.dropped || this.ctx.isShuttingDown(),
+        onRetry: (e, attempt, delayMs) => this.onRetry('registry', e, attempt, delayMs),
+      });
+    }
+  }
+
+  private async flush(out: Parameters<OutputEncoder['encode']>[0], deadLetters: readonly DeadLetter[], audit: AuditRow[], nextOffset: bigint): Promise<void> {
+    const topicMessages = this.ctx.encoder.encode(out, deadLetters, audit);
+    const m = this.ctx.metrics;
+    for (const t of topicMessages) m.commands.inc({ kind: t.topic.replace(/^.*livescope\./, '') }, t.messages.length);
+    for (const c of out.changes) m.scopeSize.observe(c.permissions.length);
+    const tp = performance.now();
+    if (topicMessages.length > 0) {
+      await retryTransient(() => this.ctx.producer.sendBatch({ topicMessages, acks: -1 }), {
+        isTransient,
+        shouldStop: () => this.dropped,
+        onRetry: (e, attempt, delayMs) => this.onRetry('kafka', e, attempt, delayMs),
+      });
+    }
+    m.batchSeconds.observe({ phase: 'produce' }, (performance.now() - tp) / 1000);
+    const dirty = this.engine.drainDirty();
+    const commit: BatchCommit = {
+      topic: this.ctx.topic,
+      partition: this.partition,
+      expectedOffset: this.dbOffset,
+      nextOffset,
+      owner: this.ctx.workerId,
+      identities: dirty.identities.map((s) => ({ identityId: s.id, partition: this.partition, version: s.version, status: s.status, wakeAt: s.wakeAt, state: encodeIdentity(s) })),
+      globals: dirty.globals ? encodeGlobals(dirty.globals) : undefined,
+      policies: dirty.policies ? encodePolicies(dirty.policies) : undefined,
+      audit,
+    };
+    if (commit.identities.length === 0 && audit.length === 0 && !commit.globals && nextOffset === this.dbOffset) return;
+    const tc = performance.now();
+    let attempted = false;
+    this.auditTail = await retryTransient(
+      async () => {
+        try {
+          return await this.ctx.store.commitBatch(commit, this.auditTail);
+        } catch (e) {
+          // A commit whose reply was lost may have succeeded: then the row holds our offset and owner.
+          if (attempted && StoreError.is(e) && e.code === 'FENCED') {
+            const rec = await this.ctx.store.loadPartition(this.ctx.topic, this.partition);
+            if (rec.nextOffset === nextOffset) return rec.auditTail;
+          }
+          attempted = true;
+          throw e;
+        }
+      },
+      { isTransient, shouldStop: () => this.dropped, onRetry: (e, attempt, delayMs) => this.onRetry('postgres', e, attempt, delayMs) },
+    );
+    m.batchSeconds.observe({ phase: 'commit' }, (performance.now() - tc) / 1000);
+    this.dbOffset = nextOffset;
+    this.position = nextOffset;
+    m.identities.set({ partition: String(this.partition) }, this.engine.size);
+  }
+
+  private onRetry(component: string, e: unknown, attempt: number, delayMs: number): void {
+    this.ctx.metrics.transientErrors.inc({ component });
+    this.log.warn({ component, attempt, delayMs, err: (e as Error).message }, `${component} unavailable; retrying`);
+  }
+}
+
+function broadcastAudit(event: LivescopeEvent): AuditRow {
+  const data = event.data as { actor?: string; publishedBy?: string; signedBy?: string };
+  return { at: event.time, kind: event.type, identityId: null, version: null, actor: data.actor ?? data.publishedBy ?? data.signedBy ?? null, eventId: event.id, payload: JSON.stringify(event) };
+}

@@ -1,0 +1,33 @@
+import { ScopeEngine, type PolicyCompiler } from '@livescope/scope-engine';
+import { Store } from '@livescope/store';
+import { CommandSigner, createKafka, createProducer, parsePrivateKey, SchemaRegistryClient, type Logger } from '@livescope/transport';
+import type { WorkerConfig } from './config.js';
+import { releaseWindowVerifier } from './releaseWindowVerifier.js';
+import { ScopeWorker } from './ScopeWorker.js';
+import { WorkerMetrics } from './WorkerMetrics.js';
+
+/** Builds a worker and its clients from configuration (used by main and by tests in-process). */
+export async function createWorker(config: WorkerConfig, logger: Logger, compilePolicies: PolicyCompiler): Promise<{ worker: ScopeWorker; store: Store; metrics: WorkerMetrics; registry: SchemaRegistryClient }> {
+  const metrics = new WorkerMetrics();
+  const store = await Store.open({ connectionString: config.pgUrl, schema: config.pgSchema, applicationName: `livescope-worker ${config.workerId}` });
+  const kafka = createKafka({ brokers: config.brokers, clientId: `livescope-worker-${config.workerId}`, logger });
+  const registry = new SchemaRegistryClient(config.registryUrl);
+  const verifyReleaseWindow = releaseWindowVerifier(config.releaseSigners);
+  const worker = new ScopeWorker({
+    config,
+    logger,
+    kafka,
+    producer: createProducer(kafka),
+    registry,
+    store,
+    metrics,
+    signer: new CommandSigner(parsePrivateKey(config.signingKeyId, config.signingKey)),
+    createEngine: () =>
+      new ScopeEngine({
+        compilePolicies,
+        verifyReleaseWindow,
+        config: { excessPrivilegeWindowMs: config.excessPrivilegeWindowMs, maxFutureSkewMs: config.maxFutureSkewMs },
+      }),
+  });
+  return { worker, store, metrics, registry };
+}
