@@ -6,5 +6,6 @@ export * from './subjects.js';
 export * from './wire.js';
 export * from './codec.js';
 export * from './makeEvent.js';
+export * from './eventsDoc.js';
 export * from './validation.js';
 export * from './ContractError.js';

@@ -5,3 +5,4 @@ export * from './SchemaRegistryClient.js';
 export * from './CommandSigner.js';
 export * from './EventPublisher.js';
 export * from './partitionForKey.js';
+export * from './ensureTopics.js';

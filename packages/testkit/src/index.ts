@@ -1,0 +1,3 @@
+export * from './waitFor.js';
+export * from './TopicTail.js';
+export * from './PipelineFixture.js';
