@@ -460,9 +460,14 @@ export class ScopeEngine {
     if (d.kind === 'read-only' || d.kind === 'deny-actions' || d.kind === 'quarantine') {
       const order: ActiveOrder = { orderId: d.orderId, kind: d.kind, target: d.target, actions: d.actions ?? [], expiresAt, issuedAt: meta.timestampMs, actor: d.actor, reason: d.reason };
       const orders = new Map(g.orders);
+      const replaced = orders.get(order.orderId);
       orders.set(order.orderId, order);
       remember({ orders });
-      const ids = this.targets(d.target);
+      // Re-issuing an order id replaces the order: identities only the old target matched are released.
+      const targeted = this.targets(d.target);
+      const released = replaced ? this.targets(replaced.target).filter((id) => !targeted.includes(id)) : [];
+      if (released.length > 0) this.recomputeMany(released, meta, cause, out);
+      const ids = targeted;
       if (d.kind === 'quarantine') {
         // Quarantine kills what the identity holds right now, not only its future access.
         for (const id of ids) {

@@ -197,4 +197,17 @@ describe('scope engine: given / when / then', () => {
     expect(r.tick(T0 + 62 * MIN).alerts).toHaveLength(0);
     expect(r.tick(T0 + 91 * MIN).alerts.map((a) => a.details.action)).toEqual(['db:read']);
   });
+
+  it('regression: re-issuing an order id with a new target releases identities only the old target matched', () => {
+    const r = run();
+    for (const id of ['a', 'b']) {
+      r.send(ev.created(id, T0, { namespace: 'pay' }));
+      r.send(ev.granted(id, `g-${id}`, 'db', [perm('db:write', 'db/pay', 'write')], T0 + 1));
+    }
+    r.send(ev.order({ orderId: 'o1', kind: 'read-only', target: { selector: { namespace: 'pay' } }, reason: 'r', actor: 'x' }, T0 + 2));
+    expect(r.scopeOf('b')).toEqual([]);
+    r.send(ev.order({ orderId: 'o1', kind: 'read-only', target: { identityId: 'a' }, reason: 'r', actor: 'x' }, T0 + 3));
+    expect(r.scopeOf('a')).toEqual([]);
+    expect(r.scopeOf('b')).toEqual(['db:write db/pay']);
+  });
 });

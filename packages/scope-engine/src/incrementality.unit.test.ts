@@ -76,13 +76,22 @@ describe('incremental maintenance equals a full recompute', () => {
         let t = T0;
         for (const id of ids) engine.handle(identityEvent('identity.created', id, { kind: 'workload', name: id, namespace: 'pay', owner: 'o' }, { id: `create-${id}`, time: t }), { timestampMs: t }, out);
         let n = 0;
+        const log: string[] = [];
         for (const [step, dt] of steps) {
           t += dt;
-          if (step.kind === 'tick') engine.tick(t, out);
-          else engine.handle(step.make(++n, t), { timestampMs: t }, out);
+          if (step.kind === 'tick') {
+            engine.tick(t, out);
+            log.push(`tick @${(t - T0) / 60_000}m`);
+          } else {
+            const e = step.make(++n, t);
+            engine.handle(e, { timestampMs: t }, out);
+            log.push(`${e.type} @${(t - T0) / 60_000}m ${'subject' in e ? e.subject : ''} ${JSON.stringify(e.data)}`);
+          }
         }
         for (const s of engine.allIdentities()) {
           const full = computeScope(s, engine.globals, policy, s.clock, engine.config);
+          const same = JSON.stringify(s.scope.map(toScopePermission)) === JSON.stringify(full.entries.map(toScopePermission));
+          if (!same && process.env.LIVESCOPE_PROPERTY_DEBUG) process.stdout.write(`identity ${s.id} clock @${(s.clock - T0) / 60_000}m wakeAt ${s.wakeAt === null ? null : (s.wakeAt - T0) / 60_000}\n${log.join('\n')}\n`);
           expect(s.scope.map(toScopePermission)).toEqual(full.entries.map(toScopePermission));
         }
       }),

@@ -11,3 +11,4 @@ export * from './evolveIdentity.js';
 export * from './selectors.js';
 export * from './TimerHeap.js';
 export * from './stateCodec.js';
+export * from './explain.js';
