@@ -44,5 +44,13 @@ export function createKafka(options: KafkaOptions, extra: Partial<KafkaConfig> =
  * every producer (Java, kafkajs) puts an identity on the same partition.
  */
 export function createProducer(kafka: Kafka, config: ProducerConfig = {}): Producer {
-  return kafka.producer({ idempotent: true, maxInFlightRequests: 1, createPartitioner: Partitioners.DefaultPartitioner, allowAutoTopicCreation: false, ...config });
+  // Idempotence needs unbounded retries (kafkajs warns otherwise); callers bound the wait themselves.
+  return kafka.producer({
+    idempotent: true,
+    maxInFlightRequests: 1,
+    createPartitioner: Partitioners.DefaultPartitioner,
+    allowAutoTopicCreation: false,
+    retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 100, maxRetryTime: 5000 },
+    ...config,
+  });
 }
