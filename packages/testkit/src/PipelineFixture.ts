@@ -23,7 +23,7 @@ export class PipelineFixture {
   readonly groupId = `t${this.id}-workers`;
   readonly topics: TopicNames = topicNames(this.prefix);
   readonly keys = generateSigningKeyPair(`k-${this.id}`);
-  readonly logger: Logger = createLogger('test', process.env.LIVESCOPE_TEST_LOG_LEVEL ?? 'warn');
+  readonly logger: Logger = createLogger('test', process.env.LIVESCOPE_TEST_LOG_LEVEL ?? 'error');
   readonly kafka: Kafka;
   readonly registry = new SchemaRegistryClient(testEnv.registryUrl);
   admin!: Admin;
@@ -59,7 +59,7 @@ export class PipelineFixture {
       LIVESCOPE_SIGNING_KEY_ID: this.keys.kid,
       LIVESCOPE_SIGNING_KEY: this.keys.privateKey,
       LIVESCOPE_METRICS_PORT: '0',
-      LIVESCOPE_LOG_LEVEL: process.env.LIVESCOPE_TEST_LOG_LEVEL ?? 'warn',
+      LIVESCOPE_LOG_LEVEL: process.env.LIVESCOPE_TEST_LOG_LEVEL ?? 'error',
       ...extra,
     };
   }
