@@ -255,7 +255,7 @@ export class Enforcer {
       const ack: EnforcerAck = { kind: 'enforcer.ack', enforcerId: this.options.enforcerId as never, at: new Date(now).toISOString(), identities: this.state.identities.size, applied: this.pendingAcks, rejected: this.rejectedSinceAck };
       this.pendingAcks = [];
       this.rejectedSinceAck = 0;
-      await this.producer.send({ topic: this.topics.enforcerAcks, acks: 1, messages: [{ key: this.options.enforcerId, value: encodeWireJson(this.ackSchemaId, ack) }] });
+      await this.producer.send({ topic: this.topics.enforcerAcks, acks: -1, messages: [{ key: this.options.enforcerId, value: encodeWireJson(this.ackSchemaId, ack) }] });
     }
     if (this.options.reportDecisions === false || !this.publisher) return;
     const window = this.aggregator.drain(now);

@@ -203,6 +203,6 @@ export class ScopeWorker {
       const hb: Heartbeat = { kind: 'heartbeat', workerId: this.deps.config.workerId, partition: r.partition, at, nextOffset: r.position.toString() };
       return this.encoder!.signed(this.topics.heartbeats, `p${r.partition}`, JSON.stringify(hb));
     });
-    await this.deps.producer.send({ topic: this.topics.heartbeats, acks: 1, messages }).catch((e: Error) => this.deps.logger.warn({ err: e.message }, 'heartbeat not sent'));
+    await this.deps.producer.send({ topic: this.topics.heartbeats, acks: -1, messages }).catch((e: Error) => this.deps.logger.warn({ err: e.message }, 'heartbeat not sent'));
   }
 }
