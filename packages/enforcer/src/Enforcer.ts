@@ -2,8 +2,8 @@ import { randomUUID } from 'node:crypto';
 import {
   ContractError,
   decodeMessage,
-  DriftAlert,
-  EnforcerAck,
+  type DriftAlert,
+  type EnforcerAck,
   Heartbeat,
   Revocation,
   ScopeChange,
@@ -26,7 +26,9 @@ import {
 } from '@livescope/transport';
 import type { Admin, Consumer, EachBatchPayload, Kafka, KafkaMessage, Producer } from 'kafkajs';
 import { encodeWireJson } from '@livescope/contracts';
+import type { Registry } from 'prom-client';
 import { DecisionAggregator } from './DecisionAggregator.js';
+import { EnforcerMetrics } from './EnforcerMetrics.js';
 import { EnforcerState, type Decision } from './EnforcerState.js';
 
 export interface EnforcerOptions {
@@ -54,6 +56,8 @@ export interface EnforcerOptions {
   /** Called for every rejected (unsigned, forged, replayed) command. */
   readonly onRejected?: (reason: string, topic: string, offset: string) => void;
   readonly kafka?: Kafka;
+  /** Registers the enforcer's Prometheus metrics in this registry (prom-client). */
+  readonly metricsRegistry?: Registry;
 }
 
 export interface EnforcerStats {
@@ -84,6 +88,7 @@ export class Enforcer {
   private readonly maxStalenessMs: number;
   private readonly requireSession: boolean;
   private readonly aggregator: DecisionAggregator;
+  private readonly metrics: EnforcerMetrics | undefined;
   private consumer: Consumer | undefined;
   private admin: Admin | undefined;
   private publisher: EventPublisher | undefined;
@@ -111,12 +116,23 @@ export class Enforcer {
     this.aggregator = new DecisionAggregator(options.maxReportKeys ?? 10_000, Date.now());
     this.state = new EnforcerState((id) => partitionForKey(id, this.partitions));
     this.ready = new Promise((resolve) => (this.readyResolve = resolve));
+    this.metrics = options.metricsRegistry
+      ? new EnforcerMetrics(
+          options.metricsRegistry,
+          () => this.state.identities.size,
+          () => {
+            const beats = [...this.state.heartbeats.values()];
+            return beats.length === 0 ? 0 : (Date.now() - Math.min(...beats)) / 1000;
+          },
+        )
+      : undefined;
   }
 
   /** Decides locally. Never throws; unknown identities are denied. */
   authorize(identityId: string, sessionId: string | undefined, action: string, resource: string, nowMs = Date.now()): Decision {
     const d = this.state.authorize(identityId, sessionId, action, resource, nowMs, { requireSession: this.requireSession, sensitive: this.sensitive, maxStalenessMs: this.maxStalenessMs });
     this.stats.decisions++;
+    this.metrics?.decisions.inc({ outcome: d.code });
     if (this.options.reportDecisions !== false) this.aggregator.record(identityId, sessionId, action, resource, d.allowed, d.reason);
     return d;
   }
@@ -174,7 +190,7 @@ export class Enforcer {
     await this.admin?.disconnect();
   }
 
-  private async eachBatch({ batch }: EachBatchPayload): Promise<void> {
+  private eachBatch({ batch }: EachBatchPayload): Promise<void> {
     const t = this.topics;
     const now = Date.now();
     for (const m of batch.messages) {
@@ -190,12 +206,14 @@ export class Enforcer {
           const r = decodeMessage(Revocation, m.value, { ...DECODE, isKnownSchemaId: () => true }, 'revocation');
           this.state.applyRevocation(r);
           this.stats.revocations++;
+          this.metrics?.commands.inc({ kind: 'revocation', outcome: 'applied' });
           this.ack(r.identityId, r.version, m, now, 'revocation');
           this.options.onRevocation?.(r);
         } else {
           const schema = batch.topic === t.scopeSnapshots ? ScopeSnapshot : ScopeChange;
           const c = decodeMessage(schema, m.value, { ...DECODE, isKnownSchemaId: () => true }, 'scope command');
           const outcome = this.state.applyScope(c);
+          this.metrics?.commands.inc({ kind: c.kind, outcome });
           if (outcome === 'applied') {
             this.stats.applied++;
             this.ack(c.identityId, c.version, m, now, c.kind);
@@ -212,6 +230,7 @@ export class Enforcer {
       if (batch.topic === t.scopeSnapshots) this.caughtUp(batch.partition, BigInt(m.offset));
     }
     this.stats.identities = this.state.identities.size;
+    return Promise.resolve();
   }
 
   private caughtUp(partition: number, offset: bigint): void {
@@ -229,6 +248,7 @@ export class Enforcer {
   private reject(reason: string, topic: string, m: KafkaMessage, identityId: string | undefined): void {
     this.stats.rejected++;
     this.rejectedSinceAck++;
+    this.metrics?.commands.inc({ kind: topic.includes('revocations') ? 'revocation' : topic.includes('snapshots') ? 'scope.snapshot' : 'scope.change', outcome: 'rejected' });
     this.options.logger.warn({ topic, offset: m.offset, reason }, 'rejected command');
     this.options.onRejected?.(reason, topic, m.offset);
     const alert: DriftAlert = {

@@ -54,7 +54,7 @@ export class EnforcerState {
     const perms = new Map<string, Map<string, number>>();
     for (const p of c.permissions) {
       let byResource = perms.get(p.action);
-      if (!byResource) perms.set(p.action, (byResource = new Map()));
+      if (!byResource) perms.set(p.action, (byResource = new Map<string, number>()));
       byResource.set(p.resource, p.validUntil === null ? Number.POSITIVE_INFINITY : Date.parse(p.validUntil));
     }
     const sessions = new Set<string>();

@@ -134,7 +134,7 @@ export class ScopeEngine {
     if (toMs(event.time) > meta.timestampMs + this.config.maxFutureSkewMs) {
       return { status: 'rejected', reason: 'timestamp-in-future', message: `event time ${event.time} is more than ${this.config.maxFutureSkewMs} ms after the message timestamp ${iso(meta.timestampMs)}` };
     }
-    return isBroadcastEvent(event) ? this.handleBroadcast(event, meta, out) : this.handleIdentityEvent(event as IdentityEvent, meta, out);
+    return isBroadcastEvent(event) ? this.handleBroadcast(event, meta, out) : this.handleIdentityEvent(event, meta, out);
   }
 
   /** Fires every timer due at or before `nowMs`, each at its own instant. */
@@ -163,7 +163,7 @@ export class ScopeEngine {
     }
     const cause: Cause = { eventId: event.id, eventType: event.type };
     let next: IdentityState = { ...tr.state, clock: t, recentEventIds: recent(tr.state.recentEventIds, event.id, this.config.dedupeWindow) };
-    const recompute = tr.recompute === true || (tr.recompute !== false && this.policyState.reads(tr.recompute)) || !sameSessions(prev, next);
+    const recompute = tr.recompute === true || (tr.recompute !== false && this.policyState.reads(tr.recompute));
     next = this.settle(prev, next, t, cause, recompute, out, event.id);
     this.emitRevocations(next, tr.revocations, event.id, t, cause, out);
     this.emitAlerts(next, tr.alerts, event.id, t, cause, out);

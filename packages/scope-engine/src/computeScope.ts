@@ -156,11 +156,11 @@ export interface PermissionAnswer {
 }
 
 /** Whether `perm` is in the runtime scope at `t`, and why. */
-export function answerAt(ev: Evaluator, perm: Perm, t: number, candidates = candidatesAt(ev.identity, t)): PermissionAnswer {
+export function answerAt(ev: Evaluator, perm: Perm, t: number, candidates = candidatesAt(ev.identity, t), base?: Omit<ContextView, 'grant'>): PermissionAnswer {
   const c = candidates.get(perm.key);
   if (ev.identity.status !== 'active' || !c) return { inScope: false, provisioned: !!c, grants: c?.grants ?? [], orderIds: [], decision: undefined, context: undefined };
   const orderIds = blockingOrders(ev.orders, perm, t);
-  const context: ContextView = { ...contextAt(ev.identity, ev.globals, t), grant: { jit: c.jitOnly, roles: c.roles } };
+  const context: ContextView = { ...(base ?? contextAt(ev.identity, ev.globals, t)), grant: { jit: c.jitOnly, roles: c.roles } };
   if (orderIds.length > 0) return { inScope: false, provisioned: true, grants: c.grants, orderIds, decision: undefined, context };
   const decision = ev.policy.decide(ev.principal, resourceView(perm), context);
   return { inScope: decision.allow, provisioned: true, grants: c.grants, orderIds, decision, context };
@@ -181,14 +181,23 @@ export function computeScope(identity: IdentityState, globals: Globals, policy: 
   const entries: ScopeEntry[] = [];
   const excluded = new Map<string, { orderIds: readonly string[]; policyIds: readonly string[] }>();
   let wakeAt: number | null = boundaries[0] ?? null;
-  const candidatesCache = new Map<number, Map<string, Candidate>>();
-  const candidatesFor = (x: number): Map<string, Candidate> => {
-    let c = candidatesCache.get(x);
-    if (!c) candidatesCache.set(x, (c = candidatesAt(identity, x)));
-    return c;
+  // Candidates and context depend on the instant only, not on the permission: compute them once per instant.
+  const candidatesCache = new Map<number, Map<string, Candidate>>([[t, candidates]]);
+  const contextCache = new Map<number, Omit<ContextView, 'grant'>>();
+  const at: InstantView = {
+    candidates: (x) => {
+      let c = candidatesCache.get(x);
+      if (!c) candidatesCache.set(x, (c = candidatesAt(identity, x)));
+      return c;
+    },
+    context: (x) => {
+      let c = contextCache.get(x);
+      if (!c) contextCache.set(x, (c = contextAt(identity, globals, x)));
+      return c;
+    },
   };
   for (const c of candidates.values()) {
-    const answer = answerAt(ev, c.perm, t, candidates);
+    const answer = answerAt(ev, c.perm, t, candidates, at.context(t));
     if (answer.decision && policy.reads(PolicyInput.now)) {
       const h = policy.horizon(ev.principal, c.perm, answer.context!);
       if (h !== null && h > t && (wakeAt === null || h < wakeAt)) wakeAt = h;
@@ -197,14 +206,19 @@ export function computeScope(identity: IdentityState, globals: Globals, policy: 
       excluded.set(c.perm.key, { orderIds: answer.orderIds, policyIds: answer.decision?.determining ?? [] });
       continue;
     }
-    const validUntil = searchValidUntil(ev, c.perm, t, boundaries, config.horizonSearchDepth, candidatesFor);
+    const validUntil = searchValidUntil(ev, c.perm, t, boundaries, config.horizonSearchDepth, at);
     entries.push({ perm: c.perm, validUntil, grants: c.grants });
   }
   entries.sort((a, b) => (a.perm.key < b.perm.key ? -1 : a.perm.key > b.perm.key ? 1 : 0));
   return { entries, excluded, wakeAt };
 }
 
-function searchValidUntil(ev: Evaluator, perm: Perm, t: number, boundaries: readonly number[], depth: number, candidatesFor: (x: number) => Map<string, Candidate>): number | null {
+interface InstantView {
+  candidates(t: number): Map<string, Candidate>;
+  context(t: number): Omit<ContextView, 'grant'>;
+}
+
+function searchValidUntil(ev: Evaluator, perm: Perm, t: number, boundaries: readonly number[], depth: number, at: InstantView): number | null {
   let cur = t;
   let bi = 0;
   const readsNow = ev.policy.reads(PolicyInput.now);
@@ -212,15 +226,15 @@ function searchValidUntil(ev: Evaluator, perm: Perm, t: number, boundaries: read
     while (bi < boundaries.length && boundaries[bi]! <= cur) bi++;
     let next: number | null = boundaries[bi] ?? null;
     if (readsNow) {
-      const c = candidatesFor(cur).get(perm.key);
+      const c = at.candidates(cur).get(perm.key);
       if (c) {
-        const context: ContextView = { ...contextAt(ev.identity, ev.globals, cur), grant: { jit: c.jitOnly, roles: c.roles } };
+        const context: ContextView = { ...at.context(cur), grant: { jit: c.jitOnly, roles: c.roles } };
         const h = ev.policy.horizon(ev.principal, perm, context);
         if (h !== null && h > cur && (next === null || h < next)) next = h;
       }
     }
     if (next === null) return null;
-    if (!answerAt(ev, perm, next, candidatesFor(next)).inScope) return next;
+    if (!answerAt(ev, perm, next, at.candidates(next), at.context(next)).inScope) return next;
     cur = next;
   }
   return cur;

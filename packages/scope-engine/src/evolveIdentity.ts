@@ -158,7 +158,9 @@ export function evolveIdentity(state: IdentityState | undefined, event: Identity
       const d = event.data;
       if (dead(`session:${d.sessionId}`)) return none(state);
       const session: Session = { sessionId: d.sessionId, task: d.task, mfa: d.mfa, tokenId: d.tokenId, system: d.system, startedAt: t, expiresAt: d.expiresAt === undefined ? undefined : toMs(d.expiresAt) };
-      return { state: { ...state, sessions: [...state.sessions.filter((s) => s.sessionId !== d.sessionId), session] }, revocations: [], alerts: [], recompute: true };
+      // Candidates change only through just-in-time grants bound to this session; an expiry is a new wake-up.
+      const full = session.expiresAt !== undefined || state.jit.some((g) => g.sessionId === d.sessionId);
+      return { state: { ...state, sessions: [...state.sessions.filter((s) => s.sessionId !== d.sessionId), session] }, revocations: [], alerts: [], recompute: full || PolicyInput.session };
     }
     case 'session.task-changed':
     case 'session.mfa-verified': {
@@ -188,14 +190,12 @@ export function evolveIdentity(state: IdentityState | undefined, event: Identity
     }
     case 'session.task-completed': {
       // The task is done: the session, its just-in-time grants and its leases end now, revoked at their systems.
-      const known = state.sessions.some((s) => s.sessionId === event.data.sessionId);
       const ended = endSession(state, event.data.sessionId, 'task completed', true, config);
-      return { state: ended.state, revocations: ended.revocations, alerts: [], recompute: known };
+      return { state: ended.state, revocations: ended.revocations, alerts: [], recompute: sessionEndRecompute(state, event.data.sessionId) };
     }
     case 'session.ended': {
-      const known = state.sessions.some((s) => s.sessionId === event.data.sessionId);
       const ended = endSession(state, event.data.sessionId, `session ended${event.data.reason ? `: ${event.data.reason}` : ''}`, false, config);
-      return { state: ended.state, revocations: ended.revocations, alerts: [], recompute: known };
+      return { state: ended.state, revocations: ended.revocations, alerts: [], recompute: sessionEndRecompute(state, event.data.sessionId) };
     }
 
     case 'telemetry.risk-scored': {
@@ -300,6 +300,12 @@ export function evolveIdentity(state: IdentityState | undefined, event: Identity
       return { state: used.length ? markUsed(state, used, t) : state, revocations: [], alerts, recompute: false };
     }
   }
+}
+
+/** Ending a session changes candidates only when just-in-time grants were bound to it. */
+function sessionEndRecompute(state: IdentityState, sessionId: string): boolean | PolicyInputTag {
+  if (!state.sessions.some((s) => s.sessionId === sessionId)) return false;
+  return state.jit.some((g) => g.sessionId === sessionId) || state.approvals.some((a) => a.sessionId === sessionId) || PolicyInput.session;
 }
 
 function isProvisioned(state: IdentityState, key: string): boolean {

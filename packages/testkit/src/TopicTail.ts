@@ -31,7 +31,7 @@ export class TopicTail {
     await consumer.subscribe({ topics: [...this.topics], fromBeginning: true });
     await consumer.run({
       autoCommit: false,
-      eachMessage: async ({ topic, partition, message }) => {
+      eachMessage: ({ topic, partition, message }) => {
         let value: unknown;
         try {
           value = JSON.parse(decodeWire(message.value).payload.toString('utf8'));
@@ -39,6 +39,7 @@ export class TopicTail {
           value = undefined;
         }
         this.messages.push({ topic, partition, offset: message.offset, key: message.key?.toString(), timestamp: Number(message.timestamp), headers: message.headers ?? {}, raw: message.value ?? Buffer.alloc(0), value });
+        return Promise.resolve();
       },
     });
     return this;

@@ -68,14 +68,15 @@ export class ScopeWorker {
       groupId: config.groupId,
       maxBytes: config.fetchMaxBytes,
       maxBytesPerPartition: Math.min(config.fetchMaxBytes, 4 * 1024 * 1024),
-      sessionTimeout: 30_000,
-      heartbeatInterval: 3000,
+      sessionTimeout: config.sessionTimeoutMs,
+      rebalanceTimeout: Math.max(config.sessionTimeoutMs, 10_000),
+      heartbeatInterval: Math.min(3000, Math.floor(config.sessionTimeoutMs / 3)),
       maxWaitTimeInMs: 100,
       allowAutoTopicCreation: false,
     });
     this.consumer = consumer;
     consumer.on(consumer.events.GROUP_JOIN, (e) => {
-      const assignment = (e.payload.memberAssignment[this.topics.events] ?? []) as number[];
+      const assignment = (e.payload.memberAssignment[this.topics.events] ?? []);
       this.assigned = new Set(assignment);
       logger.info({ partitions: assignment, generation: e.payload.groupId }, 'partitions assigned');
       void this.dropUnassigned();
@@ -101,7 +102,7 @@ export class ScopeWorker {
     for (const t of this.timers) clearInterval(t);
     // Disconnecting waits for the batch in flight, which finishes its commit.
     await this.consumer?.disconnect().catch((e: Error) => this.deps.logger.warn({ err: e.message }, 'consumer disconnect'));
-    await Promise.all([...this.runners.values()].map((r) => r.lock.run(async () => undefined)));
+    await Promise.all([...this.runners.values()].map((r) => r.lock.run(() => Promise.resolve())));
     await this.deps.producer.disconnect().catch(() => undefined);
     await this.admin?.disconnect().catch(() => undefined);
     this.deps.logger.info('scope worker stopped');
@@ -143,7 +144,8 @@ export class ScopeWorker {
     return pending;
   }
 
-  private async eachBatch({ batch, resolveOffset, heartbeat, isRunning, isStale, commitOffsetsIfNecessary }: EachBatchPayload): Promise<void> {
+  private async eachBatch(payload: EachBatchPayload): Promise<void> {
+    const { batch } = payload;
     if (batch.messages.length === 0) return;
     const runner = await this.runnerFor(batch.partition);
     if (!runner || runner.dropped) return;
@@ -158,25 +160,26 @@ export class ScopeWorker {
       }
       const max = this.deps.config.maxBatchMessages;
       for (let i = 0; i < batch.messages.length; i += max) {
-        if (!isRunning() || isStale() || runner.dropped) break;
+        if (!payload.isRunning() || payload.isStale() || runner.dropped) break;
         const chunk = batch.messages.slice(i, i + max);
         await runner.process(chunk, Date.now());
         this.firstProcessedAt ??= Date.now();
-        resolveOffset(chunk[chunk.length - 1]!.offset);
-        await heartbeat();
+        payload.resolveOffset(chunk[chunk.length - 1]!.offset);
+        await payload.heartbeat();
       }
       this.deps.metrics.consumerLag.set({ partition: String(batch.partition) }, Math.max(0, Number(BigInt(batch.highWatermark) - runner.position)));
     });
-    await commitOffsetsIfNecessary();
+    await payload.commitOffsetsIfNecessary();
   }
 
   private async dropUnassigned(): Promise<void> {
     for (const [p, runner] of this.runners) {
       if (this.assigned.has(p)) continue;
-      await runner.lock.run(async () => {
+      await runner.lock.run(() => {
         runner.dropped = true;
         this.runners.delete(p);
         this.deps.metrics.identities.remove({ partition: String(p) });
+        return Promise.resolve();
       });
       this.deps.logger.info({ partition: p }, 'partition revoked; state dropped');
     }

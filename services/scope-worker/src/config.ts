@@ -27,6 +27,7 @@ const Env = z.object({
   LIVESCOPE_PARTITIONS_CONCURRENTLY: int(1, 64).default(3),
   LIVESCOPE_MAX_BATCH_MESSAGES: int(1, 100_000).default(5000),
   LIVESCOPE_FETCH_MAX_BYTES: int(1024, 256 * 1024 * 1024).default(10 * 1024 * 1024),
+  LIVESCOPE_SESSION_TIMEOUT_MS: int(6000, 300_000).default(30_000),
   LIVESCOPE_EXCESS_PRIVILEGE_WINDOW_MS: int(60_000, 365 * 86_400_000).default(7 * 86_400_000),
   LIVESCOPE_MAX_FUTURE_SKEW_MS: int(0, 86_400_000).default(5 * 60_000),
 });
@@ -53,6 +54,8 @@ export interface WorkerConfig {
   readonly fetchMaxBytes: number;
   readonly excessPrivilegeWindowMs: number;
   readonly maxFutureSkewMs: number;
+  /** Consumer-group session timeout: how long a dead worker keeps its partitions. */
+  readonly sessionTimeoutMs: number;
 }
 
 export class ConfigError extends Error {
@@ -96,5 +99,6 @@ export function loadWorkerConfig(env: Record<string, string | undefined> = proce
     fetchMaxBytes: e.LIVESCOPE_FETCH_MAX_BYTES,
     excessPrivilegeWindowMs: e.LIVESCOPE_EXCESS_PRIVILEGE_WINDOW_MS,
     maxFutureSkewMs: e.LIVESCOPE_MAX_FUTURE_SKEW_MS,
+    sessionTimeoutMs: e.LIVESCOPE_SESSION_TIMEOUT_MS,
   };
 }

@@ -30,21 +30,22 @@ export async function followFeed(kafka: Kafka, topics: TopicNames, write: (line:
   await consumer.subscribe({ topics: [topics.scopeChanges, topics.revocations, topics.driftAlerts, topics.deadLetters], fromBeginning: false });
   await consumer.run({
     autoCommit: false,
-    eachMessage: async ({ topic, message }) => {
+    eachMessage: ({ topic, message }) => {
       let value: unknown;
       try {
         value = JSON.parse(decodeWire(message.value).payload.toString('utf8'));
       } catch {
-        return;
+        return Promise.resolve();
       }
       const ts = new Date(Number(message.timestamp)).toISOString().slice(11, 23);
       if (topic === topics.scopeChanges) {
         const c = value as ScopeChange;
-        if (options.quietRefresh && c.direction === 'refresh') return;
+        if (options.quietRefresh && c.direction === 'refresh') return Promise.resolve();
         write(`${ts} ${describeChange(c)}`);
       } else if (topic === topics.revocations) write(`${ts} ${describeRevocation(value as Revocation)}`);
       else if (topic === topics.driftAlerts) write(`${ts} ${describeAlert(value as DriftAlert)}`);
       else write(`${ts} ${describeDeadLetter(value as DeadLetter)}`);
+      return Promise.resolve();
     },
   });
   return consumer;

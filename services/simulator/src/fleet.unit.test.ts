@@ -12,9 +12,9 @@ describe('simulator', () => {
     const events = a.flatMap((m) => provisioningEvents(m, 0));
     for (const e of events) expect(LivescopeEvent.safeParse(e).success).toBe(true);
     const gen = traffic(7, a, 0);
-    const first = Array.from({ length: 2000 }, () => gen.next().value!);
+    const first = Array.from({ length: 2000 }, () => gen.next().value);
     const again = traffic(7, a, 0);
-    expect(Array.from({ length: 2000 }, () => again.next().value!)).toEqual(first);
+    expect(Array.from({ length: 2000 }, () => again.next().value)).toEqual(first);
     for (const e of first) expect(LivescopeEvent.safeParse(e).success).toBe(true);
     const noop = first.filter((e) => e.type === 'telemetry.activity' || (e.type === 'telemetry.risk-scored' && e.data.score === 10)).length;
     expect(noop / first.length).toBeGreaterThan(0.75);

@@ -149,7 +149,7 @@ program
       const perTick = Math.max(1, Math.round(Number(o.rate) / 10));
       while (!stop) {
         const batch: LivescopeEventInput[] = [];
-        for (let i = 0; i < perTick; i++) batch.push({ ...gen.next().value!, time: new Date().toISOString() } as LivescopeEventInput);
+        for (let i = 0; i < perTick; i++) batch.push({ ...gen.next().value, time: new Date().toISOString() });
         await publisher.publish(batch);
         await sleep(100);
       }
@@ -179,7 +179,7 @@ program
     const count = Number(o.count);
     const started = Date.now();
     const n = await publishInBatches(publisher, (function* () {
-      for (let i = 0; i < count; i++) yield gen.next().value!;
+      for (let i = 0; i < count; i++) yield gen.next().value;
     })(), 500, (k) => process.stderr.write(`\rsent ${k}/${count}`));
     process.stderr.write('\n');
     say(`sent ${n} events in ${((Date.now() - started) / 1000).toFixed(1)} s`);

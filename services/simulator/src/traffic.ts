@@ -18,7 +18,7 @@ export interface TrafficMix {
 
 export const defaultMix: TrafficMix = { noop: 0.85, sessions: 0.12, policyRelevant: 0.03 };
 
-export function* traffic(seed: number, fleet: readonly FleetMember[], startMs: number, mix: TrafficMix = defaultMix, source = 'simulator'): Generator<LivescopeEventInput> {
+export function* traffic(seed: number, fleet: readonly FleetMember[], startMs: number, mix: TrafficMix = defaultMix, source = 'simulator'): Generator<LivescopeEventInput, never> {
   const rnd = new Random(seed ^ 0x5bd1e995);
   const open = new Map<string, string>();
   for (let i = 0; ; i++) {

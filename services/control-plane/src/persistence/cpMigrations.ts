@@ -1,0 +1,78 @@
+/**
+ * The control plane's own tables, beside the store's in the same PostgreSQL schema, prefixed `cp_`
+ * and versioned in `cp_schema_migrations` (the store's `schema_migrations` stays the store's).
+ * Forward-only: never edit a released migration, add the next one.
+ */
+export interface CpMigration {
+  readonly version: number;
+  readonly name: string;
+  readonly sql: string;
+}
+
+export const cpMigrations: readonly CpMigration[] = [
+  {
+    version: 1,
+    name: 'orders, alerts, enforcer details and consumer offsets',
+    sql: `
+-- Orders issued through the API: who, what, and where each copy of the broadcast landed, so any
+-- instance can tell whether the workers have processed it (partition_state.next_offset past it).
+CREATE TABLE cp_orders (
+  order_id      text        PRIMARY KEY,
+  kind          text        NOT NULL,
+  actor         text        NOT NULL,
+  reason        text        NOT NULL,
+  target        text        NOT NULL,
+  event_id      text        NOT NULL,
+  event         text        NOT NULL,
+  issued_at     timestamptz NOT NULL,
+  expires_at    timestamptz NULL,
+  offsets       text        NULL,
+  lift_event_id text        NULL,
+  lift_actor    text        NULL,
+  lift_reason   text        NULL,
+  lifted_at     timestamptz NULL,
+  lift_offsets  text        NULL
+);
+CREATE INDEX cp_orders_issued ON cp_orders (issued_at);
+
+-- Drift alerts from the alerts topic (worker- and enforcer-raised). seq orders them for
+-- Server-Sent Events resumption (Last-Event-ID); alert_id makes a replayed alert a no-op.
+CREATE TABLE cp_alerts (
+  seq          bigserial   PRIMARY KEY,
+  alert_id     text        NOT NULL UNIQUE,
+  type         text        NOT NULL,
+  severity     text        NOT NULL,
+  identity_id  text        NULL,
+  enforcer_id  text        NULL,
+  at           timestamptz NOT NULL,
+  summary      text        NOT NULL,
+  body         text        NOT NULL,
+  received_at  timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX cp_alerts_identity ON cp_alerts (identity_id, seq);
+CREATE INDEX cp_alerts_type ON cp_alerts (type, seq);
+
+-- What enforcer_status does not hold: the last version each enforcement point applied.
+CREATE TABLE cp_enforcers (
+  enforcer_id       text        PRIMARY KEY,
+  first_seen        timestamptz NOT NULL,
+  last_identity_id  text        NULL,
+  last_version      bigint      NULL,
+  last_kind         text        NULL,
+  last_applied_at   timestamptz NULL,
+  last_produced_at  timestamptz NULL
+);
+
+-- Next offset per consumed partition, written in the same transaction as what the messages
+-- changed (exactly-once into PostgreSQL), fenced on the offset expected.
+CREATE TABLE cp_offsets (
+  consumer     text        NOT NULL,
+  topic        text        NOT NULL,
+  partition    integer     NOT NULL,
+  next_offset  bigint      NOT NULL,
+  updated_at   timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (consumer, topic, partition)
+);
+`,
+  },
+];

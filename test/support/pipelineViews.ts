@@ -1,0 +1,45 @@
+import type { Enforcer } from '@livescope/enforcer';
+import type { Store } from '@livescope/store';
+import type { Admin } from 'kafkajs';
+
+/** Whether every partition's committed offset in PostgreSQL has reached the topic's end. */
+export async function caughtUp(admin: Admin, store: Store, topic: string): Promise<boolean> {
+  const offsets = await admin.fetchTopicOffsets(topic);
+  const { rows } = await store.query<{ partition: number; next_offset: string }>('SELECT partition, next_offset FROM partition_state WHERE topic = $1', [topic], 'positions');
+  const pos = new Map(rows.map((r) => [r.partition, BigInt(r.next_offset)]));
+  return offsets.every((o) => {
+    const high = BigInt(o.high);
+    const at = pos.get(o.partition) ?? -1n;
+    return high === 0n ? at <= 0n : at === high;
+  });
+}
+
+/** Identity states of record, as text, by identity id. */
+export async function statesOf(store: Store): Promise<Map<string, string>> {
+  const { rows } = await store.query<{ identity_id: string; state: string }>('SELECT identity_id, state FROM identity_state ORDER BY identity_id', [], 'states');
+  return new Map(rows.map((r) => [r.identity_id, r.state]));
+}
+
+/** Audit rows per (kind, identity, version): a double-applied event would show up as an extra row. */
+export async function auditCounts(store: Store): Promise<Map<string, number>> {
+  const { rows } = await store.query<{ k: string; n: string }>("SELECT kind || ':' || coalesce(identity_id, '') || ':' || coalesce(version::text, '') || ':' || coalesce(event_id, '') AS k, count(*)::text AS n FROM audit_log GROUP BY 1", [], 'audit counts');
+  return new Map(rows.map((r) => [r.k, Number(r.n)]));
+}
+
+/** The enforcer's view, canonical: identity → version, status, permissions, sessions. */
+export function enforcerView(e: Enforcer): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const [id, v] of e.state.identities) {
+    const perms: string[] = [];
+    for (const [action, byRes] of v.perms) for (const [resource, until] of byRes) perms.push(`${action} ${resource} ${until}`);
+    out.set(id, JSON.stringify([v.version, v.status, perms.sort(), [...v.sessions].sort()]));
+  }
+  return out;
+}
+
+export function diffMaps(a: Map<string, string>, b: Map<string, string>): string[] {
+  const out: string[] = [];
+  for (const [k, v] of a) if (b.get(k) !== v) out.push(`${k}: ${v.slice(0, 200)} ≠ ${(b.get(k) ?? '(missing)').slice(0, 200)}`);
+  for (const k of b.keys()) if (!a.has(k)) out.push(`${k}: (missing) ≠ present`);
+  return out;
+}
