@@ -12,3 +12,4 @@ export * from './selectors.js';
 export * from './TimerHeap.js';
 export * from './stateCodec.js';
 export * from './explain.js';
+export * from './cedarScopePolicy.js';

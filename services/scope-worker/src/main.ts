@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { permitAllPolicy } from '@livescope/scope-engine';
+import { compileScopePolicy } from '@livescope/scope-engine';
 import { createLogger } from '@livescope/transport';
 import { ConfigError, loadWorkerConfig } from './config.js';
 import { createWorker } from './createWorker.js';
@@ -18,7 +18,7 @@ async function main(): Promise<void> {
     throw e;
   }
   const logger = createLogger('scope-worker', config.logLevel).child({ workerId: config.workerId });
-  const { worker, store, metrics, registry } = await createWorker(config, logger, () => permitAllPolicy);
+  const { worker, store, metrics, registry } = await createWorker(config, logger, compileScopePolicy);
   const server =
     config.metricsPort > 0
       ? await startMetricsServer(config.metricsPort, metrics.registry, async () => {

@@ -40,7 +40,8 @@ export function scenario(name: ScenarioName, o: ScenarioOptions): Scenario {
   let n = 0;
   const ev = (subject: string | undefined, type: string, data: Record<string, unknown>, offset: number): LivescopeEventInput =>
     ({ specversion: '1.0', id: `${o.runId}/${name}/${++n}`, type, source: 'simulator', time: iso(offset), ...(subject ? { subject } : {}), data }) as LivescopeEventInput;
-  const created = (id: string, kind: string, namespace: string, at: number): LivescopeEventInput => ev(id, 'identity.created', { kind, name: id, namespace, owner: `team-${namespace}`, labels: { team: namespace } }, at);
+  const created = (id: string, kind: string, namespace: string, at: number, labels: Record<string, string> = {}): LivescopeEventInput =>
+    ev(id, 'identity.created', { kind, name: id, namespace, owner: `team-${namespace}`, labels: { team: namespace, ...labels } }, at);
   const grant = (id: string, role: string, permissions: Permission[], at: number): LivescopeEventInput => ev(id, 'entitlement.granted', { grantId: `${id}/${role}`, role, permissions }, at);
 
   switch (name) {
@@ -108,7 +109,7 @@ export function scenario(name: ScenarioName, o: ScenarioOptions): Scenario {
         title: 'An orchestrated AI agent may invoke one tool chain; anything else is denied and alerted',
         identityId: id,
         steps: [
-          { at: 0, say: 'the agent may invoke its tool chain (and, by mistake, was also given database access)', events: [created(id, 'agent', 'support', 0), grant(id, 'support-tools', [perm('tool:invoke', 'tools/support/chain', 'write', 'support', 'agent-router')], 0), grant(id, 'legacy-db', [perm('db:read', 'db/support', 'read', 'support', 'postgres')], 0), ev(id, 'session.started', { sessionId: `s-${o.runId}`, task: 'triage', system: 'agent-router' }, 0)] },
+          { at: 0, say: 'the agent may invoke its tool chain (and, by mistake, was also given database access)', events: [created(id, 'agent', 'support', 0, { orchestrator: 'support-router' }), grant(id, 'support-tools', [perm('tool:invoke', 'tools/support/chain', 'write', 'support', 'agent-router')], 0), grant(id, 'legacy-db', [perm('db:read', 'db/support', 'read', 'support', 'postgres')], 0), ev(id, 'session.started', { sessionId: `s-${o.runId}`, task: 'triage', system: 'agent-router' }, 0)] },
           { at: 0.5 * m, say: 'the enforcement point sees it try an admin console and the database', events: [] },
         ],
       };
