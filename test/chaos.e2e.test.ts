@@ -18,7 +18,7 @@ import { WorkerProcess } from './support/WorkerProcess.js';
  */
 const SEED = Number(process.env.LIVESCOPE_CHAOS_SEED ?? 20261128);
 const WAVES = 14;
-const WAVE_SIZE = Number(process.env.LIVESCOPE_CHAOS_WAVE ?? 2500);
+const WAVE_SIZE = Number(process.env.LIVESCOPE_CHAOS_WAVE ?? 1000);
 const FLEET = 300;
 const ctl = fileURLToPath(new URL('../infra/ctl.sh', import.meta.url));
 const rnd = new Random(SEED);
@@ -33,6 +33,11 @@ function waves(): { events: LivescopeEventInput[]; timestampMs: number }[] {
   for (let w = 1; w <= WAVES; w++) {
     const events: LivescopeEventInput[] = [];
     for (let i = 0; i < WAVE_SIZE; i++) events.push(gen.next().value);
+    // Some revocations too: replayed tokens (each revokes the token, and its session when known).
+    for (let k = 0; k < 10; k++) {
+      const m = members[rnd.int(members.length)]!;
+      events.push({ specversion: '1.0', id: `replay-${w}-${k}`, type: 'telemetry.token-replay-detected', source: 'chaos', time: new Date(T0 + w * 1000).toISOString(), subject: m.id, data: { tokenId: `tok-${w}-${k}` } });
+    }
     if (w % 4 === 0) {
       events.push({ specversion: '1.0', id: `order-${w}`, type: 'order.issued', source: 'chaos', time: new Date(T0 + w * 1000).toISOString(), data: { orderId: `o-${w}`, kind: 'read-only', target: { selector: { namespace: 'payments' } }, reason: 'chaos drill', actor: 'responder' } });
     }
@@ -96,7 +101,10 @@ describe('chaos: kills, broker and database restarts, rebalance', () => {
     for (const w of input) await publishWave(clean, w);
     progress(`clean run: ${total} events published`);
     const cleanStore = await clean.store();
-    await waitFor('the clean run to finish', () => caughtUp(clean.admin, cleanStore, clean.topics.events), 180_000, 250);
+    await waitFor('the clean run to finish', () => caughtUp(clean.admin, cleanStore, clean.topics.events), 180_000, 250).catch((e: unknown) => {
+      process.stderr.write(`clean worker log:\n${cleanWorker.logs.slice(-30).join('\n')}\n`);
+      throw e;
+    });
 
     progress('clean run finished');
     // (b) the chaos run
@@ -115,11 +123,18 @@ describe('chaos: kills, broker and database restarts, rebalance', () => {
     spawnWorker();
     let kills = 0;
     const faults: string[] = [];
+    const reported = new Set<WorkerProcess>();
     for (let i = 0; i < input.length; i++) {
       const publishing = publishWave(fx, input[i]!);
       if (i >= 1) {
         // SIGKILL a random live worker at a random instant while the wave is being processed, then replace it.
         await new Promise((r) => setTimeout(r, 50 + rnd.int(600)));
+        for (const w of workers.filter((x) => x.crashed !== undefined && !reported.has(x))) {
+          reported.add(w);
+          progress(`worker ${w.name} CRASHED: ${w.crashed}`);
+        }
+        // Keep two workers running whatever happened (a crash is reported and fails the test below).
+        while (workers.filter((w) => w.running).length < 2) spawnWorker();
         const live = workers.filter((w) => w.running);
         const victim = live[rnd.int(live.length)]!;
         await victim.kill('SIGKILL');
@@ -127,6 +142,10 @@ describe('chaos: kills, broker and database restarts, rebalance', () => {
         spawnWorker();
       }
       await publishing;
+      for (const w of workers.filter((x) => x.crashed !== undefined && !reported.has(x))) {
+        reported.add(w);
+        progress(`worker ${w.name} CRASHED: ${w.crashed}`);
+      }
       progress(`wave ${i}/${input.length - 1} published; ${kills} kills; live workers: ${workers.filter((x) => x.running).map((x) => x.name).join(',')}`);
       if (i === 4) {
         faults.push('kafka restart');
@@ -186,6 +205,7 @@ describe('chaos: kills, broker and database restarts, rebalance', () => {
     process.stdout.write(`\n${report.join('\n')}\n`);
     if (stateDiff.length || auditDiff.length || viewDiff.length) process.stdout.write(`${[...stateDiff, ...auditDiff, ...viewDiff].slice(0, 10).join('\n')}\n`);
     expect(kills).toBeGreaterThanOrEqual(10);
+    expect(workers.filter((w) => w.crashed !== undefined).map((w) => `${w.name}: ${w.crashed}`)).toEqual([]);
     expect(lost).toBe(0);
     expect(differing).toBe(0);
     expect(stateDiff).toEqual([]);

@@ -11,6 +11,9 @@ export class WorkerProcess {
   readonly logs: string[] = [];
   private child: ChildProcess | undefined;
   private exited: Promise<number | null> | undefined;
+  /** Set when the process ended without being asked to (a crash). */
+  crashed: string | undefined;
+  private stopping = false;
 
   constructor(
     readonly name: string,
@@ -26,7 +29,12 @@ export class WorkerProcess {
     };
     child.stdout.on('data', keep);
     child.stderr.on('data', keep);
-    this.exited = new Promise((resolve) => child.on('exit', (code) => resolve(code)));
+    this.exited = new Promise((resolve) =>
+      child.on('exit', (code, signal) => {
+        if (!this.stopping) this.crashed = `exit ${code ?? signal}: ${this.logs.slice(-8).join('\n')}`;
+        resolve(code);
+      }),
+    );
     return this;
   }
 
@@ -44,6 +52,7 @@ export class WorkerProcess {
   }
 
   kill(signal: NodeJS.Signals = 'SIGKILL'): Promise<number | null> {
+    this.stopping = true;
     this.child?.kill(signal);
     return this.exited ?? Promise.resolve(null);
   }

@@ -78,7 +78,12 @@ export class Store {
     // A dead connection in the pool must not crash the process; the next query reconnects.
     pool.on('error', () => undefined);
     const store = new Store(pool, schema);
-    await store.migrate();
+    try {
+      await store.migrate();
+    } catch (e) {
+      await pool.end().catch(() => undefined);
+      throw e;
+    }
     return store;
   }
 

@@ -6,6 +6,7 @@ import type { Admin, Consumer, EachBatchPayload, Kafka, Producer } from 'kafkajs
 import type { WorkerConfig } from './config.js';
 import { OutputEncoder } from './OutputEncoder.js';
 import { PartitionRunner, type PartitionContext } from './PartitionRunner.js';
+import { retryStartup } from './retry.js';
 import type { WorkerMetrics } from './WorkerMetrics.js';
 
 export interface WorkerDeps {
@@ -55,15 +56,33 @@ export class ScopeWorker {
     return this.runners.get(partition);
   }
 
+  /** Connects everything, retrying while a dependency is unavailable (up to `startupTimeoutMs`). */
   async start(): Promise<void> {
-    const { config, logger, kafka, registry } = this.deps;
+    const { config, logger } = this.deps;
+    await retryStartup('starting the scope worker', () => this.startOnce(), {
+      timeoutMs: config.startupTimeoutMs,
+      log: (msg, attempt, err) => logger.warn({ attempt, err }, msg),
+      shouldStop: () => this.stopping,
+    });
+    this.timers.push(setInterval(() => void this.tickAll(), config.timerResolutionMs));
+    this.timers.push(setInterval(() => void this.sendHeartbeats(), config.heartbeatIntervalMs));
+    logger.info({ topic: this.topics.events, groupId: config.groupId, workerId: config.workerId }, 'scope worker started');
+  }
+
+  private async startOnce(): Promise<void> {
+    const { config, kafka, registry } = this.deps;
     const schemaIds = new Map<string, number>();
     for (const [subject, reg] of await registry.registerAll(subjectSpecsFor(config.topicPrefix))) schemaIds.set(subject, reg.id);
     await registry.loadSubjectIds(valueSubject(this.topics.events));
     this.encoder = new OutputEncoder(this.topics, schemaIds, this.deps.signer);
-    this.admin = kafka.admin();
+    this.admin ??= kafka.admin();
     await this.admin.connect();
     await this.deps.producer.connect();
+    await this.runConsumer();
+  }
+
+  private async runConsumer(): Promise<void> {
+    const { config, logger, kafka } = this.deps;
     const consumer = kafka.consumer({
       groupId: config.groupId,
       maxBytes: config.fetchMaxBytes,
@@ -81,7 +100,11 @@ export class ScopeWorker {
       logger.info({ partitions: assignment, generation: e.payload.groupId }, 'partitions assigned');
       void this.dropUnassigned();
     });
-    consumer.on(consumer.events.CRASH, (e) => logger.error({ err: e.payload.error.message, restart: e.payload.restart }, 'consumer crashed'));
+    consumer.on(consumer.events.CRASH, (e) => {
+      logger.error({ err: e.payload.error.message, restart: e.payload.restart }, 'consumer crashed');
+      // kafkajs restarts the consumer itself after retriable errors; after the others we do, with fresh state.
+      if (!e.payload.restart && !this.stopping) void this.restartConsumer();
+    });
     await consumer.connect();
     await consumer.subscribe({ topic: this.topics.events, fromBeginning: true });
     await consumer.run({
@@ -91,9 +114,25 @@ export class ScopeWorker {
       partitionsConsumedConcurrently: config.partitionsConsumedConcurrently,
       eachBatch: (payload) => this.eachBatch(payload),
     });
-    this.timers.push(setInterval(() => void this.tickAll(), config.timerResolutionMs));
-    this.timers.push(setInterval(() => void this.sendHeartbeats(), config.heartbeatIntervalMs));
-    logger.info({ topic: this.topics.events, groupId: config.groupId, workerId: config.workerId }, 'scope worker started');
+  }
+
+  /** After a non-retriable consumer crash: drop every partition (reloaded from PostgreSQL) and join again. */
+  private async restartConsumer(): Promise<void> {
+    const { logger } = this.deps;
+    for (const r of this.runners.values()) r.dropped = true;
+    this.runners.clear();
+    await this.consumer?.disconnect().catch(() => undefined);
+    for (let attempt = 1; !this.stopping; attempt++) {
+      try {
+        await this.runConsumer();
+        logger.warn({ attempt }, 'consumer restarted after a crash');
+        return;
+      } catch (e) {
+        const delay = Math.min(10_000, 500 * attempt);
+        logger.warn({ attempt, delayMs: delay, err: (e as Error).message }, 'consumer restart failed; retrying');
+        await new Promise((r) => setTimeout(r, delay));
+      }
+    }
   }
 
   async stop(): Promise<void> {
@@ -162,7 +201,15 @@ export class ScopeWorker {
       for (let i = 0; i < batch.messages.length; i += max) {
         if (!payload.isRunning() || payload.isStale() || runner.dropped) break;
         const chunk = batch.messages.slice(i, i + max);
-        await runner.process(chunk, Date.now());
+        try {
+          await runner.process(chunk, Date.now());
+        } catch (e) {
+          // The engine may be ahead of PostgreSQL now: forget the partition; the retried batch reloads it.
+          runner.dropped = true;
+          this.runners.delete(batch.partition);
+          this.deps.logger.error({ partition: batch.partition, err: (e as Error).message }, 'batch failed; partition state dropped and reloaded on retry');
+          throw e;
+        }
         this.firstProcessedAt ??= Date.now();
         payload.resolveOffset(chunk[chunk.length - 1]!.offset);
         await payload.heartbeat();

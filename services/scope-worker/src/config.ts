@@ -27,6 +27,7 @@ const Env = z.object({
   LIVESCOPE_PARTITIONS_CONCURRENTLY: int(1, 64).default(3),
   LIVESCOPE_MAX_BATCH_MESSAGES: int(1, 100_000).default(5000),
   LIVESCOPE_FETCH_MAX_BYTES: int(1024, 256 * 1024 * 1024).default(10 * 1024 * 1024),
+  LIVESCOPE_STARTUP_TIMEOUT_MS: int(0, 3_600_000).default(120_000),
   LIVESCOPE_SESSION_TIMEOUT_MS: int(6000, 300_000).default(30_000),
   LIVESCOPE_EXCESS_PRIVILEGE_WINDOW_MS: int(60_000, 365 * 86_400_000).default(7 * 86_400_000),
   LIVESCOPE_MAX_FUTURE_SKEW_MS: int(0, 86_400_000).default(5 * 60_000),
@@ -56,6 +57,8 @@ export interface WorkerConfig {
   readonly maxFutureSkewMs: number;
   /** Consumer-group session timeout: how long a dead worker keeps its partitions. */
   readonly sessionTimeoutMs: number;
+  /** How long start-up keeps retrying unavailable dependencies before giving up. */
+  readonly startupTimeoutMs: number;
 }
 
 export class ConfigError extends Error {
@@ -100,5 +103,6 @@ export function loadWorkerConfig(env: Record<string, string | undefined> = proce
     excessPrivilegeWindowMs: e.LIVESCOPE_EXCESS_PRIVILEGE_WINDOW_MS,
     maxFutureSkewMs: e.LIVESCOPE_MAX_FUTURE_SKEW_MS,
     sessionTimeoutMs: e.LIVESCOPE_SESSION_TIMEOUT_MS,
+    startupTimeoutMs: e.LIVESCOPE_STARTUP_TIMEOUT_MS,
   };
 }

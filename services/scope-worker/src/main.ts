@@ -4,6 +4,7 @@ import { createLogger } from '@livescope/transport';
 import { ConfigError, loadWorkerConfig } from './config.js';
 import { createWorker } from './createWorker.js';
 import { startMetricsServer } from './metricsServer.js';
+import { retryStartup } from './retry.js';
 
 /** Process entry of the scope worker: parse config, start, and stop cleanly on SIGTERM / SIGINT. */
 async function main(): Promise<void> {
@@ -18,7 +19,10 @@ async function main(): Promise<void> {
     throw e;
   }
   const logger = createLogger('scope-worker', config.logLevel).child({ workerId: config.workerId });
-  const { worker, store, metrics, registry } = await createWorker(config, logger, compileScopePolicy);
+  const { worker, store, metrics, registry } = await retryStartup('connecting to PostgreSQL', () => createWorker(config, logger, compileScopePolicy), {
+    timeoutMs: config.startupTimeoutMs,
+    log: (msg, attempt, err) => logger.warn({ attempt, err }, msg),
+  });
   const server =
     config.metricsPort > 0
       ? await startMetricsServer(config.metricsPort, metrics.registry, async () => {

@@ -20,3 +20,21 @@ export async function retryTransient<T>(
     }
   }
 }
+
+/**
+ * Start-up against dependencies that may be restarting (broker, registry, PostgreSQL): retry the
+ * whole step with backoff until `timeoutMs` has passed, logging each failure, then give up.
+ */
+export async function retryStartup<T>(what: string, step: () => Promise<T>, options: { timeoutMs: number; log: (msg: string, attempt: number, err: string) => void; shouldStop?: () => boolean }): Promise<T> {
+  const deadline = Date.now() + options.timeoutMs;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await step();
+    } catch (e) {
+      const err = e instanceof Error ? e.message : String(e);
+      if (Date.now() > deadline || options.shouldStop?.()) throw new Error(`${what}: gave up after ${attempt} attempts: ${err}`, { cause: e });
+      options.log(`${what} failed; retrying`, attempt, err);
+      await new Promise((r) => setTimeout(r, Math.min(5000, 250 * 2 ** Math.min(attempt - 1, 5))));
+    }
+  }
+}
