@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 export function describeChange(c: ScopeChange): string {
   const head = c.direction === 'narrowing' ? '↓ NARROW ' : c.direction === 'widening' ? '↑ WIDEN  ' : c.direction === 'mixed' ? '↕ CHANGE ' : '· REFRESH';
   const parts = [...c.removed.map((p) => `-${p.action} ${p.resource}`), ...c.added.map((p) => `+${p.action} ${p.resource}${p.validUntil ? ` (until ${p.validUntil.slice(11, 19)})` : ''}`)];
-  const why = c.cause.timer ? 'timer: validUntil passed' : [c.cause.eventType, c.cause.orderIds?.length ? `order ${c.cause.orderIds.join(',')}` : '', c.cause.policyIds?.length ? `policy ${c.cause.policyIds.join(',')}` : ''].filter(Boolean).join('; ');
+  const why = c.cause.timer ? 'time passed (worker timer, no input event)' : [c.cause.eventType, c.cause.orderIds?.length ? `order ${c.cause.orderIds.join(',')}` : '', c.cause.policyIds?.length ? `policy ${c.cause.policyIds.join(',')}` : ''].filter(Boolean).join('; ');
   return `${head} ${c.identityId} v${c.version} ${c.status !== 'active' ? `[${c.status}] ` : ''}${parts.join('  ') || '(sessions changed)'}  ← ${why}`;
 }
 
