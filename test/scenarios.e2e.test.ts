@@ -25,7 +25,7 @@ beforeAll(async () => {
   await waitFor('the worker to register its schemas', async () => (await fx.registry.loadSubjectIds(`${fx.topics.enforcerAcks}-value`)).size > 0, 60_000, 200);
   const files = examplePolicyFiles();
   const now = Date.now();
-  await fx.publish([{ specversion: '1.0', id: `policies-${now}`, type: 'policies.published', source: 'test', time: new Date(now).toISOString(), data: { version: 1, policies: files, publishedBy: 'platform-team' } } as LivescopeEventInput]);
+  await fx.publish([{ specversion: '1.0', id: `policies-${now}`, type: 'policies.published', source: 'test', time: new Date(now).toISOString(), data: { version: 1, policies: files, publishedBy: 'platform-team' } }]);
   enforcer = new Enforcer({
     brokers: ['127.0.0.1:9092'],
     registryUrl: 'http://127.0.0.1:8081/apis/ccompat/v7',

@@ -1,5 +1,5 @@
 import { readdirSync, readFileSync } from 'node:fs';
-import { identityEvent } from '@livescope/contracts';
+import { broadcastEvent, identityEvent } from '@livescope/contracts';
 import { describe, expect, it } from 'vitest';
 import { compileScopePolicy } from './cedarScopePolicy.js';
 import { PolicyInput } from './ScopePolicy.js';
@@ -37,11 +37,7 @@ describe('the engine with the example Cedar policies', () => {
     r.send(ev.created('ci', T0, { kind: 'ci-job', namespace: 'checkout' }));
     r.send(ev.granted('ci', 'g', 'deployer', [perm('k8s:deploy', 'k8s/checkout', 'write', { namespace: 'checkout' }), perm('k8s:deploy', 'k8s/payments', 'write', { namespace: 'payments' })], T0 + 1));
     expect(r.scopeOf('ci')).toEqual([]);
-    r.engine.handle(
-      { specversion: '1.0', id: nextId(), type: 'org.release-window', source: 't', time: new Date(T0 + 2).toISOString(), data: { windowId: 'w', namespace: 'checkout', startsAt: new Date(T0 + 10 * MIN).toISOString(), endsAt: new Date(T0 + 40 * MIN).toISOString(), signedBy: 'rm', signature: 'x'.repeat(20) } },
-      { timestampMs: T0 + 2 },
-      r.out,
-    );
+    r.send(broadcastEvent('org.release-window', { windowId: 'w', namespace: 'checkout', startsAt: new Date(T0 + 10 * MIN).toISOString(), endsAt: new Date(T0 + 40 * MIN).toISOString(), signedBy: 'rm', signature: 'x'.repeat(20) }, { id: nextId(), time: T0 + 2 }));
     expect(r.engine.nextWakeAt()).toBe(T0 + 10 * MIN);
     r.tick(T0 + 10 * MIN);
     expect(r.scopeOf('ci')).toEqual(['k8s:deploy k8s/checkout']);

@@ -34,6 +34,7 @@ const Env = z.object({
   LIVESCOPE_API_SSE_MAX_MS: int(1000, 86_400_000).default(3_600_000),
   LIVESCOPE_API_SSE_POLL_MS: int(50, 60_000).default(1000),
   LIVESCOPE_API_MAX_TTL_MS: int(1000, 365 * 86_400_000).default(30 * 86_400_000),
+  LIVESCOPE_API_PUBLISH_TIMEOUT_MS: int(100, 300_000).default(15_000),
   LIVESCOPE_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -72,6 +73,8 @@ export interface ControlPlaneConfig {
   readonly ssePollMs: number;
   /** Longest TTL of an order or approval. */
   readonly maxTtlMs: number;
+  /** Longest wait for Kafka to confirm an order durable before answering 503 (the write may still land). */
+  readonly publishTimeoutMs: number;
   readonly logLevel: string;
 }
 
@@ -118,6 +121,7 @@ export function loadControlPlaneConfig(env: Record<string, string | undefined> =
     sseMaxMs: e.LIVESCOPE_API_SSE_MAX_MS,
     ssePollMs: e.LIVESCOPE_API_SSE_POLL_MS,
     maxTtlMs: e.LIVESCOPE_API_MAX_TTL_MS,
+    publishTimeoutMs: e.LIVESCOPE_API_PUBLISH_TIMEOUT_MS,
     logLevel: e.LIVESCOPE_LOG_LEVEL,
   };
 }

@@ -32,7 +32,7 @@ export async function retryStartup<T>(what: string, step: () => Promise<T>, opti
       return await step();
     } catch (e) {
       const err = e instanceof Error ? e.message : String(e);
-      if (Date.now() > deadline || options.shouldStop?.()) throw new Error(`${what}: gave up after ${attempt} attempts: ${err}`, { cause: e });
+      if (Date.now() >= deadline || options.shouldStop?.()) throw new Error(`${what}: gave up after ${attempt} attempts: ${err}`, { cause: e });
       options.log(`${what} failed; retrying`, attempt, err);
       await new Promise((r) => setTimeout(r, Math.min(5000, 250 * 2 ** Math.min(attempt - 1, 5))));
     }

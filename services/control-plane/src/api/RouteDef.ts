@@ -58,5 +58,5 @@ export interface RouteDef<P extends z.ZodType = z.ZodType, Q extends z.ZodType =
 
 /** Keeps the handler's context typed by the route's own schemas. */
 export function route<P extends z.ZodType, Q extends z.ZodType, B extends z.ZodType>(def: RouteDef<P, Q, B>): RouteDef {
-  return def as unknown as RouteDef;
+  return def;
 }

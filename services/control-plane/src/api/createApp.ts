@@ -1,7 +1,7 @@
 import rateLimit from '@fastify/rate-limit';
 import { describeIssues } from '@livescope/contracts';
 import type { Logger } from '@livescope/transport';
-import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
 import type { z } from 'zod';
 import { hasAnyRole, type Principal } from '../auth/roles.js';
 import { AuthenticationError } from '../auth/TokenVerifier.js';
@@ -49,7 +49,9 @@ const errorBody = (e: ControlPlaneError): { error: { code: string; message: stri
  */
 export async function createApp(deps: AppDeps): Promise<{ app: FastifyInstance; registered: RegisteredRoute[] }> {
   const log = deps.logger.child({ component: 'http' });
-  const app = Fastify({ loggerInstance: log, disableRequestLogging: true, exposeHeadRoutes: false, bodyLimit: 1024 * 1024, forceCloseConnections: true, return503OnClosing: true });
+  const fastifyLog: FastifyBaseLogger = log;
+  // One line per request is written by the onResponse hook below, with the route template and subject.
+  const app = Fastify({ loggerInstance: fastifyLog, logController: new LogController({ disableRequestLogging: true }), exposeHeadRoutes: false, bodyLimit: 1024 * 1024, forceCloseConnections: true, return503OnClosing: true });
   const registered: RegisteredRoute[] = [];
   app.addHook('onRoute', (opts) => {
     for (const m of Array.isArray(opts.method) ? opts.method : [opts.method]) registered.push({ method: String(m).toUpperCase(), url: opts.url });

@@ -102,11 +102,21 @@ function parametersOf(schema: z.ZodType | undefined, where: 'path' | 'query'): R
   if (!schema) return [];
   if (!(schema instanceof z.ZodObject)) throw new Error(`${where} parameters must be a zod object`);
   const out: Record<string, unknown>[] = [];
-  for (const [name, prop] of Object.entries(schema.shape as Record<string, z.ZodType>)) {
-    const json = strip(z.toJSONSchema(prop, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>);
+  const shape: Record<string, z.ZodType> = schema.shape;
+  for (const [name, prop] of Object.entries(shape)) {
+    const json = strip(z.toJSONSchema(prop, { io: 'input', unrepresentable: 'any' }));
     const { description, ...rest } = json;
     const optional = prop.safeParse(undefined).success;
     out.push({ name, in: where, required: where === 'path' || !optional, ...(typeof description === 'string' ? { description } : {}), schema: rest });
   }
   return out;
+}
+
+/** The control plane's document: the route table with its title and version. */
+export function apiDocument(routes: readonly RouteDef[]): OpenApiDocument {
+  return buildOpenApi(routes, {
+    title: 'livescope control plane',
+    version: '1.0.0',
+    description: 'Responder orders, identity scope views, explanations, drift alerts and enforcement points of livescope. Every /v1 call carries a bearer JWT; see docs/api.md.',
+  });
 }

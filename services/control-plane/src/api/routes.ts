@@ -1,4 +1,5 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { Explanation } from '@livescope/scope-engine';
 import type { z } from 'zod';
 import { access } from '../auth/roles.js';
 import type { Principal } from '../auth/roles.js';
@@ -16,7 +17,7 @@ export interface ApiServices {
   scope(identityId: string): Promise<S.ScopeView>;
   scopeAt(identityId: string, version: number): Promise<z.input<typeof S.PastScopeView>>;
   history(identityId: string, q: z.infer<typeof S.HistoryQuery>): Promise<z.input<typeof S.History>>;
-  explain(identityId: string, action: string, resource: string): Promise<z.input<typeof S.Explanation>>;
+  explain(identityId: string, action: string, resource: string): Promise<Explanation>;
   alerts(q: z.infer<typeof S.AlertsQuery>): Promise<z.input<typeof S.AlertsList>>;
   streamAlerts(q: z.infer<typeof S.AlertStreamQuery>, lastEventId: string | undefined, ctx: { request: FastifyRequest; reply: FastifyReply }): Promise<void>;
   enforcers(): Promise<z.input<typeof S.EnforcersList>>;

@@ -16,8 +16,7 @@ function component<T extends z.ZodType>(name: string, schema: T): T {
 // --- common --------------------------------------------------------------------------------------
 export const ErrorBody = component(
   'Error',
-  z
-  .object({
+  z.object({
     error: z.object({
       code: z.string().describe('Stable error code: INVALID_REQUEST, UNAUTHENTICATED, FORBIDDEN, NOT_FOUND, CONFLICT, RATE_LIMITED, UNAVAILABLE, POLICY_COMPILER_UNAVAILABLE, INTERNAL.'),
       message: z.string(),
@@ -44,8 +43,7 @@ const identityTarget = z.strictObject({ identityId: IdentityId });
 
 export const IssueOrderRequest = component(
   'IssueOrderRequest',
-  z
-  .discriminatedUnion('kind', [
+  z.discriminatedUnion('kind', [
     z.strictObject({ kind: z.literal('read-only'), ...narrowingBase }).describe('Only read access remains in scope.'),
     z.strictObject({ kind: z.literal('deny-actions'), ...narrowingBase, actions: z.array(ActionName).min(1).max(128) }).describe('The listed actions leave the scope.'),
     z.strictObject({ kind: z.literal('quarantine'), ...narrowingBase }).describe('Nothing remains in scope; sessions, tokens and leases are revoked now.'),
@@ -60,8 +58,7 @@ export type IssueOrderRequest = z.infer<typeof IssueOrderRequest>;
 
 export const OrderAccepted = component(
   'OrderAccepted',
-  z
-  .object({
+  z.object({
     orderId: z.string(),
     eventId: z.string().describe('Id of the order.issued event; scope changes it causes name it in `cause.eventId`.'),
     kind: OrderKind,
@@ -81,14 +78,12 @@ export const LiftRequest = component(
 
 export const LiftAccepted = component(
   'LiftAccepted',
-  z
-  .object({ orderId: z.string(), eventId: z.string(), actor: z.string(), acceptedAt: Instant, partitions: z.number().int(), statusUrl: z.string() }),
+  z.object({ orderId: z.string(), eventId: z.string(), actor: z.string(), acceptedAt: Instant, partitions: z.number().int(), statusUrl: z.string() }),
 );
 
 export const ActiveOrderView = component(
   'ActiveOrder',
-  z
-  .object({
+  z.object({
     orderId: z.string(),
     kind: OrderKind,
     target: OrderTarget,
@@ -114,8 +109,7 @@ export const StatusQuery = z.object({
 
 export const Progress = component(
   'Progress',
-  z
-  .object({
+  z.object({
     eventId: z.string(),
     publishedAt: Instant,
     partitions: z.object({ total: z.number().int(), processed: z.number().int() }).nullable().describe('Partitions whose worker committed past the event (null when its offsets are unknown).'),
@@ -136,8 +130,7 @@ export type Progress = z.infer<typeof Progress>;
 
 export const OrderStatus = component(
   'OrderStatus',
-  z
-  .object({
+  z.object({
     orderId: z.string(),
     kind: OrderKind,
     actor: z.string(),
@@ -156,20 +149,17 @@ export type OrderStatus = z.infer<typeof OrderStatus>;
 // --- approvals -----------------------------------------------------------------------------------
 export const ApprovalRequest = component(
   'ApprovalRequest',
-  z
-  .strictObject({
+  z.strictObject({
     escalation: name.describe('The escalation approved, as policies see it in `context.approvals`, e.g. `secret-retrieval`.'),
     sessionId: SessionId.optional(),
     ttlSeconds: ttlSeconds.optional(),
     expiresAt: Instant.optional(),
-  })
-  .refine((r) => (r.ttlSeconds === undefined) !== (r.expiresAt === undefined), { message: 'give exactly one of ttlSeconds or expiresAt', path: ['ttlSeconds'] }),
+  }).refine((r) => (r.ttlSeconds === undefined) !== (r.expiresAt === undefined), { message: 'give exactly one of ttlSeconds or expiresAt', path: ['ttlSeconds'] }),
 );
 
 export const ApprovalAccepted = component(
   'ApprovalAccepted',
-  z
-  .object({ approvalId: z.string(), eventId: z.string(), identityId: z.string(), escalation: z.string(), approvedBy: z.string(), expiresAt: Instant, acceptedAt: Instant }),
+  z.object({ approvalId: z.string(), eventId: z.string(), identityId: z.string(), escalation: z.string(), approvedBy: z.string(), expiresAt: Instant, acceptedAt: Instant }),
 );
 
 export const ApprovalParams = IdentityParams.extend({ approvalId: name });
@@ -191,8 +181,7 @@ export const ScopePermissionView = z.object({
 
 export const ScopeView = component(
   'ScopeView',
-  z
-  .object({
+  z.object({
     identityId: z.string(),
     version: z.number().int(),
     status: IdentityStatus,
@@ -217,8 +206,7 @@ export const VersionParams = IdentityParams.extend({ version: z.coerce.number().
 
 export const PastScopeView = component(
   'PastScopeView',
-  z
-  .object({
+  z.object({
     identityId: z.string(),
     version: z.number().int(),
     previousVersion: z.number().int(),
@@ -245,8 +233,7 @@ export const HistoryQuery = z.object({
 
 export const HistoryItem = component(
   'HistoryItem',
-  z
-  .object({
+  z.object({
     at: Instant,
     kind: z.string(),
     version: z.number().int().nullable(),
@@ -274,8 +261,7 @@ export const ExplainQuery = z.object({ action: ActionName, resource: ResourceNam
 
 export const Explanation = component(
   'Explanation',
-  z
-  .object({
+  z.object({
     identityId: z.string(),
     action: z.string(),
     resource: z.string(),
@@ -323,7 +309,7 @@ const csvOf = <T extends z.ZodType>(item: T) =>
           ctx.addIssue({ code: 'custom', message: `unknown value ${p}` });
           return z.NEVER;
         }
-        out.push(r.data as z.infer<T>);
+        out.push(r.data);
       }
       return out;
     });
@@ -345,8 +331,7 @@ export const AlertStreamQuery = AlertFilterQuery.extend({
 
 export const AlertView = component(
   'Alert',
-  z
-  .object({
+  z.object({
     id: z.string().describe('Monotonic id: the SSE event id, and the `before` cursor.'),
     alertId: z.string(),
     type: DriftAlertType,
@@ -370,8 +355,7 @@ export const AlertsList = component(
 // --- enforcement points ----------------------------------------------------------------------------
 export const EnforcerView = component(
   'Enforcer',
-  z
-  .object({
+  z.object({
     enforcerId: z.string(),
     live: z.boolean().describe('Heard from within the liveness window.'),
     firstSeen: Instant.nullable(),
@@ -400,6 +384,5 @@ export const Health = component(
 );
 export const Readiness = component(
   'Readiness',
-  z
-  .object({ ready: z.boolean(), checks: z.object({ kafka: z.string(), registry: z.string(), postgres: z.string(), consumers: z.string() }) }),
+  z.object({ ready: z.boolean(), checks: z.object({ kafka: z.string(), registry: z.string(), postgres: z.string(), consumers: z.string() }) }),
 );

@@ -44,7 +44,11 @@ function algorithmsFor(key: KeyObject): string[] {
       return ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512'];
     case 'rsa-pss':
       return ['PS256', 'PS384', 'PS512'];
-    default:
+    case 'dsa':
+    case 'ed448':
+    case 'x25519':
+    case 'x448':
+    case undefined:
       throw new Error(`key type ${key.asymmetricKeyType ?? '?'} is not supported for API tokens`);
   }
 }

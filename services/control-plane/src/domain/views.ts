@@ -84,6 +84,11 @@ export function describeCause(c: Cause): string {
   return parts.join(' ') || 'unknown cause';
 }
 
+/** Orders a change names anywhere: the engine puts lifted orders in the causes of the added permissions only. */
+export function orderIdsOf(c: Pick<ScopeChange, 'cause' | 'added' | 'removed'>): string[] {
+  return [...new Set([...(c.cause.orderIds ?? []), ...c.added.flatMap((a) => a.cause.orderIds ?? []), ...c.removed.flatMap((r) => r.cause.orderIds ?? [])])];
+}
+
 const listPerms = (ps: readonly PermissionDelta[]): string => {
   const shown = ps.slice(0, 3).map((p) => `${p.action} ${p.resource}`);
   return shown.join(', ') + (ps.length > 3 ? ` and ${ps.length - 3} more` : '');
@@ -96,7 +101,7 @@ export function historyItem(r: AuditRecord): HistoryItem {
     case 'scope.change': {
       const c = payload as ScopeChange;
       const what = [c.added.length ? `added ${listPerms(c.added)}` : '', c.removed.length ? `removed ${listPerms(c.removed)}` : ''].filter(Boolean).join('; ') || (c.status !== 'active' ? `status ${c.status}` : 'sessions or validity changed');
-      return { ...base, direction: c.direction, added: c.added, removed: c.removed, cause: c.cause, summary: `v${c.version} ${c.direction}: ${what} — ${describeCause(c.cause)}` };
+      return { ...base, direction: c.direction, added: c.added, removed: c.removed, cause: c.cause, summary: `v${c.version} ${c.direction}: ${what} — ${describeCause({ ...c.cause, orderIds: orderIdsOf(c) })}` };
     }
     case 'revocation': {
       const v = payload as Revocation;

@@ -4,6 +4,7 @@ import type { Logger } from '@livescope/transport';
 import type { Admin, Consumer, EachBatchPayload, Kafka } from 'kafkajs';
 import type { ControlPlaneMetrics } from '../ControlPlaneMetrics.js';
 import type { CommandTracker } from '../tracking/CommandTracker.js';
+import { orderIdsOf } from '../domain/views.js';
 
 const DECODE = { maxBytes: 16 * 1024 * 1024, isKnownSchemaId: () => true };
 const key = (topic: string, partition: number): string => `${topic}#${partition}`;
@@ -51,13 +52,15 @@ export class CommandFollower {
     this.consumer = consumer;
     // On every (re)join, continue exactly where this follower stands: no gap after a consumer restart.
     consumer.on(consumer.events.GROUP_JOIN, () => {
+      this.crashed = undefined;
       for (const [k, offset] of this.positions) {
         const i = k.lastIndexOf('#');
         consumer.seek({ topic: k.slice(0, i), partition: Number(k.slice(i + 1)), offset: offset.toString() });
       }
     });
     consumer.on(consumer.events.CRASH, (e) => {
-      this.crashed = `crashed: ${e.payload.error.message}`;
+      // kafkajs restarts the consumer itself unless the error is not retriable.
+      this.crashed = `${e.payload.restart ? 'restarting after' : 'stopped by'}: ${e.payload.error.message}`;
       this.deps.logger.error({ err: e.payload.error.message, restart: e.payload.restart }, 'command follower crashed');
     });
     await consumer.connect();
@@ -96,10 +99,10 @@ export class CommandFollower {
           this.deps.tracker.observeAck(decodeMessage(EnforcerAck, m.value, DECODE, 'enforcer ack'));
         } else if (batch.topic === t.scopeChanges) {
           const c = decodeMessage(ScopeChange, m.value, DECODE, 'scope change');
-          this.deps.tracker.observeCommand({ kind: 'scope', identityId: c.identityId, version: c.version, producedAtMs: Number(m.timestamp), cause: c.cause });
+          this.deps.tracker.observeCommand({ kind: 'scope', identityId: c.identityId, version: c.version, producedAtMs: Number(m.timestamp), eventId: c.cause.eventId, eventType: c.cause.eventType, orderIds: orderIdsOf(c) });
         } else {
           const r = decodeMessage(Revocation, m.value, DECODE, 'revocation');
-          this.deps.tracker.observeCommand({ kind: 'revocation', identityId: r.identityId, version: r.version, producedAtMs: Number(m.timestamp), cause: r.cause });
+          this.deps.tracker.observeCommand({ kind: 'revocation', identityId: r.identityId, version: r.version, producedAtMs: Number(m.timestamp), eventId: r.cause.eventId, eventType: r.cause.eventType, orderIds: r.cause.orderIds ?? [] });
         }
         this.deps.metrics.consumed.inc({ topic: kind, outcome: 'applied' });
       } catch (e) {

@@ -45,9 +45,13 @@ export class PgOffsetConsumer {
   async start(): Promise<void> {
     const consumer = this.deps.kafka.consumer({ groupId: this.deps.name, maxWaitTimeInMs: 100, allowAutoTopicCreation: false, sessionTimeout: 30_000 });
     this.consumer = consumer;
-    consumer.on(consumer.events.GROUP_JOIN, () => this.positions.clear());
+    consumer.on(consumer.events.GROUP_JOIN, () => {
+      this.crashed = undefined;
+      this.positions.clear();
+    });
     consumer.on(consumer.events.CRASH, (e) => {
-      this.crashed = `crashed: ${e.payload.error.message}`;
+      // kafkajs restarts the consumer itself unless the error is not retriable.
+      this.crashed = `${e.payload.restart ? 'restarting after' : 'stopped by'}: ${e.payload.error.message}`;
       this.deps.logger.error({ consumer: this.deps.name, err: e.payload.error.message, restart: e.payload.restart }, 'consumer crashed');
     });
     await consumer.connect();
@@ -60,7 +64,8 @@ export class PgOffsetConsumer {
     await this.consumer?.disconnect().catch(() => undefined);
   }
 
-  private async eachBatch({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
+  private async eachBatch(payload: EachBatchPayload): Promise<void> {
+    const { batch } = payload;
     if (batch.messages.length === 0) return;
     this.crashed = undefined;
     const { topic, partition } = batch;
@@ -104,8 +109,8 @@ export class PgOffsetConsumer {
     }
     outcome.after?.();
     this.positions.set(k, next);
-    resolveOffset(fresh[fresh.length - 1]!.offset);
-    if (isRunning() && !isStale()) await heartbeat();
+    payload.resolveOffset(fresh[fresh.length - 1]!.offset);
+    if (payload.isRunning() && !payload.isStale()) await payload.heartbeat();
   }
 
   /** Retries `step` with capped exponential backoff until it succeeds, or the consumer stops (undefined). */

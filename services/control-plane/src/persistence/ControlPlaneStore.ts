@@ -1,8 +1,9 @@
 import type { DriftAlert } from '@livescope/contracts';
 import { classifyPgError, type AuditRecord, type Store } from '@livescope/store';
+import type pg from 'pg';
 import { cpMigrations } from './cpMigrations.js';
 
-export type PgClient = Awaited<ReturnType<Store['pool']['connect']>>;
+export type PgClient = pg.PoolClient;
 
 export interface OrderRow {
   readonly orderId: string;
@@ -195,6 +196,17 @@ export class ControlPlaneStore {
     };
   }
 
+  /** Event ids of orders issued or lifted since `since` (to attribute re-read commands after a restart). */
+  /** `eventId` is empty for orders issued by another producer and only lifted here. */
+  async orderEventsSince(since: string): Promise<{ orderId: string; eventId: string; liftEventId: string | null }[]> {
+    const { rows } = await this.store.query<{ order_id: string; event_id: string; lift_event_id: string | null }>(
+      "SELECT order_id, event_id, lift_event_id FROM cp_orders WHERE (issued_at >= $1 OR lifted_at >= $1) AND (event_id <> '' OR lift_event_id IS NOT NULL) ORDER BY issued_at",
+      [since],
+      'read recent orders',
+    );
+    return rows.map((r) => ({ orderId: r.order_id, eventId: r.event_id, liftEventId: r.lift_event_id }));
+  }
+
   /** Claims the lift of an order recorded here; false when it was lifted already (or is not recorded). */
   async claimLift(orderId: string, lift: { eventId: string; actor: string; reason: string | null; at: string }): Promise<boolean> {
     const { rowCount } = await this.store.query(
@@ -271,6 +283,12 @@ export class ControlPlaneStore {
       ],
     );
     return rows;
+  }
+
+  /** Id of the newest stored alert ('0' when none): where a stream without Last-Event-ID starts. */
+  async latestAlertSeq(): Promise<string> {
+    const { rows } = await this.store.query<{ seq: string | null }>('SELECT max(seq)::text AS seq FROM cp_alerts', [], 'read newest alert');
+    return rows[0]?.seq ?? '0';
   }
 
   async listAlerts(f: AlertFilter): Promise<AlertRow[]> {

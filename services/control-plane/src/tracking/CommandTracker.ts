@@ -1,4 +1,4 @@
-import type { Cause, EnforcerAck } from '@livescope/contracts';
+import type { EnforcerAck } from '@livescope/contracts';
 import { LruMap } from './LruMap.js';
 
 /** A scope change or revocation as the control plane saw it on its topic. */
@@ -8,7 +8,11 @@ export interface CommandObservation {
   readonly version: number;
   /** Kafka timestamp of the command message: enforcers report it back as `producedAt`. */
   readonly producedAtMs: number;
-  readonly cause: Cause;
+  /** The input event that caused it (`cause.eventId`). */
+  readonly eventId?: string | undefined;
+  readonly eventType?: string | undefined;
+  /** Orders named anywhere in the command's causes (top level, added and removed permissions). */
+  readonly orderIds: readonly string[];
 }
 
 export interface TrackerLimits {
@@ -105,10 +109,9 @@ export class CommandTracker {
     if (this.recent.length < this.limits.recentCommands) this.recent.push(o);
     else this.recent[this.recentNext] = o;
     this.recentNext = (this.recentNext + 1) % this.limits.recentCommands;
-    const eventId = o.cause.eventId;
-    const orderIds = o.cause.orderIds ?? [];
-    if (eventId === undefined || orderIds.length === 0) return;
-    const rec = this.eventRecord(eventId, orderIds, o.cause.eventType);
+    const eventId = o.eventId;
+    if (eventId === undefined || (o.orderIds.length === 0 && !this.events.has(eventId))) return;
+    const rec = this.eventRecord(eventId, o.orderIds, o.eventType);
     if (o.kind === 'scope') rec.changes++;
     else rec.revocationCount++;
     if (!rec.identities.has(o.identityId)) {
@@ -141,6 +144,14 @@ export class CommandTracker {
         e.versions.set(a.identityId, Math.max(held, a.version));
       }
     }
+  }
+
+  /**
+   * Registers an order event published by the control plane, so that commands it causes are
+   * attributed to the order even when their causes name no order (a change of sessions only).
+   */
+  expect(eventId: string, orderId: string, eventType: 'order.issued' | 'order.lifted'): void {
+    this.eventRecord(eventId, [orderId], eventType);
   }
 
   /** What an order event (issue or lift) caused, as far as seen. */

@@ -1,0 +1,14 @@
+export * from './config.js';
+export * from './ControlPlane.js';
+export * from './ControlPlaneError.js';
+export * from './ControlPlaneMetrics.js';
+export * from './api/openapi.js';
+export * from './api/RouteDef.js';
+export { apiRoutes, type ApiServices } from './api/routes.js';
+export * from './auth/roles.js';
+export * from './auth/TokenVerifier.js';
+export * from './auth/devKeys.js';
+export * from './auth/verifyKeys.js';
+export * from './cli/runCli.js';
+export { ExitCode } from './cli/parse.js';
+export * from './tracking/CommandTracker.js';

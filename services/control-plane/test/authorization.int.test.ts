@@ -1,0 +1,156 @@
+import { identityEvent } from '@livescope/contracts';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Role } from '../src/auth/roles.js';
+import { Harness } from './support/harness.js';
+
+/**
+ * The authorisation matrix over a running control plane: every role against every route, and
+ * missing, expired, forged, wrong-audience, wrong-issuer and unknown-key tokens everywhere.
+ */
+const h = new Harness();
+const T = Date.now();
+let id: string;
+let orderId: string;
+const tokens = {} as Record<Role | 'none-role', string>;
+
+beforeAll(async () => {
+  await h.open();
+  id = `m-${h.fx.id}`;
+  await h.publish([
+    identityEvent('identity.created', id, { kind: 'workload', name: 'matrix', namespace: 'payments', owner: 'team-pay' }, { id: `${id}/1`, time: T }),
+    identityEvent('entitlement.granted', id, { grantId: 'g-1', role: 'db', permissions: [{ action: 'db:read', resource: 'db/x', access: 'read' }] }, { id: `${id}/2`, time: T }),
+  ]);
+  await h.scopeWhere(id, (s) => s.permissions.length === 1);
+  for (const r of ['responder', 'approver', 'soc', 'admin'] as const) tokens[r] = await h.token([r], `${r}-user`);
+  tokens['none-role'] = await h.token([], 'nobody');
+  tokens.responder = await h.token(['responder'], 'alice');
+  const o = await h.api('POST', '/v1/orders', tokens.responder, { kind: 'deny-actions', target: { identityId: id }, actions: ['db:drop'], reason: 'matrix' });
+  expect(o.status).toBe(202);
+  orderId = (o.json as { orderId: string }).orderId;
+});
+
+afterAll(async () => {
+  await h.close();
+});
+
+interface Case {
+  readonly method: 'GET' | 'POST';
+  /** Route template as registered. */
+  readonly route: string;
+  readonly path: () => string;
+  readonly body?: () => unknown;
+  readonly allowed: readonly Role[];
+  /** Status when allowed. */
+  readonly ok: number;
+}
+
+const cases: Case[] = [
+  { method: 'POST', route: '/v1/orders', path: () => '/v1/orders', body: () => ({ kind: 'read-only', target: { identityId: `ghost-${h.fx.id}` }, reason: 'matrix' }), allowed: ['responder', 'admin'], ok: 202 },
+  { method: 'GET', route: '/v1/orders', path: () => '/v1/orders', allowed: ['responder', 'approver', 'soc', 'admin'], ok: 200 },
+  { method: 'GET', route: '/v1/orders/:orderId/status', path: () => `/v1/orders/${orderId}/status`, allowed: ['responder', 'approver', 'soc', 'admin'], ok: 200 },
+  { method: 'GET', route: '/v1/identities/:identityId/scope', path: () => `/v1/identities/${id}/scope`, allowed: ['responder', 'approver', 'soc', 'admin'], ok: 200 },
+  { method: 'GET', route: '/v1/identities/:identityId/scope/versions/:version', path: () => `/v1/identities/${id}/scope/versions/1`, allowed: ['responder', 'approver', 'soc', 'admin'], ok: 200 },
+  { method: 'GET', route: '/v1/identities/:identityId/history', path: () => `/v1/identities/${id}/history`, allowed: ['responder', 'approver', 'soc', 'admin'], ok: 200 },
+  { method: 'GET', route: '/v1/identities/:identityId/explain', path: () => `/v1/identities/${id}/explain?action=db:read&resource=db/x`, allowed: ['responder', 'approver', 'soc', 'admin'], ok: 200 },
+  { method: 'POST', route: '/v1/identities/:identityId/approvals', path: () => `/v1/identities/${id}/approvals`, body: () => ({ escalation: 'secret-retrieval', ttlSeconds: 60 }), allowed: ['approver', 'admin'], ok: 202 },
+  // Authorised callers reach the handler, which finds no such approval.
+  { method: 'POST', route: '/v1/identities/:identityId/approvals/:approvalId/revoke', path: () => `/v1/identities/${id}/approvals/ap-none/revoke`, allowed: ['responder', 'approver', 'admin'], ok: 404 },
+  { method: 'GET', route: '/v1/alerts', path: () => '/v1/alerts', allowed: ['responder', 'soc', 'admin'], ok: 200 },
+  { method: 'GET', route: '/v1/alerts/stream', path: () => '/v1/alerts/stream', allowed: ['responder', 'soc', 'admin'], ok: 200 },
+  { method: 'GET', route: '/v1/enforcers', path: () => '/v1/enforcers', allowed: ['responder', 'approver', 'soc', 'admin'], ok: 200 },
+];
+/** Lifting is checked on its own: it depends on who issued the order. */
+const LIFT_ROUTE = '/v1/orders/:orderId/lift';
+
+async function call(c: Pick<Case, 'method' | 'path' | 'body'>, token: string | undefined): Promise<number> {
+  const headers: Record<string, string> = {};
+  if (token) headers.authorization = `Bearer ${token}`;
+  const body = c.body?.();
+  if (body !== undefined) headers['content-type'] = 'application/json';
+  const ctl = new AbortController();
+  const res = await fetch(`${h.cp.url}${c.path()}`, { method: c.method, headers, ...(body !== undefined ? { body: JSON.stringify(body) } : {}), signal: ctl.signal });
+  // Streams stay open: the status line is the answer.
+  if (res.headers.get('content-type')?.startsWith('text/event-stream')) ctl.abort();
+  else await res.text();
+  return res.status;
+}
+
+describe('authorisation matrix', () => {
+  it('covers every authenticated route the server registered', () => {
+    const authenticated = h.cp.registeredRoutes.filter((r) => r.url.startsWith('/v1/')).map((r) => `${r.method} ${r.url}`);
+    expect([...cases.map((c) => `${c.method} ${c.route}`), `POST ${LIFT_ROUTE}`].sort()).toEqual(authenticated.sort());
+  });
+
+  it('each role × each route: allowed roles get the route answer, the others 403', async () => {
+    const table: string[] = [];
+    for (const c of cases) {
+      for (const role of ['responder', 'approver', 'soc', 'admin'] as const) {
+        const status = await call(c, tokens[role]);
+        const expected = c.allowed.includes(role) ? c.ok : 403;
+        table.push(`${c.method} ${c.route} as ${role}: ${status}${status === expected ? '' : ` (expected ${expected})`}`);
+      }
+      const noRole = await call(c, tokens['none-role']);
+      table.push(`${c.method} ${c.route} with no role: ${noRole}${noRole === 403 ? '' : ' (expected 403)'}`);
+    }
+    expect(table.filter((l) => l.includes('expected'))).toEqual([]);
+  });
+
+  it('missing, expired, forged, wrong-audience, wrong-issuer and unknown-key tokens get 401 on every route', async () => {
+    const bad = {
+      missing: undefined,
+      expired: await h.token(['admin'], 'eve', { expiresInSec: -120 }),
+      forged: await h.token(['admin'], 'eve', { key: h.strangerKey.privateKey }),
+      'wrong-audience': await h.token(['admin'], 'eve', { audience: 'another-api' }),
+      'wrong-issuer': await h.token(['admin'], 'eve', { issuer: 'https://evil.test' }),
+      'unknown-key': await h.token(['admin'], 'eve', { kid: 'k-unknown', key: h.strangerKey.privateKey }),
+      garbage: 'not-a-jwt',
+    };
+    const wrong: string[] = [];
+    for (const c of [...cases, { method: 'POST' as const, route: LIFT_ROUTE, path: () => `/v1/orders/${orderId}/lift`, body: () => ({}), allowed: [], ok: 0 }]) {
+      for (const [name, token] of Object.entries(bad)) {
+        const status = await call(c, token);
+        if (status !== 401) wrong.push(`${c.method} ${c.route} with ${name} token: ${status}`);
+      }
+    }
+    expect(wrong).toEqual([]);
+    const metrics = await fetch(`${h.cp.url}/metrics`).then((r) => r.text());
+    for (const reason of ['missing', 'expired', 'bad-signature', 'wrong-audience', 'wrong-issuer', 'unknown-key', 'malformed']) expect(metrics).toMatch(new RegExp(`livescope_api_auth_failures_total\\{reason="${reason}"\\} \\d+`));
+  });
+
+  it('lifting: a responder its own orders only, an approver and an admin any, a SOC analyst none', async () => {
+    const issue = async (): Promise<string> => {
+      const r = await h.api('POST', '/v1/orders', tokens.responder, { kind: 'read-only', target: { identityId: id }, reason: 'lift matrix' });
+      expect(r.status).toBe(202);
+      return (r.json as { orderId: string }).orderId;
+    };
+    const mallory = await h.token(['responder'], 'mallory');
+    const lift = (token: string): Promise<number> => call({ method: 'POST', path: () => `/v1/orders/${current}/lift`, body: () => ({ reason: 'matrix' }) }, token);
+    let current = await issue();
+    expect(await lift(mallory)).toBe(403);
+    expect(await lift(tokens.soc)).toBe(403);
+    expect(await lift(tokens['none-role'])).toBe(403);
+    expect(await lift(tokens.responder)).toBe(202);
+    expect(await lift(tokens.responder)).toBe(409);
+    current = await issue();
+    expect(await lift(tokens.approver)).toBe(202);
+    current = await issue();
+    expect(await lift(tokens.admin)).toBe(202);
+    current = 'o-unknown';
+    expect(await lift(tokens.admin)).toBe(404);
+  });
+
+  it('checks credentials before the body, and names the failing fields of an invalid body', async () => {
+    const invalid = { method: 'POST' as const, path: () => '/v1/orders', body: () => ({ kind: 'deny-actions', target: { identityId: id }, reason: 'x' }) };
+    expect(await call(invalid, undefined)).toBe(401);
+    expect(await call(invalid, tokens.soc)).toBe(403);
+    const r = await h.api('POST', '/v1/orders', tokens.responder, invalid.body());
+    expect(r.status).toBe(400);
+    expect(r.json).toMatchObject({ error: { code: 'INVALID_REQUEST', paths: ['actions'] } });
+    const ttl = await h.api('POST', '/v1/orders', tokens.responder, { kind: 'quarantine', target: { identityId: id }, reason: 'x', ttlSeconds: 10 ** 9 });
+    expect(ttl).toMatchObject({ status: 400, json: { error: { paths: ['ttlSeconds'] } } });
+  });
+
+  it('leaves the operational routes open', async () => {
+    for (const path of ['/healthz', '/readyz', '/metrics', '/openapi.json']) expect(await call({ method: 'GET', path: () => path }, undefined)).toBe(200);
+  });
+});

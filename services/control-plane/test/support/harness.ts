@@ -1,0 +1,143 @@
+import { generateKeyPairSync, type KeyObject } from 'node:crypto';
+import type { LivescopeEventInput } from '@livescope/contracts';
+import { Enforcer } from '@livescope/enforcer';
+import { compileScopePolicy } from '@livescope/scope-engine';
+import { createWorker, loadWorkerConfig, type ScopeWorker } from '@livescope/scope-worker';
+import { PipelineFixture, testEnv, waitFor } from '@livescope/testkit';
+import { parsePublicKey } from '@livescope/transport';
+import { SignJWT } from 'jose';
+import { loadControlPlaneConfig } from '../../src/config.js';
+import { ControlPlane } from '../../src/ControlPlane.js';
+import { runCli } from '../../src/cli/runCli.js';
+import type { Role } from '../../src/auth/roles.js';
+
+export const ISSUER = 'https://idp.test/livescope';
+export const AUDIENCE = 'livescope-api';
+
+/**
+ * One isolated pipeline for a test file: topics and schema of a PipelineFixture, a scope worker in
+ * process running the Cedar policy adapter (as in production), the control plane on an ephemeral loopback port, optionally an enforcer, and a token
+ * issuer whose public key the control plane trusts.
+ */
+export class Harness {
+  fx!: PipelineFixture;
+  worker!: ScopeWorker;
+  cp!: ControlPlane;
+  enforcer: Enforcer | undefined;
+  private closeWorkerStore: (() => Promise<void>) | undefined;
+  readonly issuerKey = generateKeyPairSync('ed25519');
+  readonly strangerKey = generateKeyPairSync('ed25519');
+
+  constructor(private readonly options: { enforcer?: boolean; rateLimitPerMinute?: number } = {}) {}
+
+  async open(): Promise<this> {
+    this.fx = await new PipelineFixture(3).open();
+    const built = await createWorker(loadWorkerConfig(this.fx.workerEnv()), this.fx.logger, compileScopePolicy);
+    this.worker = built.worker;
+    this.closeWorkerStore = () => built.store.close();
+    await this.worker.start();
+    const x = (this.issuerKey.publicKey.export({ format: 'jwk' }) as { x: string }).x;
+    const config = loadControlPlaneConfig({
+      ...this.fx.workerEnv(),
+      LIVESCOPE_API_PORT: '0',
+      LIVESCOPE_API_GROUP_ID: `${this.fx.groupId}-cp`,
+      LIVESCOPE_API_JWT_PUBLIC_KEYS: JSON.stringify({ 'test-issuer': x }),
+      LIVESCOPE_API_JWT_ISSUER: ISSUER,
+      LIVESCOPE_API_JWT_AUDIENCE: AUDIENCE,
+      LIVESCOPE_API_RATE_LIMIT_PER_MINUTE: String(this.options.rateLimitPerMinute ?? 100_000),
+      LIVESCOPE_API_ENFORCER_LIVENESS_MS: '600000',
+    });
+    this.cp = new ControlPlane(config, this.fx.logger, { validateResponses: true });
+    await this.cp.start();
+    if (this.options.enforcer) {
+      this.enforcer = new Enforcer({
+        brokers: testEnv.brokers,
+        registryUrl: testEnv.registryUrl,
+        enforcerId: `gw-${this.fx.id}`,
+        trustedKeys: [parsePublicKey(this.fx.keys.kid, this.fx.keys.publicKey)],
+        topicPrefix: this.fx.prefix,
+        logger: this.fx.logger,
+        requireSession: false,
+        flushIntervalMs: 200,
+      });
+      await this.enforcer.start();
+      await this.enforcer.ready;
+    }
+    return this;
+  }
+
+  async close(): Promise<void> {
+    await this.enforcer?.stop().catch(() => undefined);
+    await this.cp?.stop().catch(() => undefined);
+    await this.worker?.stop().catch(() => undefined);
+    await this.closeWorkerStore?.().catch(() => undefined);
+    await this.fx?.close();
+  }
+
+  publish(events: readonly LivescopeEventInput[]): Promise<void> {
+    return this.fx.publish(events);
+  }
+
+  /** A token from the trusted issuer; override claims or sign with another key to forge one. */
+  async token(roles: readonly Role[], sub = 'alice', o: { expiresInSec?: number; audience?: string; issuer?: string; key?: KeyObject; kid?: string } = {}): Promise<string> {
+    const now = Math.floor(Date.now() / 1000);
+    return new SignJWT({ roles: [...roles] })
+      .setProtectedHeader({ alg: 'EdDSA', kid: o.kid ?? 'test-issuer' })
+      .setSubject(sub)
+      .setIssuer(o.issuer ?? ISSUER)
+      .setAudience(o.audience ?? AUDIENCE)
+      .setIssuedAt(now - 60)
+      .setExpirationTime(now + (o.expiresInSec ?? 600))
+      .sign(o.key ?? this.issuerKey.privateKey);
+  }
+
+  async api(method: 'GET' | 'POST', path: string, token: string | undefined, body?: unknown): Promise<{ status: number; json: unknown }> {
+    const headers: Record<string, string> = {};
+    if (token) headers.authorization = `Bearer ${token}`;
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    const res = await fetch(`${this.cp.url}${path}`, { method, headers, ...(body !== undefined ? { body: JSON.stringify(body) } : {}), signal: AbortSignal.timeout(60_000) });
+    const text = await res.text();
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch {
+      json = text;
+    }
+    return { status: res.status, json };
+  }
+
+  /** Runs the `livescope` CLI in process against this control plane; `out` receives stdout as it is written. */
+  async cli(args: readonly string[], token: string | undefined, signal?: AbortSignal, out: string[] = []): Promise<{ code: number; stdout: string; stderr: string }> {
+    const err: string[] = [];
+    const code = await runCli(args, {
+      stdout: (t) => void out.push(t),
+      stderr: (t) => void err.push(t),
+      env: {
+        LIVESCOPE_API_URL: this.cp.url,
+        ...(token ? { LIVESCOPE_TOKEN: token } : {}),
+        LIVESCOPE_PG_URL: testEnv.pgUrl,
+        LIVESCOPE_PG_SCHEMA: this.fx.schema,
+        LIVESCOPE_KAFKA_BROKERS: testEnv.brokers.join(','),
+        LIVESCOPE_REGISTRY_URL: testEnv.registryUrl,
+        LIVESCOPE_TOPIC_PREFIX: this.fx.prefix,
+        LIVESCOPE_TRUSTED_KEYS: JSON.stringify({ [this.fx.keys.kid]: this.fx.keys.publicKey }),
+      },
+      ...(signal ? { signal } : {}),
+    });
+    return { code, stdout: out.join(''), stderr: err.join('') };
+  }
+
+  /** Waits until the identity's scope of record satisfies `check`. */
+  async scopeWhere(identityId: string, check: (s: { version: number; permissions: { action: string; resource: string }[] }) => boolean, timeoutMs = 20_000): Promise<void> {
+    const token = await this.token(['soc'], 'harness');
+    await waitFor(
+      `the scope of ${identityId}`,
+      async () => {
+        const r = await this.api('GET', `/v1/identities/${identityId}/scope`, token);
+        return r.status === 200 && check(r.json as { version: number; permissions: { action: string; resource: string }[] });
+      },
+      timeoutMs,
+      50,
+    );
+  }
+}

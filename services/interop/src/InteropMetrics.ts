@@ -1,0 +1,12 @@
+import { Counter, Registry } from 'prom-client';
+
+/** The service's metrics (Prometheus text at `/metrics`). Label values are fixed lists, never input data. */
+export class InteropMetrics {
+  readonly registry = new Registry();
+  readonly receivedSets = new Counter({ name: 'livescope_ssf_received_sets_total', help: 'SETs pushed to the receiver, by outcome (accepted, or the RFC 8935 error)', labelNames: ['outcome'] as const, registers: [this.registry] });
+  readonly queuedSets = new Counter({ name: 'livescope_ssf_queued_sets_total', help: 'SETs queued for streams', registers: [this.registry] });
+  readonly pushDeliveries = new Counter({ name: 'livescope_ssf_push_deliveries_total', help: 'Push delivery attempts, by outcome (delivered, retry, failed)', labelNames: ['outcome'] as const, registers: [this.registry] });
+  readonly commands = new Counter({ name: 'livescope_caep_commands_total', help: 'Commands consumed by the CAEP bridge, by kind and outcome', labelNames: ['kind', 'outcome'] as const, registers: [this.registry] });
+  readonly findings = new Counter({ name: 'livescope_ocsf_findings_total', help: 'Drift alerts exported as OCSF findings, by outcome', labelNames: ['outcome'] as const, registers: [this.registry] });
+  readonly deadLetters = new Counter({ name: 'livescope_interop_dead_letters_total', help: 'Inputs dead-lettered, by reason', labelNames: ['reason'] as const, registers: [this.registry] });
+}
