@@ -2,6 +2,7 @@ export * from './ids.js';
 export * from './topics.js';
 export * from './events.js';
 export * from './commands.js';
+export * from './interopOutputs.js';
 export * from './subjects.js';
 export * from './wire.js';
 export * from './codec.js';

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { DeadLetter, DriftAlert, EnforcerAck, Heartbeat, Revocation, ScopeChange, ScopeSnapshot } from './commands.js';
 import { LivescopeEvent } from './events.js';
+import { CaepTopicRecord, OcsfDetectionFinding } from './interopOutputs.js';
 import { Topics, type TopicName } from './topics.js';
 
 /**
@@ -42,6 +43,8 @@ export const subjectSpecs: readonly SubjectSpec[] = [
   subject(Topics.heartbeats, Heartbeat, 'livescope worker heartbeat'),
   subject(Topics.enforcerAcks, EnforcerAck, 'livescope enforcer acknowledgement'),
   subject(Topics.deadLetters, DeadLetter, 'livescope dead letter'),
+  subject(Topics.caepEvents, CaepTopicRecord, 'livescope CAEP security event token'),
+  subject(Topics.ocsfAlerts, OcsfDetectionFinding, 'livescope drift alert as an OCSF Detection Finding'),
 ];
 
 export function subjectFor(topic: TopicName): SubjectSpec {

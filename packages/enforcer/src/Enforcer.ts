@@ -53,6 +53,8 @@ export interface EnforcerOptions {
   readonly maxReportKeys?: number;
   /** Called for every applied revocation: a gateway kills connections, a vault plugin revokes leases. */
   readonly onRevocation?: (r: Revocation) => void;
+  /** Send acknowledgements of applied commands (revocation lag). Default true; probes may turn it off. */
+  readonly acknowledge?: boolean;
   /** Called for every rejected (unsigned, forged, replayed) command. */
   readonly onRejected?: (reason: string, topic: string, offset: string) => void;
   readonly kafka?: Kafka;
@@ -95,10 +97,12 @@ export class Enforcer {
   private ackSchemaId = 0;
   private alertSchemaId = 0;
   private partitions = 1;
-  private pendingAcks: EnforcerAck['applied'] = [];
+  private readonly pendingAcks: EnforcerAck['applied'] = [];
   private rejectedSinceAck = 0;
   private flushTimer: NodeJS.Timeout | undefined;
   private catchUp = new Map<string, bigint>();
+  /** Highest version seen per identity on the changes topic itself: a replay is older than that. */
+  private readonly changeVersions = new Map<string, number>();
   private readyResolve!: () => void;
   /** Resolves once the snapshot topic has been read up to where it stood at start. */
   readonly ready: Promise<void>;
@@ -214,13 +218,16 @@ export class Enforcer {
           const c = decodeMessage(schema, m.value, { ...DECODE, isKnownSchemaId: () => true }, 'scope command');
           const outcome = this.state.applyScope(c);
           this.metrics?.commands.inc({ kind: c.kind, outcome });
+          const seenOnChanges = batch.topic === t.scopeChanges ? this.changeVersions.get(c.identityId) : undefined;
+          if (batch.topic === t.scopeChanges && (seenOnChanges === undefined || c.version > seenOnChanges)) this.changeVersions.set(c.identityId, c.version);
           if (outcome === 'applied') {
             this.stats.applied++;
             this.ack(c.identityId, c.version, m, now, c.kind);
           } else if (outcome === 'stale-version') {
             this.stats.stale++;
-            // After the start-up catch-up, an older version is a replay: refuse it loudly.
-            if (batch.topic === t.scopeChanges && this.catchUp.size === 0) this.reject(`replayed old version ${c.version} of ${c.identityId}`, batch.topic, m, c.identityId);
+            // A change older than one already seen on the changes topic is a replay: refuse it loudly. (A change
+            // older than a snapshot is not: the two topics are read concurrently.)
+            if (seenOnChanges !== undefined && c.version < seenOnChanges) this.reject(`replayed old version ${c.version} of ${c.identityId}`, batch.topic, m, c.identityId);
           }
         }
       } catch (e) {
@@ -241,8 +248,19 @@ export class Enforcer {
   }
 
   private ack(identityId: string, version: number, m: KafkaMessage, nowMs: number, kind: EnforcerAck['applied'][number]['kind']): void {
-    if (this.pendingAcks.length >= 10_000) return;
+    if (this.options.acknowledge === false) return;
     this.pendingAcks.push({ identityId: identityId as never, version, producedAt: new Date(Number(m.timestamp)).toISOString(), appliedAt: new Date(nowMs).toISOString(), kind });
+    // Large fan-outs: send a full acknowledgement at once rather than drop entries (the contract bounds one ack at 10 000).
+    if (this.pendingAcks.length >= 10_000) void this.flushAcks().catch((e: Error) => this.options.logger.warn({ err: e.message }, 'acknowledgement not sent'));
+  }
+
+  private async flushAcks(): Promise<void> {
+    while (this.pendingAcks.length > 0 || this.rejectedSinceAck > 0) {
+      const applied = this.pendingAcks.splice(0, 10_000);
+      const ack: EnforcerAck = { kind: 'enforcer.ack', enforcerId: this.options.enforcerId as never, at: new Date().toISOString(), identities: this.state.identities.size, applied, rejected: this.rejectedSinceAck };
+      this.rejectedSinceAck = 0;
+      await this.producer.send({ topic: this.topics.enforcerAcks, acks: -1, messages: [{ key: this.options.enforcerId, value: encodeWireJson(this.ackSchemaId, ack) }] });
+    }
   }
 
   private reject(reason: string, topic: string, m: KafkaMessage, identityId: string | undefined): void {
@@ -271,12 +289,7 @@ export class Enforcer {
   /** Sends aggregated decision reports (to the events topic, keyed by identity) and acknowledgements. */
   async flush(): Promise<void> {
     const now = Date.now();
-    if (this.pendingAcks.length > 0 || this.rejectedSinceAck > 0) {
-      const ack: EnforcerAck = { kind: 'enforcer.ack', enforcerId: this.options.enforcerId as never, at: new Date(now).toISOString(), identities: this.state.identities.size, applied: this.pendingAcks, rejected: this.rejectedSinceAck };
-      this.pendingAcks = [];
-      this.rejectedSinceAck = 0;
-      await this.producer.send({ topic: this.topics.enforcerAcks, acks: -1, messages: [{ key: this.options.enforcerId, value: encodeWireJson(this.ackSchemaId, ack) }] });
-    }
+    await this.flushAcks();
     if (this.options.reportDecisions === false || !this.publisher) return;
     const window = this.aggregator.drain(now);
     if (window.byIdentity.size === 0) return;

@@ -324,7 +324,8 @@ export class ScopeEngine {
       direction,
       added,
       removed,
-      cause: { ...cause, policyIds: [...new Set(removed.flatMap((r) => r.cause.policyIds ?? []))], orderIds: [...new Set(removed.flatMap((r) => r.cause.orderIds ?? []))] },
+      // The event's own order (an issue or a lift) and the orders and policies that removed permissions.
+      cause: { ...cause, policyIds: [...new Set([...(cause.policyIds ?? []), ...removed.flatMap((r) => r.cause.policyIds ?? [])])], orderIds: [...new Set([...(cause.orderIds ?? []), ...removed.flatMap((r) => r.cause.orderIds ?? [])])] },
     };
     out.changes.push(change);
     const snapshot: ScopeSnapshot = { kind: 'scope.snapshot', identityId: next.id, version: next.version, at, status: next.status, permissions, sessions };
