@@ -155,8 +155,10 @@ describe('seed scenarios end to end', () => {
         expect(enforcer.authorize(id, sid, 'db:read', 'db/support')).toMatchObject({ allowed: false, code: 'not-in-scope' });
       }
     });
-    const alert = await waitFor('the out-of-scope drift alert', () => alertsOf(s.identityId).find((a) => a.type === 'out-of-scope-attempt'));
-    expect((alert.details.attempts as { action: string }[]).map((a) => a.action).sort()).toEqual(['console:admin', 'db:read']);
+    // Attempts are reported in aggregated windows: collect them over every out-of-scope alert of the agent.
+    const attempted = (): Set<string> => new Set(alertsOf(s.identityId).filter((a) => a.type === 'out-of-scope-attempt').flatMap((a) => (a.details.attempts as { action: string }[]).map((x) => x.action)));
+    await waitFor('out-of-scope drift alerts for both attempts', () => (attempted().has('console:admin') && attempted().has('db:read')) || undefined);
+    expect(alertsOf(s.identityId).find((a) => a.type === 'out-of-scope-attempt')?.severity).toMatch(/medium|high/);
   });
 
   it('a replayed token revokes the session and raises risk, which removes writes', async () => {

@@ -1,4 +1,4 @@
-import { encodeWireJson, identityEvent, type DeadLetter, type Revocation, type ScopeChange } from '@livescope/contracts';
+import { encodeWire, encodeWireJson, identityEvent, type DeadLetter, type Revocation, type ScopeChange } from '@livescope/contracts';
 import { permitAllPolicy } from '@livescope/scope-engine';
 import { PipelineFixture, waitFor } from '@livescope/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -68,7 +68,7 @@ describe('scope worker over real Kafka, registry and PostgreSQL', () => {
       topic: fx.topics.events,
       messages: [
         { key: 'sa-int-2', value: Buffer.from('this is not json') },
-        { key: 'sa-int-2', value: Buffer.concat([Buffer.from([0, 0, 0, 0, schemaId & 0xff]), Buffer.from('{nope')]) },
+        { key: 'sa-int-2', value: encodeWire(schemaId, Buffer.from('{nope')) },
         { key: 'sa-int-2', value: encodeWireJson(schemaId, { ...good, data: { kind: 'robot' } }) },
         { key: 'sa-int-2', value: encodeWireJson(schemaId, good) },
         { key: 'sa-int-2', value: encodeWireJson(schemaId, identityEvent('entitlement.granted', 'sa-int-2', { grantId: 'g', role: 'r', permissions: [{ action: 'db:read', resource: 'db/x', access: 'read' }] }, { id: 'g2', time: T + 1 })) },
