@@ -6,10 +6,16 @@ import { indexTerms } from './selectors.js';
  * release windows and leaked secrets find their identities without scanning the fleet.
  * Terms: `kind=…`, `ns=…`, `owner=…`, `label:k=v`, `role=…` (selectors); `action=…` (policies);
  * `permns=…` (namespaces of provisioned resources: release windows, incidents); `secret=…` (leases).
+ *
+ * Only the term → identities sets are kept: an identity's previous terms are recomputed from its
+ * previous state when it changes (memory per identity is what dominates at a million identities),
+ * and most changes (sessions, telemetry) touch nothing indexed, which is checked by reference.
  */
 export class IdentityIndex {
   private readonly byTerm = new Map<string, Set<string>>();
-  private readonly termsOf = new Map<string, readonly string[]>();
+
+  /** `all` lists every identity (for a lookup without terms). */
+  constructor(private readonly all: () => Iterable<string> = () => []) {}
 
   static termsFor(identity: IdentityState): string[] {
     const terms = indexTerms(identity);
@@ -32,30 +38,32 @@ export class IdentityIndex {
     return terms;
   }
 
-  /** Re-indexes an identity after a change; cheap when its terms did not change. */
-  update(identity: IdentityState): void {
+  /** Whether two states of an identity have the same index terms, judged by reference (immutable records). */
+  static sameTerms(a: IdentityState, b: IdentityState): boolean {
+    return a.kind === b.kind && a.namespace === b.namespace && a.owner === b.owner && a.labels === b.labels && a.grants === b.grants && a.jit === b.jit && a.leases === b.leases;
+  }
+
+  /** Re-indexes an identity after a change from `previous` (the state indexed before, if any). */
+  update(identity: IdentityState, previous?: IdentityState): void {
+    if (previous && IdentityIndex.sameTerms(previous, identity)) return;
     const next = IdentityIndex.termsFor(identity);
-    const prev = this.termsOf.get(identity.id);
-    if (prev && prev.length === next.length && prev.every((t, i) => t === next[i])) return;
-    if (prev) for (const t of prev) this.removeTerm(t, identity.id);
+    const prev = previous ? IdentityIndex.termsFor(previous) : [];
+    for (const t of prev) if (!next.includes(t)) this.removeTerm(t, identity.id);
     for (const t of next) {
       let set = this.byTerm.get(t);
       if (!set) this.byTerm.set(t, (set = new Set()));
       set.add(identity.id);
     }
-    this.termsOf.set(identity.id, next);
   }
 
-  remove(id: string): void {
-    const prev = this.termsOf.get(id);
-    if (!prev) return;
-    for (const t of prev) this.removeTerm(t, id);
-    this.termsOf.delete(id);
+  /** Forgets an identity indexed as `state`. */
+  remove(state: IdentityState): void {
+    for (const t of IdentityIndex.termsFor(state)) this.removeTerm(t, state.id);
   }
 
   /** Identities carrying every term (an intersection, starting from the rarest term). */
   lookup(terms: readonly string[]): string[] {
-    if (terms.length === 0) return [...this.termsOf.keys()];
+    if (terms.length === 0) return [...this.all()];
     const sets = terms.map((t) => this.byTerm.get(t) ?? new Set<string>()).sort((a, b) => a.size - b.size);
     const [smallest, ...rest] = sets;
     const out: string[] = [];
@@ -70,8 +78,9 @@ export class IdentityIndex {
     return out;
   }
 
-  get size(): number {
-    return this.termsOf.size;
+  /** Number of distinct terms. */
+  get terms(): number {
+    return this.byTerm.size;
   }
 
   private removeTerm(term: string, id: string): void {

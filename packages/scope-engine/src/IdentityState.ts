@@ -109,6 +109,14 @@ export interface IdentityState {
   readonly excessReported: readonly string[];
 }
 
+/**
+ * The empty list and record every identity starts with, shared: records are immutable (a change
+ * makes new arrays), and a million identities would otherwise hold ten empty arrays each.
+ */
+// Not frozen: a frozen array has its own elements kind, which would make hot array code polymorphic.
+export const NONE: readonly never[] = [];
+export const NO_RECORD: Readonly<Record<string, never>> = Object.freeze({});
+
 export function newIdentity(init: {
   id: IdentityId;
   kind: IdentityKind;
@@ -125,21 +133,21 @@ export function newIdentity(init: {
     createdAt: at,
     version: 0,
     clock: at,
-    grants: [],
-    jit: [],
-    sessions: [],
-    approvals: [],
-    anomalies: [],
-    leases: [],
+    grants: NONE,
+    jit: NONE,
+    sessions: NONE,
+    approvals: NONE,
+    anomalies: NONE,
+    leases: NONE,
     riskScore: 0,
     riskAt: 0,
     humanUseUntil: 0,
-    tombstones: [],
-    recentEventIds: [],
-    scope: [],
+    tombstones: NONE,
+    recentEventIds: NONE,
+    scope: NONE,
     wakeAt: null,
-    lastUsed: {},
-    excessReported: [],
+    lastUsed: NO_RECORD,
+    excessReported: NONE,
   };
 }
 

@@ -1,6 +1,9 @@
 import type { Permission } from '@livescope/contracts';
 import { permKey, type Perm } from './IdentityState.js';
 
+const MAX_TEXTS = 100_000;
+const EMPTY_LABELS: Readonly<Record<string, string>> = Object.freeze({});
+
 /**
  * Shares one `Perm` object per distinct permission across the fleet: identities holding the same
  * role hold the same objects, which keeps state per identity small. Bounded by the number of
@@ -8,6 +11,31 @@ import { permKey, type Perm } from './IdentityState.js';
  */
 export class PermInterner {
   private readonly perms = new Map<string, Perm>();
+  private readonly texts = new Map<string, string>();
+
+  /**
+   * One copy of a low-cardinality string (kinds, namespaces, owners, label keys and values, role
+   * names): every decoded event and state row brings its own copies otherwise. Bounded: past
+   * `MAX_TEXTS` distinct values, strings are kept as they are.
+   */
+  text(s: string): string {
+    const known = this.texts.get(s);
+    if (known !== undefined) return known;
+    if (this.texts.size < MAX_TEXTS) this.texts.set(s, s);
+    return s;
+  }
+
+  /** Labels with interned keys and values; the shared empty object when there are none. */
+  labels(l: Readonly<Record<string, string>> | undefined): Readonly<Record<string, string>> {
+    if (l === undefined) return EMPTY_LABELS;
+    let any = false;
+    const out: Record<string, string> = {};
+    for (const k in l) {
+      any = true;
+      out[this.text(k)] = this.text(l[k]!);
+    }
+    return any ? out : EMPTY_LABELS;
+  }
 
   intern(p: Permission): Perm {
     const key = permKey(p.action, p.resource);

@@ -55,7 +55,7 @@ const MAX_TIMER_STEPS = 64;
 export class ScopeEngine {
   readonly config: EngineConfig;
   private readonly identities = new Map<string, IdentityState>();
-  private readonly index = new IdentityIndex();
+  private readonly index = new IdentityIndex(() => this.identities.keys());
   private readonly timers = new TimerHeap();
   private readonly interner = new PermInterner();
   private readonly dirtyIds = new Set<string>();
@@ -131,10 +131,11 @@ export class ScopeEngine {
 
   // --- input ---------------------------------------------------------------------------------
   handle(event: LivescopeEvent, meta: MessageMeta, out: EngineOutput): HandleResult {
-    if (toMs(event.time) > meta.timestampMs + this.config.maxFutureSkewMs) {
+    const eventMs = toMs(event.time);
+    if (eventMs > meta.timestampMs + this.config.maxFutureSkewMs) {
       return { status: 'rejected', reason: 'timestamp-in-future', message: `event time ${event.time} is more than ${this.config.maxFutureSkewMs} ms after the message timestamp ${iso(meta.timestampMs)}` };
     }
-    return isBroadcastEvent(event) ? this.handleBroadcast(event, meta, out) : this.handleIdentityEvent(event, meta, out);
+    return isBroadcastEvent(event) ? this.handleBroadcast(event, meta, out) : this.handleIdentityEvent(event, meta, out, eventMs);
   }
 
   /** Fires every timer due at or before `nowMs`, each at its own instant. */
@@ -150,31 +151,22 @@ export class ScopeEngine {
     return fired;
   }
 
-  private handleIdentityEvent(event: IdentityEvent, meta: MessageMeta, out: EngineOutput): HandleResult {
+  private handleIdentityEvent(event: IdentityEvent, meta: MessageMeta, out: EngineOutput, eventMs: number): HandleResult {
     let prev = this.identities.get(event.subject);
     if (prev?.recentEventIds.includes(event.id)) return { status: 'duplicate' };
     const t = Math.max(prev?.clock ?? 0, meta.timestampMs);
     if (prev) prev = this.advance(prev, t, out);
-    const tr = evolveIdentity(prev, event, t, this.config, this.interner);
+    const tr = evolveIdentity(prev, event, t, this.config, this.interner, eventMs);
     if (tr.reject) return { status: 'rejected', ...tr.reject };
-    if (tr.state === prev && tr.alerts.length === 0 && tr.revocations.length === 0) {
-      if (prev) this.remember(prev, event.id);
-      return { status: 'unchanged' };
-    }
+    // A no-op is not remembered for duplicate detection: repeating it is a no-op too, and it costs no state write.
+    if (tr.state === prev && tr.alerts.length === 0 && tr.revocations.length === 0) return { status: 'unchanged' };
     const cause: Cause = { eventId: event.id, eventType: event.type };
     let next: IdentityState = { ...tr.state, clock: t, recentEventIds: recent(tr.state.recentEventIds, event.id, this.config.dedupeWindow) };
     const recompute = tr.recompute === true || (tr.recompute !== false && this.policyState.reads(tr.recompute));
-    next = this.settle(prev, next, t, cause, recompute, out, event.id);
+    next = this.settle(prev, next, t, cause, recompute, out);
     this.emitRevocations(next, tr.revocations, event.id, t, cause, out);
     this.emitAlerts(next, tr.alerts, event.id, t, cause, out);
     return { status: 'applied', identities: 1 };
-  }
-
-  /** Notes a processed event id on an identity whose state did not otherwise change. */
-  private remember(state: IdentityState, eventId: string): void {
-    // Deliberately not persisted: duplicates of a no-op are no-ops.
-    void state;
-    void eventId;
   }
 
   /**
@@ -190,7 +182,7 @@ export class ScopeEngine {
       const { state: pruned, revocations } = this.expire(s, at);
       const review = this.excessPrivilege(pruned, at);
       const tag = `timer-${at}`;
-      s = this.settle(s, { ...review.state, clock: Math.max(pruned.clock, at) }, at, cause, true, out, tag);
+      s = this.settle(s, { ...review.state, clock: Math.max(pruned.clock, at) }, at, cause, true, out);
       this.emitRevocations(s, revocations, tag, at, cause, out);
       this.emitAlerts(s, review.alerts, tag, at, cause, out);
     }
@@ -262,7 +254,7 @@ export class ScopeEngine {
    * Recomputes (when asked) and stores the identity, emitting a versioned change and snapshot when
    * its permissions, sessions or status changed.
    */
-  private settle(prev: IdentityState | undefined, next: IdentityState, t: number, cause: Cause, recompute: boolean, out: EngineOutput, _tag: string): IdentityState {
+  private settle(prev: IdentityState | undefined, next: IdentityState, t: number, cause: Cause, recompute: boolean, out: EngineOutput): IdentityState {
     let result: ScopeResult | undefined;
     let scope = next.scope;
     let wakeAt = next.wakeAt;
@@ -274,14 +266,14 @@ export class ScopeEngine {
     const review = this.nextReview(next);
     if (review !== null && (wakeAt === null || review < wakeAt)) wakeAt = review;
     if (wakeAt !== null && wakeAt <= t) wakeAt = null; // defensive: a wake-up must lie in the future
-    const changed = !sameScope(prev?.scope ?? [], scope) || !sameSessions(prev, next) || prev?.status !== next.status;
-    let stored: IdentityState = { ...next, scope, wakeAt };
-    if (changed && (prev !== undefined || scope.length > 0 || next.sessions.length > 0)) {
-      stored = { ...stored, version: (prev?.version ?? 0) + 1 };
-      this.emitChange(prev, stored, result, t, cause, out);
-    } else if (prev === undefined) {
-      stored = { ...stored, version: 0 };
-    }
+    const unchangedScope = sameScope(prev?.scope ?? [], scope);
+    // Keep the held entries when the recompute found the same ones: less to retain and to collect.
+    if (unchangedScope && prev !== undefined && scope !== prev.scope && samePerms(prev.scope, scope)) scope = prev.scope;
+    const changed = !unchangedScope || !sameSessions(prev, next) || prev?.status !== next.status;
+    const emit = changed && (prev !== undefined || scope.length > 0 || next.sessions.length > 0);
+    const version = emit ? (prev?.version ?? 0) + 1 : prev === undefined ? 0 : next.version;
+    const stored: IdentityState = { ...next, scope, wakeAt, version };
+    if (emit) this.emitChange(prev, stored, result, t, cause, out);
     this.put(stored, true);
     return stored;
   }
@@ -289,10 +281,19 @@ export class ScopeEngine {
   private put(s: IdentityState, dirty: boolean): void {
     const before = this.identities.get(s.id);
     this.identities.set(s.id, s);
-    this.index.update(s);
-    if (s.wakeAt !== null && s.wakeAt !== before?.wakeAt) this.timers.push(s.wakeAt, s.id);
-    else if (s.wakeAt !== null && !before) this.timers.push(s.wakeAt, s.id);
+    this.index.update(s, before);
+    if (s.wakeAt !== null && (s.wakeAt !== before?.wakeAt || !before)) {
+      this.timers.push(s.wakeAt, s.id);
+      // Superseded entries are skipped lazily; rebuild when they outnumber the live ones, so a
+      // long-running worker does not accumulate one entry per change of a far wake-up (7-day reviews).
+      if (this.timers.size > 2 * this.identities.size + 1024) this.rebuildTimers();
+    }
     if (dirty) this.dirtyIds.add(s.id);
+  }
+
+  private rebuildTimers(): void {
+    this.timers.clear();
+    for (const x of this.identities.values()) if (x.wakeAt !== null) this.timers.push(x.wakeAt, x.id);
   }
 
   private emitChange(prev: IdentityState | undefined, next: IdentityState, result: ScopeResult | undefined, t: number, cause: Cause, out: EngineOutput): void {
@@ -478,7 +479,7 @@ export class ScopeEngine {
           const advanced = this.advance(s, t, out);
           const intents = revokeEverything(advanced, `quarantined by ${d.actor}: ${d.reason}`);
           const next: IdentityState = { ...advanced, sessions: [], leases: [], jit: advanced.jit.filter((j) => j.sessionId === undefined), clock: t };
-          const settled = this.settle(advanced, next, t, cause, true, out, event.id);
+          const settled = this.settle(advanced, next, t, cause, true, out);
           this.emitRevocations(settled, intents, event.id, t, cause, out);
         }
         return { status: 'applied', identities: ids.length };
@@ -520,7 +521,7 @@ export class ScopeEngine {
         }
         if (!intents.some((r) => r.target.type === 'token')) intents.push({ target: { type: 'token', id: d.tokenId, system: sessions[0]?.system ?? 'livescope' }, reason });
       } else continue;
-      const settled = this.settle(advanced, { ...next, clock: t }, t, cause, !sameSessions(advanced, next), out, event.id);
+      const settled = this.settle(advanced, { ...next, clock: t }, t, cause, !sameSessions(advanced, next), out);
       this.emitRevocations(settled, intents, event.id, t, cause, out);
       n++;
     }
@@ -569,7 +570,7 @@ export class ScopeEngine {
       if (!s || s.status === 'deleted') continue;
       const t = Math.max(s.clock, meta.timestampMs);
       const advanced = this.advance(s, t, out);
-      this.settle(advanced, { ...advanced, clock: t }, t, cause, true, out, cause.eventId ?? '');
+      this.settle(advanced, { ...advanced, clock: t }, t, cause, true, out);
     }
     return { status: 'applied', identities: list.length };
   }
@@ -595,6 +596,11 @@ export function sameScope(a: readonly ScopeEntry[], b: readonly ScopeEntry[]): b
     const y = b[i]!;
     if (x.perm.key !== y.perm.key || x.validUntil !== y.validUntil || x.perm.access !== y.perm.access || x.grants.length !== y.grants.length || x.grants.some((g, j) => g !== y.grants[j])) return false;
   }
+  return true;
+}
+
+function samePerms(a: readonly ScopeEntry[], b: readonly ScopeEntry[]): boolean {
+  for (let i = 0; i < a.length; i++) if (a[i]!.perm !== b[i]!.perm) return false;
   return true;
 }
 

@@ -92,14 +92,14 @@ export function revokeEverything(state: IdentityState, reason: string): Revocati
  * last-writer-wins by event time, and tombstones stop late events from reviving ended sessions,
  * revoked grants, leases and approvals.
  */
-export function evolveIdentity(state: IdentityState | undefined, event: IdentityEvent, t: number, config: EngineConfig, interner: PermInterner): Transition {
+export function evolveIdentity(state: IdentityState | undefined, event: IdentityEvent, t: number, config: EngineConfig, interner: PermInterner, eventTimeMs: number = toMs(event.time)): Transition {
   if (event.type === 'identity.created') {
     if (state) {
       if (state.status === 'deleted') return { ...none(state), reject: { reason: 'identity-deleted', message: `identity ${state.id} was deleted; ids are not reused` } };
       return none(state); // re-announcement of an existing identity: attributes come with identity.updated
     }
     const d = event.data;
-    const created = newIdentity({ id: event.subject, kind: d.kind, name: d.name, namespace: d.namespace, owner: d.owner, labels: d.labels ?? {}, at: t });
+    const created = newIdentity({ id: event.subject, kind: d.kind, name: d.name === event.subject ? event.subject : d.name, namespace: interner.text(d.namespace), owner: interner.text(d.owner), labels: interner.labels(d.labels), at: t });
     return { state: created, revocations: [], alerts: [], recompute: true };
   }
   if (!state) return { ...none(undefined as never), reject: { reason: 'unknown-identity', message: `no identity.created seen for ${event.subject}` } };
@@ -199,7 +199,7 @@ export function evolveIdentity(state: IdentityState | undefined, event: Identity
     }
 
     case 'telemetry.risk-scored': {
-      const eventTime = toMs(event.time);
+      const eventTime = eventTimeMs;
       // Unchanged scores are the bulk of telemetry: they must cost nothing (no state write).
       if (eventTime < state.riskAt || state.riskScore === event.data.score) return none(state);
       return { state: { ...state, riskScore: event.data.score, riskAt: eventTime }, revocations: [], alerts: [], recompute: PolicyInput.riskScore };
@@ -218,7 +218,7 @@ export function evolveIdentity(state: IdentityState | undefined, event: Identity
     case 'telemetry.token-replay-detected': {
       const d = event.data;
       const sessions = state.sessions.filter((s) => s.sessionId === d.sessionId || (s.tokenId !== undefined && s.tokenId === d.tokenId));
-      let next: IdentityState = { ...state, riskScore: Math.max(state.riskScore, config.replayRiskScore), riskAt: Math.max(state.riskAt, toMs(event.time)) };
+      let next: IdentityState = { ...state, riskScore: Math.max(state.riskScore, config.replayRiskScore), riskAt: Math.max(state.riskAt, eventTimeMs) };
       const revocations: RevocationIntent[] = [];
       for (const s of sessions) {
         const ended = endSession(next, s.sessionId, 'token replay detected', true, config);
@@ -308,13 +308,20 @@ function sessionEndRecompute(state: IdentityState, sessionId: string): boolean |
   return state.jit.some((g) => g.sessionId === sessionId) || state.approvals.some((a) => a.sessionId === sessionId) || PolicyInput.session;
 }
 
-function isProvisioned(state: IdentityState, key: string): boolean {
-  return state.grants.some((g) => g.perms.some((p) => p.key === key)) || state.jit.some((g) => g.perms.some((p) => p.key === key));
+/** The (interned, shared) key of a provisioned permission, or undefined when `key` is not provisioned. */
+function provisionedKey(state: IdentityState, key: string): string | undefined {
+  for (const g of state.grants) for (const p of g.perms) if (p.key === key) return p.key;
+  for (const g of state.jit) for (const p of g.perms) if (p.key === key) return p.key;
+  return undefined;
 }
 
 /** Records use of provisioned permissions only: memory stays bounded by what was granted. */
 function markUsed(state: IdentityState, candidates: readonly string[], t: number): IdentityState {
-  const keys = candidates.filter((k) => isProvisioned(state, k));
+  const keys: string[] = [];
+  for (const c of candidates) {
+    const k = provisionedKey(state, c);
+    if (k !== undefined) keys.push(k);
+  }
   if (keys.length === 0) return state;
   const lastUsed = { ...state.lastUsed };
   for (const k of keys) lastUsed[k] = Math.max(lastUsed[k] ?? 0, t);

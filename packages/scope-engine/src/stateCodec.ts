@@ -1,6 +1,6 @@
 import type { Access, IdentityId, IdentityKind, IdentityStatus } from '@livescope/contracts';
 import type { Globals } from './Globals.js';
-import type { IdentityState, Perm, ScopeEntry } from './IdentityState.js';
+import { NO_RECORD, NONE, type IdentityState, type Perm, type ScopeEntry } from './IdentityState.js';
 import type { PermInterner } from './PermInterner.js';
 import type { PublishedPolicies } from './ScopeEngine.js';
 
@@ -85,45 +85,63 @@ export class StateDecodeError extends Error {
   readonly code = 'CORRUPT_STATE';
 }
 
+/** Maps a decoded list, sharing the empty list (most of an identity's lists are empty). */
+function list<J, T>(xs: readonly J[], f: (x: J) => T): readonly T[] {
+  return xs.length === 0 ? NONE : xs.map(f);
+}
+
 export function decodeIdentity(text: string, interner: PermInterner): IdentityState {
   const j = JSON.parse(text) as IdentityJson;
   if (j.v !== 1) throw new StateDecodeError(`identity state layout v${String(j.v)} is not supported by this version`);
-  const grants = j.g.map(([grantId, role, at, perms]) => ({ grantId, role, at, perms: perms.map((p) => permFrom(interner, p)) }));
-  const jit = j.j.map(([grantId, expiresAt, sessionId, at, perms]) => ({ grantId, expiresAt, sessionId: sessionId ?? undefined, at, perms: perms.map((p) => permFrom(interner, p)) }));
+  const grants = list(j.g, ([grantId, role, at, perms]) => ({ grantId, role: interner.text(role), at, perms: perms.map((p) => permFrom(interner, p)) }));
+  const jit = list(j.j, ([grantId, expiresAt, sessionId, at, perms]) => ({ grantId, expiresAt, sessionId: sessionId ?? undefined, at, perms: perms.map((p) => permFrom(interner, p)) }));
   const byKey = new Map<string, Perm>();
-  for (const g of grants) for (const p of g.perms) byKey.set(p.key, p);
-  for (const g of jit) for (const p of g.perms) byKey.set(p.key, p);
+  const grantIds = new Map<string, string>();
+  for (const g of grants) {
+    grantIds.set(g.grantId, g.grantId);
+    for (const p of g.perms) byKey.set(p.key, p);
+  }
+  for (const g of jit) {
+    grantIds.set(g.grantId, g.grantId);
+    for (const p of g.perms) byKey.set(p.key, p);
+  }
   const scope: ScopeEntry[] = [];
-  for (const [key, validUntil, grantIds] of j.sc) {
+  for (const [key, validUntil, ids] of j.sc) {
     const perm = byKey.get(key);
-    if (perm) scope.push({ perm, validUntil, grants: grantIds });
+    if (perm) scope.push({ perm, validUntil, grants: ids.map((id) => grantIds.get(id) ?? id) });
+  }
+  // Usage is keyed by permission key: share the interned key strings.
+  let lastUsed: Record<string, number> = NO_RECORD;
+  for (const k in j.u) {
+    if (lastUsed === NO_RECORD) lastUsed = {};
+    lastUsed[byKey.get(k)?.key ?? k] = j.u[k]!;
   }
   return {
     id: j.id as IdentityId,
     status: j.st,
-    kind: j.k,
-    name: j.n,
-    namespace: j.ns,
-    owner: j.o,
-    labels: j.l,
+    kind: interner.text(j.k) as IdentityKind,
+    name: j.n === j.id ? j.id : j.n,
+    namespace: interner.text(j.ns),
+    owner: interner.text(j.o),
+    labels: interner.labels(j.l),
     createdAt: j.c,
     version: j.ver,
     clock: j.clk,
     grants,
     jit,
-    sessions: j.s.map(([sessionId, task, mfa, tokenId, system, startedAt, expiresAt]) => ({ sessionId, task: task ?? undefined, mfa: mfa === 1, tokenId: tokenId ?? undefined, system, startedAt, expiresAt: expiresAt ?? undefined })),
-    approvals: j.a.map(([approvalId, escalation, sessionId, approvedBy, expiresAt]) => ({ approvalId, escalation, sessionId: sessionId ?? undefined, approvedBy, expiresAt })),
-    anomalies: j.an.map(([anomalyId, kind, severity, expiresAt]) => ({ anomalyId, kind, severity, expiresAt })),
-    leases: j.le.map(([leaseId, secretPath, system, sessionId, expiresAt]) => ({ leaseId, secretPath, system, sessionId: sessionId ?? undefined, expiresAt })),
+    sessions: list(j.s, ([sessionId, task, mfa, tokenId, system, startedAt, expiresAt]) => ({ sessionId, task: task ?? undefined, mfa: mfa === 1, tokenId: tokenId ?? undefined, system: interner.text(system), startedAt, expiresAt: expiresAt ?? undefined })),
+    approvals: list(j.a, ([approvalId, escalation, sessionId, approvedBy, expiresAt]) => ({ approvalId, escalation: interner.text(escalation), sessionId: sessionId ?? undefined, approvedBy, expiresAt })),
+    anomalies: list(j.an, ([anomalyId, kind, severity, expiresAt]) => ({ anomalyId, kind: interner.text(kind), severity: interner.text(severity), expiresAt })),
+    leases: list(j.le, ([leaseId, secretPath, system, sessionId, expiresAt]) => ({ leaseId, secretPath, system: interner.text(system), sessionId: sessionId ?? undefined, expiresAt })),
     riskScore: j.r,
     riskAt: j.ra,
     humanUseUntil: j.hu,
-    tombstones: j.tb,
-    recentEventIds: j.re,
-    scope,
+    tombstones: j.tb.length === 0 ? NONE : j.tb,
+    recentEventIds: j.re.length === 0 ? NONE : j.re,
+    scope: scope.length === 0 ? NONE : scope,
     wakeAt: j.w,
-    lastUsed: j.u,
-    excessReported: j.xr,
+    lastUsed,
+    excessReported: j.xr.length === 0 ? NONE : j.xr,
   };
 }
 
