@@ -1,3 +1,4 @@
+import { topicConfigs } from '@livescope/contracts';
 /**
  * The pure half of topic provisioning: what a topic should look like, what it looks like now, and
  * the changes between the two. No I/O here; provision-topics.ts reads the cluster and applies.
@@ -57,19 +58,9 @@ export interface TopicPlan {
   readonly warnings: readonly string[];
 }
 
-/** Compaction is only done on closed segments: close them hourly and clean at 10 % dirty. */
-export const COMPACTED_TOPIC_CONFIGS: Readonly<Record<string, string>> = {
-  'min.cleanable.dirty.ratio': '0.1',
-  'segment.ms': String(60 * 60 * 1000),
-};
-
 export function desiredTopic(spec: TopicSpecLike, partitions: number, replicationFactor = 1): DesiredTopic {
   if (!Number.isInteger(partitions) || partitions < 1) throw new RangeError(`partitions must be a positive integer, got ${partitions}`);
-  const configs: Record<string, string> = {
-    'cleanup.policy': spec.cleanupPolicy,
-    'retention.ms': String(spec.retentionMs),
-    ...(spec.cleanupPolicy === 'compact' ? COMPACTED_TOPIC_CONFIGS : {}),
-  };
+  const configs = topicConfigs(spec);
   return { name: spec.name, partitions, replicationFactor, configs, ...(spec.keying === undefined ? {} : { keying: spec.keying }) };
 }
 

@@ -1,7 +1,7 @@
+import { COMPACTED_TOPIC_CONFIGS } from '@livescope/contracts';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_PARTITIONS, Topics, topicSpecs } from '@livescope/contracts';
 import {
-  COMPACTED_TOPIC_CONFIGS,
   coPartitioningWarning,
   describePlan,
   desiredTopic,

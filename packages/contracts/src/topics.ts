@@ -67,3 +67,18 @@ export function topicNames(prefix = ''): TopicNames {
 
 /** The registry subject of a topic's values (TopicNameStrategy). */
 export const valueSubject = (topic: string): string => `${topic}-value`;
+
+/** Compaction only happens on closed segments: close them hourly and clean at 10 % dirty. */
+export const COMPACTED_TOPIC_CONFIGS: Readonly<Record<string, string>> = {
+  'min.cleanable.dirty.ratio': '0.1',
+  'segment.ms': String(60 * 60 * 1000),
+};
+
+/** The Kafka topic configs a spec asks for: cleanup policy, retention, and compaction tuning. */
+export function topicConfigs(spec: Pick<TopicSpec, 'cleanupPolicy' | 'retentionMs'>): Record<string, string> {
+  return {
+    'cleanup.policy': spec.cleanupPolicy,
+    'retention.ms': String(spec.retentionMs),
+    ...(spec.cleanupPolicy === 'compact' ? COMPACTED_TOPIC_CONFIGS : {}),
+  };
+}

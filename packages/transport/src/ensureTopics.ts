@@ -1,4 +1,4 @@
-import { topicSpecs, type TopicSpec } from '@livescope/contracts';
+import { topicConfigs, topicSpecs, type TopicSpec } from '@livescope/contracts';
 import type { Admin } from 'kafkajs';
 
 export interface EnsureTopicsOptions {
@@ -9,17 +9,10 @@ export interface EnsureTopicsOptions {
   readonly specs?: readonly TopicSpec[];
 }
 
-/** Kafka topic configs for a spec: compaction for snapshots, retention for event streams. */
-export function topicConfig(spec: TopicSpec): Record<string, string> {
-  const c: Record<string, string> = { 'cleanup.policy': spec.cleanupPolicy, 'retention.ms': String(spec.retentionMs) };
-  if (spec.cleanupPolicy === 'compact') {
-    c['min.cleanable.dirty.ratio'] = '0.1';
-    c['segment.ms'] = String(60 * 60 * 1000);
-  }
-  return c;
-}
-
-/** Creates missing topics (idempotent). Returns the names it created. */
+/**
+ * Creates missing topics (idempotent) — what tests need for their isolated pipelines. The
+ * operator's provisioning, which also repairs configs and partition counts, is infra/provision-topics.ts.
+ */
 export async function ensureTopics(admin: Admin, o: EnsureTopicsOptions): Promise<string[]> {
   const prefix = o.prefix ?? '';
   const existing = new Set(await admin.listTopics());
@@ -31,7 +24,7 @@ export async function ensureTopics(admin: Admin, o: EnsureTopicsOptions): Promis
       topic: `${prefix}${s.name}`,
       numPartitions: o.partitions,
       replicationFactor: o.replicationFactor ?? 1,
-      configEntries: Object.entries(topicConfig(s)).map(([name, value]) => ({ name, value })),
+      configEntries: Object.entries(topicConfigs(s)).map(([name, value]) => ({ name, value })),
     })),
   });
   return missing.map((s) => `${prefix}${s.name}`);

@@ -1,8 +1,7 @@
-import { broadcastEvent, decodeWire, identityEvent, topicSpecs } from '@livescope/contracts';
+import { broadcastEvent, decodeWire, identityEvent, topicConfigs, topicSpecs } from '@livescope/contracts';
 import type { Producer } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
 import { CommandSigner, CommandVerifier, generateSigningKeyPair, parsePrivateKey, parsePublicKey, KEY_ID_HEADER, SIGNATURE_HEADER } from './CommandSigner.js';
-import { topicConfig } from './ensureTopics.js';
 import { BROADCAST_KEY, EventPublisher } from './EventPublisher.js';
 import { partitionForKey } from './partitionForKey.js';
 import { TransportError } from './TransportError.js';
@@ -54,8 +53,8 @@ describe('partitioning and topics', () => {
 
   it('compacts snapshots and keeps retention on event streams', () => {
     const snapshots = topicSpecs.find((s) => s.name.includes('snapshots'))!;
-    expect(topicConfig(snapshots)).toMatchObject({ 'cleanup.policy': 'compact' });
-    expect(topicConfig(topicSpecs[0]!)).toMatchObject({ 'cleanup.policy': 'delete', 'retention.ms': String(7 * 86_400_000) });
+    expect(topicConfigs(snapshots)).toMatchObject({ 'cleanup.policy': 'compact' });
+    expect(topicConfigs(topicSpecs[0]!)).toMatchObject({ 'cleanup.policy': 'delete', 'retention.ms': String(7 * 86_400_000) });
   });
 });
 
