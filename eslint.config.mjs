@@ -4,7 +4,7 @@ import importX from 'eslint-plugin-import-x';
 import globals from 'globals';
 
 /** Packages that hold pure logic: no I/O, no process access, no clients of external systems. */
-const corePackages = ['packages/contracts', 'packages/policy', 'packages/scope-engine'];
+const corePackages = ['packages/contracts', 'packages/policy', 'packages/scope-engine', 'packages/adapters', 'packages/caep'];
 
 const ioModules = [
   'kafkajs',
@@ -70,7 +70,7 @@ export default tseslint.config(
           ],
         },
       ],
-      'no-restricted-globals': ['error', { name: 'process', message: 'Core packages never read process state; take it as a parameter.' }],
+      'no-restricted-globals': ['error', { name: 'process', message: 'Core packages never read process state; take it as a parameter.' }, { name: 'fetch', message: 'Core packages do no I/O.' }],
     },
   },
   {
