@@ -3,11 +3,11 @@ import { fileURLToPath } from 'node:url';
 import type { LivescopeEventInput, Revocation, ScopeChange } from '@livescope/contracts';
 import { Enforcer } from '@livescope/enforcer';
 import { fleetMembers, provisioningEvents, Random, traffic } from '@livescope/simulator';
-import { PipelineFixture, waitFor, type TopicTail } from '@livescope/testkit';
+import { PipelineFixture, WorkerProcess, waitFor, type TopicTail } from '@livescope/testkit';
 import { parsePublicKey } from '@livescope/transport';
 import { afterAll, describe, expect, it } from 'vitest';
 import { auditCounts, caughtUp, diffMaps, enforcerView, statesOf } from './support/pipelineViews.js';
-import { WorkerProcess } from './support/WorkerProcess.js';
+
 
 /**
  * Issue 5's chaos test, bounded in time and count, loopback only. The same seeded events go

@@ -1,10 +1,10 @@
 import type { DriftAlert, LivescopeEventInput, Revocation, ScopeChange } from '@livescope/contracts';
 import { Enforcer } from '@livescope/enforcer';
-import { PipelineFixture, waitFor, type TopicTail } from '@livescope/testkit';
+import { PipelineFixture, WorkerProcess, waitFor, type TopicTail } from '@livescope/testkit';
 import { parsePublicKey } from '@livescope/transport';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { examplePolicyFiles, play, releaseManager } from './support/ScenarioRunner.js';
-import { WorkerProcess } from './support/WorkerProcess.js';
+
 
 /**
  * The seed scenarios of DESIGN.md, end to end over the real broker: the simulator's scenario

@@ -1,9 +1,9 @@
 import { encodeWireJson, identityEvent, type DriftAlert, type ScopeChange } from '@livescope/contracts';
 import { Enforcer } from '@livescope/enforcer';
-import { PipelineFixture, waitFor } from '@livescope/testkit';
+import { PipelineFixture, WorkerProcess, waitFor } from '@livescope/testkit';
 import { CommandSigner, generateSigningKeyPair, parsePrivateKey, parsePublicKey } from '@livescope/transport';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { WorkerProcess } from './support/WorkerProcess.js';
+
 
 /**
  * Issue 5: signed commands and fail-closed. A forged widening on the topic has no effect; unsigned,

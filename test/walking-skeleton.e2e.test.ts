@@ -1,9 +1,9 @@
 import { identityEvent, type Revocation } from '@livescope/contracts';
 import { Enforcer } from '@livescope/enforcer';
-import { PipelineFixture, waitFor } from '@livescope/testkit';
+import { PipelineFixture, WorkerProcess, waitFor } from '@livescope/testkit';
 import { parsePublicKey } from '@livescope/transport';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { WorkerProcess } from './support/WorkerProcess.js';
+
 
 /**
  * Issue 2's end-to-end acceptance over the real broker: a service account receives a

@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
-const workerMain = fileURLToPath(new URL('../../services/scope-worker/dist/main.js', import.meta.url));
+const workerMain = fileURLToPath(new URL('../../../services/scope-worker/dist/main.js', import.meta.url));
 
 /**
  * A scope-worker as a real OS process (the built `dist/main.js`), so tests can SIGTERM or SIGKILL
