@@ -1,7 +1,8 @@
 #!/usr/bin/env node
-// `npm start`: the main job. Starts the infrastructure, builds, starts the scope worker and plays
-// a simulated fleet with the seed scenarios, printing scope changes, revocations and drift alerts
-// live. Ctrl-C stops the services (the infrastructure keeps running: `npm run infra:down`).
+// `npm start`: the main job. Starts the infrastructure, builds, starts the scope worker and the
+// control plane (HTTP API + the web console), and plays a simulated fleet with the seed scenarios,
+// printing scope changes, revocations and drift alerts live. Ctrl-C stops the services (the
+// infrastructure keeps running: `npm run infra:down`).
 import { spawn, spawnSync } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
 import { existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
@@ -63,7 +64,11 @@ const shutdown = (code = 0) => {
   stopping = true;
   process.stdout.write('\nstopping services (infrastructure keeps running; `npm run infra:down` stops it)\n');
   for (const c of children) c.kill('SIGTERM');
-  setTimeout(() => process.exit(code), 3000).unref();
+  // A child still busy after a grace period (the simulator finishes its scenario step) must not outlive us.
+  setTimeout(() => {
+    for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+    process.exit(code);
+  }, 5000).unref();
   Promise.all(children.map((c) => new Promise((r) => (c.exitCode !== null ? r() : c.on('exit', r))))).then(() => process.exit(code));
 };
 process.on('SIGINT', () => shutdown(0));
@@ -71,6 +76,48 @@ process.on('SIGTERM', () => shutdown(0));
 
 step(`starting the scope worker (logs: ${join(logs, 'scope-worker.log')}; metrics: http://127.0.0.1:9464/metrics)`);
 startService('scope-worker', ['services/scope-worker/dist/main.js']);
+
+const apiHost = process.env.LIVESCOPE_API_HOST ?? '127.0.0.1';
+const apiPort = process.env.LIVESCOPE_API_PORT ?? '8787';
+const apiUrl = `http://${apiHost}:${apiPort}`;
+step(`starting the control plane and the web console (logs: ${join(logs, 'control-plane.log')})`);
+startService('control-plane', ['services/control-plane/dist/main.js']);
+
+/** Polls the control plane until it answers, bounded: its start-up retries Kafka, the registry and PostgreSQL. */
+const waitForApi = async (timeoutMs) => {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline && !stopping) {
+    try {
+      const r = await fetch(`${apiUrl}/healthz`, { signal: AbortSignal.timeout(2000) });
+      if (r.ok) return true;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  return false;
+};
+
+// A development token for the console, minted with the key file the control plane trusts (it adds
+// its API key pair to the file on start, so mint only once it is up).
+const mintToken = (role, sub) => {
+  const r = spawnSync(process.execPath, ['services/control-plane/dist/cli.js', 'token', '--role', role, '--sub', sub, '--ttl', '8h'], { env, encoding: 'utf8' });
+  return r.status === 0 ? r.stdout.trim() : undefined;
+};
+
+if (await waitForApi(120_000)) {
+  const token = mintToken('responder', process.env.USER && /^[\x21-\x7e]{1,64}$/.test(process.env.USER) ? process.env.USER : 'responder');
+  const bar = '─'.repeat(78);
+  process.stdout.write(`\n${bar}\n  livescope console: ${apiUrl}/console/\n`);
+  if (token) {
+    process.stdout.write(`  sign in with this DEVELOPMENT-ONLY responder token (8 h; paste it on the login page):\n\n${token}\n\n`);
+  }
+  process.stdout.write(
+    `  other roles: npx livescope token --role soc --sub analyst   (or approver, admin; LIVESCOPE_DEV_KEYS=${keysPath})\n  API: ${apiUrl}/openapi.json · CLI: npx livescope --help\n${bar}\n`,
+  );
+} else if (!stopping) {
+  process.stderr.write(`\nthe control plane did not answer on ${apiUrl} within 120 s; see ${join(logs, 'control-plane.log')}\n`);
+}
 
 step('playing a simulated fleet with the seed scenarios — live feed of what the pipeline decides:');
 startService('simulator', ['services/simulator/dist/main.js', 'demo', '--policies', 'examples/policies', '--size', process.env.LIVESCOPE_DEMO_FLEET ?? '200'], { logToFile: false });

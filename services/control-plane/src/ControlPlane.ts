@@ -20,6 +20,8 @@ import { EnforcerAckSink } from './kafka/EnforcerAckSink.js';
 import { EventSender } from './kafka/EventSender.js';
 import { PgOffsetConsumer } from './kafka/PgOffsetConsumer.js';
 import { ControlPlaneStore } from './persistence/ControlPlaneStore.js';
+import { ConsoleAssets } from './console/ConsoleAssets.js';
+import { ActivityWindow } from './tracking/ActivityWindow.js';
 import { AlertBus } from './tracking/AlertBus.js';
 import { CommandTracker } from './tracking/CommandTracker.js';
 
@@ -117,7 +119,9 @@ export class ControlPlane {
     const sender = new EventSender(producer, new EventPublisher(producer, topics.events, eventsSchemaId, partitions), config.publishTimeoutMs);
 
     const bus = new AlertBus();
-    const follower = new CommandFollower({ kafka, admin, topics, tracker, windowMs: config.trackingWindowMs, groupPrefix: config.groupId, logger, metrics });
+    const changeBus = new AlertBus();
+    const activity = new ActivityWindow();
+    const follower = new CommandFollower({ kafka, admin, topics, tracker, windowMs: config.trackingWindowMs, groupPrefix: config.groupId, logger, metrics, activity, onCommands: () => changeBus.notify() });
     this.follower = follower;
     const acks = new EnforcerAckSink(cpStore, metrics, logger);
     const storeAlerts = alertSink(cpStore, bus, metrics, logger);
@@ -140,6 +144,9 @@ export class ControlPlane {
 
     const verifier = new TokenVerifier({ keys: this.trustedKeys(), jwksUrl: config.jwt.jwksUrl, issuer: config.jwt.issuer, audience: config.jwt.audience, clockToleranceMs: config.jwt.clockToleranceMs });
     const compilePolicies = this.options.compilePolicies ?? builtInPolicyCompiler;
+    const consoleAssets = ConsoleAssets.locate(config.consoleDir);
+    if (consoleAssets.root) logger.info({ dir: consoleAssets.root }, 'serving the web console under /console/');
+    else logger.warn({ problem: consoleAssets.problem }, 'the web console is not available');
     const service = new ControlPlaneService({
       config,
       topics,
@@ -148,6 +155,9 @@ export class ControlPlane {
       tracker,
       follower,
       bus,
+      changeBus,
+      activity,
+      console: consoleAssets,
       metrics,
       logger,
       compilePolicies,
@@ -165,7 +175,7 @@ export class ControlPlane {
     });
     const routes = apiRoutes(service);
     this.document = apiDocument(routes);
-    const { app, registered } = await createApp({ routes, verifier, metrics, logger, rateLimitPerMinute: config.rateLimitPerMinute, validateResponses: this.options.validateResponses ?? false });
+    const { app, registered } = await createApp({ routes, verifier, metrics, logger, rateLimitPerMinute: config.rateLimitPerMinute, validateResponses: this.options.validateResponses ?? false, staticRoot: consoleAssets.root });
     this.appInstance = app;
     this.routesRegistered = registered;
     const address = await app.listen({ host: config.host, port: config.port });

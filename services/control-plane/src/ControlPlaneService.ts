@@ -25,10 +25,14 @@ import { ControlPlaneError } from './ControlPlaneError.js';
 import type { ControlPlaneMetrics } from './ControlPlaneMetrics.js';
 import { newApprovalId, newEventId, newOrderId } from './domain/ids.js';
 import { approvalGrantedEvent, approvalRevokedEvent, orderIssuedEvent, orderLiftedEvent } from './domain/orderEvents.js';
-import { activeOrders, alertView, decodeCursor, encodeCursor, enforcerView, historyItem, scopeView, severitiesFrom, sinceVersions } from './domain/views.js';
+import { hasAnyRole, access, Role } from './auth/roles.js';
+import { serveEventStream } from './api/EventStream.js';
+import { activeOrders, alertView, changeItem, decodeAuditCursor, decodeCursor, encodeAuditCursor, encodeCursor, enforcerView, fleetCensus, historyItem, scopeView, severitiesFrom, sinceVersions } from './domain/views.js';
 import type { CommandFollower } from './kafka/CommandFollower.js';
 import type { EventSender, PublishedOffsets } from './kafka/EventSender.js';
 import type { ControlPlaneStore, OrderRow } from './persistence/ControlPlaneStore.js';
+import type { ConsoleAssets } from './console/ConsoleAssets.js';
+import type { ActivityWindow } from './tracking/ActivityWindow.js';
 import type { AlertBus } from './tracking/AlertBus.js';
 import type { CommandTracker } from './tracking/CommandTracker.js';
 import { LruMap } from './tracking/LruMap.js';
@@ -41,6 +45,12 @@ export interface ServiceDeps {
   readonly tracker: CommandTracker;
   readonly follower: CommandFollower;
   readonly bus: AlertBus;
+  /** Woken when the follower reads scope changes or revocations (the workers commit them right after). */
+  readonly changeBus: AlertBus;
+  /** Scope changes and revocations per minute, from the command topics. */
+  readonly activity: ActivityWindow;
+  /** The built web console served under /console/. */
+  readonly console: ConsoleAssets;
   readonly metrics: ControlPlaneMetrics;
   readonly logger: Logger;
   /** Compiles published Cedar policy sets for explain (the workers' compiler). */
@@ -56,6 +66,13 @@ const STATUS_POLL_MS = 100;
 const STALENESS_GRACE_MS = 5000;
 const SSE_BATCH = 200;
 const SSE_KEEPALIVE_MS = 15_000;
+const SSE_RETRY_MS = 2000;
+/** After a wake-up, give the workers' commit a moment to land before reading PostgreSQL. */
+const CHANGE_SETTLE_MS = 100;
+const CHANGE_KINDS = ['scope.change', 'revocation'];
+/** The fleet summary scans every identity state: answer from a recent one under load. */
+const FLEET_CACHE_MS = 2000;
+const DAY_MS = 86_400_000;
 
 const sleep = (ms: number, signal: AbortSignal): Promise<void> =>
   new Promise((resolve) => {
@@ -77,6 +94,7 @@ export class ControlPlaneService implements ApiServices {
   private readonly policyCache = new LruMap<string, ScopePolicy>(8);
   /** Ends of the command topics captured once an event was processed everywhere (see `progressOf`). */
   private readonly commandEnds = new LruMap<string, Map<string, bigint>>(10_000);
+  private fleetCache: { atMs: number; value: Promise<S.FleetSummary> } | undefined;
 
   constructor(private readonly d: ServiceDeps) {}
 
@@ -321,8 +339,9 @@ export class ControlPlaneService implements ApiServices {
   }
 
   // --- alerts ----------------------------------------------------------------------------------
-  private alertFilter(q: z.infer<typeof S.AlertFilterQuery>): { types?: readonly string[]; severities?: readonly string[]; identityId?: string; enforcerId?: string; since?: string } {
+  private alertFilter(q: z.infer<typeof S.AlertFilterQuery>): { types?: readonly string[]; severities?: readonly string[]; identityId?: string; enforcerId?: string; since?: string; acknowledged?: boolean } {
     return {
+      ...(q.acknowledged ? { acknowledged: q.acknowledged === 'true' } : {}),
       ...(q.type ? { types: q.type } : {}),
       ...(q.severity ? { severities: severitiesFrom(q.severity) } : {}),
       ...(q.identity ? { identityId: q.identity } : {}),
@@ -337,53 +356,157 @@ export class ControlPlaneService implements ApiServices {
     return { alerts: page.map(alertView), next: rows.length > q.limit ? page[page.length - 1]!.seq : null };
   }
 
-  /** Server-Sent Events: every stored alert after `lastEventId` (or from now), then new ones as they are stored. */
+  /**
+   * Server-Sent Events: every stored alert after `lastEventId` (or from now), then new ones as they
+   * are stored; acknowledgements made while the stream is open follow as `alert.acknowledged`
+   * events (without an id, so they never move the client's resume position).
+   */
   async streamAlerts(q: z.infer<typeof S.AlertStreamQuery>, lastEventId: string | undefined, ctx: { request: FastifyRequest; reply: FastifyReply }): Promise<void> {
     const filter = this.alertFilter(q);
     let last = lastEventId ?? (await this.d.store.latestAlertSeq());
-    const reply = ctx.reply;
-    reply.hijack();
-    const raw = reply.raw;
-    const ctl = new AbortController();
-    raw.once('close', () => ctl.abort());
-    raw.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache, no-transform', connection: 'keep-alive', 'x-accel-buffering': 'no' });
-    const write = async (chunk: string): Promise<void> => {
-      if (!raw.write(chunk)) await new Promise<void>((resolve) => {
-        const done = (): void => {
-          raw.off('drain', done);
-          ctl.signal.removeEventListener('abort', done);
-          resolve();
-        };
-        raw.once('drain', done);
-        ctl.signal.addEventListener('abort', done, { once: true });
-      });
-    };
-    this.d.metrics.sseClients.inc();
-    const deadline = Date.now() + this.d.config.sseMaxMs;
-    let lastWrite = Date.now();
-    try {
-      await write(`retry: 2000\n: livescope drift alerts after ${last}\n\n`);
-      while (!ctl.signal.aborted && Date.now() < deadline) {
+    let lastAck = await this.d.store.latestAckSeq();
+    await serveEventStream(ctx.reply, this.streamOptions('/v1/alerts/stream', `livescope drift alerts after ${last}`), async (w) => {
+      while (w.open) {
         const rows = await this.d.store.listAlerts({ ...filter, afterSeq: last, limit: SSE_BATCH });
         for (const r of rows) {
-          await write(`id: ${r.seq}\nevent: drift.alert\ndata: ${JSON.stringify(alertView(r))}\n\n`);
+          await w.event({ id: r.seq, event: 'drift.alert', data: alertView(r) });
           last = r.seq;
-          lastWrite = Date.now();
         }
-        if (rows.length === SSE_BATCH) continue;
-        if (Date.now() - lastWrite >= SSE_KEEPALIVE_MS) {
-          await write(': keep-alive\n\n');
-          lastWrite = Date.now();
+        const acks = await this.d.store.acknowledgementsAfter(lastAck, SSE_BATCH);
+        for (const a of acks) {
+          await w.event({ event: 'alert.acknowledged', data: { id: a.seq, alertId: a.alertId, by: a.by, at: a.at, note: a.note } });
+          lastAck = a.ackSeq;
         }
-        await this.d.bus.wait(Math.min(this.d.config.ssePollMs, Math.max(1, deadline - Date.now())), ctl.signal);
+        if (rows.length === SSE_BATCH || acks.length === SSE_BATCH) continue;
+        await w.keepAlive(SSE_KEEPALIVE_MS);
+        await this.d.bus.wait(Math.min(this.d.config.ssePollMs, w.remainingMs), w.signal);
       }
-    } catch (e) {
-      this.d.logger.warn({ err: (e as Error).message }, 'alert stream ended by an error');
-    } finally {
-      this.d.metrics.sseClients.dec();
-      this.d.metrics.requests.inc({ route: '/v1/alerts/stream', method: 'GET', status: '200' });
-      raw.end();
+    });
+  }
+
+  async acknowledgeAlert(actor: Principal, id: string, note: string | undefined): Promise<z.input<typeof S.AlertAck>> {
+    const r = await this.d.store.acknowledgeAlert(id, actor.sub, note ?? null);
+    if (!r) throw new ControlPlaneError('NOT_FOUND', `alert ${id} is not known`);
+    if (!r.created) throw new ControlPlaneError('CONFLICT', `alert ${id} was already acknowledged by ${r.ack.by} at ${r.ack.at}`);
+    this.d.bus.notify();
+    this.d.logger.info({ alert: id, alertId: r.ack.alertId, actor: actor.sub }, 'alert acknowledged');
+    return { id, alertId: r.ack.alertId, by: r.ack.by, at: r.ack.at, note: r.ack.note };
+  }
+
+  private streamOptions(route: string, intro: string): Parameters<typeof serveEventStream>[1] {
+    return { maxMs: this.d.config.sseMaxMs, retryMs: SSE_RETRY_MS, intro, route, metrics: this.d.metrics, logger: this.d.logger };
+  }
+
+  // --- the web console -----------------------------------------------------------------------------
+  async consoleAsset(path: string, reply: FastifyReply): Promise<void> {
+    // Everything the console loads comes from here; the API is same-origin.
+    void reply.headers({
+      'content-security-policy': "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'self'; frame-ancestors 'none'; form-action 'self'",
+      'x-content-type-options': 'nosniff',
+      'referrer-policy': 'no-referrer',
+      'x-frame-options': 'DENY',
+    });
+    const assets = this.d.console;
+    if (!assets.root) {
+      await reply.code(503).type('text/plain; charset=utf-8').send(`The livescope web console is not available on this control plane: ${assets.problem ?? 'not configured'}.\n`);
+      return;
     }
+    const file = assets.fileFor(path);
+    if (!file) throw new ControlPlaneError('NOT_FOUND', `no console file ${path}`);
+    if (file.immutable) await reply.sendFile(file.path, assets.root, { maxAge: 365 * DAY_MS, immutable: true });
+    else await reply.header('cache-control', 'no-cache').sendFile(file.path, assets.root, { cacheControl: false });
+  }
+
+  // --- the caller and the fleet -------------------------------------------------------------------
+  whoami(p: Principal): z.input<typeof S.WhoAmI> {
+    return {
+      sub: p.sub,
+      roles: [...p.roles].sort(),
+      can: {
+        read: hasAnyRole(p, access.read),
+        readAlerts: hasAnyRole(p, access.alerts),
+        acknowledgeAlerts: hasAnyRole(p, access.alerts),
+        issueOrders: hasAnyRole(p, access.narrow),
+        liftOwnOrders: hasAnyRole(p, access.lift),
+        liftAnyOrder: hasAnyRole(p, [Role.approver]),
+        grantApprovals: hasAnyRole(p, access.widen),
+      },
+    };
+  }
+
+  async identities(q: z.infer<typeof S.IdentitiesQuery>): Promise<z.input<typeof S.IdentitiesPage>> {
+    const filter = { q: q.q, kind: q.kind, namespace: q.namespace, status: q.status };
+    const [rows, total] = await Promise.all([this.d.store.listIdentities(filter, q.after, q.limit + 1), q.after === undefined ? this.d.store.countIdentities(filter) : Promise.resolve(null)]);
+    const page = rows.slice(0, q.limit);
+    return { identities: page.map((r) => ({ ...r, status: r.status as S.IdentitySummary['status'] })), next: rows.length > q.limit ? page[page.length - 1]!.identityId : null, total };
+  }
+
+  fleet(): Promise<S.FleetSummary> {
+    const now = Date.now();
+    if (this.fleetCache && now - this.fleetCache.atMs < FLEET_CACHE_MS) return this.fleetCache.value;
+    const value = this.fleetNow(now);
+    this.fleetCache = { atMs: now, value };
+    value.catch(() => (this.fleetCache = undefined));
+    return value;
+  }
+
+  private async fleetNow(now: number): Promise<S.FleetSummary> {
+    const [census, orders, enforcers, unacknowledged] = await Promise.all([
+      this.d.store.census(),
+      this.activeOrdersAt(now),
+      this.d.store.listEnforcers(),
+      this.d.store.unacknowledgedAlerts(new Date(now - DAY_MS).toISOString()),
+    ]);
+    const known = enforcers.filter((e) => now - Date.parse(e.lastSeen) <= this.d.config.enforcerLivenessMs).length;
+    return {
+      at: new Date(now).toISOString(),
+      ...fleetCensus(census),
+      ordersInForce: orders.orders.length,
+      enforcers: { known, total: enforcers.length },
+      alerts: { unacknowledged },
+      activity: { bucketMs: this.d.activity.bucketMs, buckets: this.d.activity.series(now).map(({ atMs, ...c }) => ({ at: new Date(atMs).toISOString(), ...c })) },
+    };
+  }
+
+  /** The newest scope changes and revocations fleet-wide, and the position to follow on from. */
+  async changes(q: z.infer<typeof S.ChangesQuery>): Promise<z.input<typeof S.ChangesList>> {
+    const heads = await this.d.store.auditHeads(this.d.topics.events);
+    const rows = await this.d.store.latestAudit(heads, q.kinds ? q.kinds.split(',') : CHANGE_KINDS, q.limit);
+    return { items: rows.map(changeItem), cursor: encodeAuditCursor(heads) };
+  }
+
+  /**
+   * Server-Sent Events of scope changes and revocations (`event: scope.change | revocation`) read
+   * from the audit log, where the workers commit them, so a client resuming with Last-Event-ID (an
+   * audit position) misses nothing, whichever instance it reconnects to. Without it, the stream
+   * starts now. Woken by the command topics, and polling otherwise.
+   */
+  async streamChanges(q: z.infer<typeof S.ChangeStreamQuery>, lastEventId: string | undefined, ctx: { request: FastifyRequest; reply: FastifyReply }): Promise<void> {
+    let cursor: Map<number, number> = lastEventId !== undefined ? decodeAuditCursor(lastEventId) : await this.d.store.auditHeads(this.d.topics.events);
+    const kinds = q.kinds ? q.kinds.split(',') : CHANGE_KINDS;
+    let told = encodeAuditCursor(cursor);
+    await serveEventStream(ctx.reply, this.streamOptions('/v1/changes/stream', `livescope scope changes after ${told}${q.identity ? ` of ${q.identity}` : ''}`), async (w) => {
+      while (w.open) {
+        const { rows, readTo } = await this.d.store.auditAfter(this.d.topics.events, cursor, kinds, q.identity, SSE_BATCH);
+        const position = new Map(cursor);
+        for (const r of rows) {
+          position.set(r.partition, r.seq);
+          told = encodeAuditCursor(position);
+          await w.event({ id: told, event: r.kind, data: changeItem(r) });
+        }
+        cursor = readTo;
+        if (rows.length >= SSE_BATCH) continue;
+        const now = encodeAuditCursor(cursor);
+        if (now !== told && w.idleMs >= SSE_KEEPALIVE_MS) {
+          // Nothing of interest for a while, but the log moved on: move the client's resume position too.
+          await w.event({ id: now, event: 'position', data: {} });
+          told = now;
+        }
+        await w.keepAlive(SSE_KEEPALIVE_MS);
+        const woken = await this.d.changeBus.wait(Math.min(this.d.config.ssePollMs, w.remainingMs), w.signal);
+        if (woken) await sleep(CHANGE_SETTLE_MS, w.signal);
+      }
+    });
   }
 
   // --- enforcement points ------------------------------------------------------------------------

@@ -35,6 +35,7 @@ const Env = z.object({
   LIVESCOPE_API_SSE_POLL_MS: int(50, 60_000).default(1000),
   LIVESCOPE_API_MAX_TTL_MS: int(1000, 365 * 86_400_000).default(30 * 86_400_000),
   LIVESCOPE_API_PUBLISH_TIMEOUT_MS: int(100, 300_000).default(15_000),
+  LIVESCOPE_CONSOLE_DIR: z.string().min(1).optional(),
   LIVESCOPE_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -75,6 +76,8 @@ export interface ControlPlaneConfig {
   readonly maxTtlMs: number;
   /** Longest wait for Kafka to confirm an order durable before answering 503 (the write may still land). */
   readonly publishTimeoutMs: number;
+  /** Built web console to serve under /console/; default: the `dist` of the installed @livescope/console. */
+  readonly consoleDir: string | undefined;
   readonly logLevel: string;
 }
 
@@ -122,6 +125,7 @@ export function loadControlPlaneConfig(env: Record<string, string | undefined> =
     ssePollMs: e.LIVESCOPE_API_SSE_POLL_MS,
     maxTtlMs: e.LIVESCOPE_API_MAX_TTL_MS,
     publishTimeoutMs: e.LIVESCOPE_API_PUBLISH_TIMEOUT_MS,
+    consoleDir: e.LIVESCOPE_CONSOLE_DIR,
     logLevel: e.LIVESCOPE_LOG_LEVEL,
   };
 }

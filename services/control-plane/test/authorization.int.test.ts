@@ -58,6 +58,13 @@ const cases: Case[] = [
   { method: 'GET', route: '/v1/alerts', path: () => '/v1/alerts', allowed: ['responder', 'soc', 'admin'], ok: 200 },
   { method: 'GET', route: '/v1/alerts/stream', path: () => '/v1/alerts/stream', allowed: ['responder', 'soc', 'admin'], ok: 200 },
   { method: 'GET', route: '/v1/enforcers', path: () => '/v1/enforcers', allowed: ['responder', 'approver', 'soc', 'admin'], ok: 200 },
+  // Authorised callers reach the handler, which finds no such alert.
+  { method: 'POST', route: '/v1/alerts/:id/ack', path: () => '/v1/alerts/999999999/ack', body: () => ({ note: 'matrix' }), allowed: ['responder', 'soc', 'admin'], ok: 404 },
+  { method: 'GET', route: '/v1/identities', path: () => '/v1/identities?limit=5', allowed: ['responder', 'approver', 'soc', 'admin'], ok: 200 },
+  { method: 'GET', route: '/v1/fleet', path: () => '/v1/fleet', allowed: ['responder', 'approver', 'soc', 'admin'], ok: 200 },
+  { method: 'GET', route: '/v1/changes', path: () => '/v1/changes', allowed: ['responder', 'approver', 'soc', 'admin'], ok: 200 },
+  { method: 'GET', route: '/v1/changes/stream', path: () => '/v1/changes/stream', allowed: ['responder', 'approver', 'soc', 'admin'], ok: 200 },
+  { method: 'GET', route: '/v1/me', path: () => '/v1/me', allowed: ['responder', 'approver', 'soc', 'admin'], ok: 200 },
 ];
 /** Lifting is checked on its own: it depends on who issued the order. */
 const LIFT_ROUTE = '/v1/orders/:orderId/lift';
@@ -152,5 +159,14 @@ describe('authorisation matrix', () => {
 
   it('leaves the operational routes open', async () => {
     for (const path of ['/healthz', '/readyz', '/metrics', '/openapi.json']) expect(await call({ method: 'GET', path: () => path }, undefined)).toBe(200);
+  });
+
+  it('tells each role what it may do (GET /v1/me), as the routes enforce it', async () => {
+    const can = async (role: Role): Promise<Record<string, boolean>> => ((await h.api('GET', '/v1/me', tokens[role])).json as { can: Record<string, boolean> }).can;
+    expect(await can('soc')).toMatchObject({ read: true, readAlerts: true, acknowledgeAlerts: true, issueOrders: false, liftOwnOrders: false, liftAnyOrder: false, grantApprovals: false });
+    expect(await can('responder')).toMatchObject({ issueOrders: true, liftOwnOrders: true, liftAnyOrder: false, grantApprovals: false, readAlerts: true });
+    expect(await can('approver')).toMatchObject({ issueOrders: false, liftAnyOrder: true, grantApprovals: true, readAlerts: false });
+    expect(await can('admin')).toMatchObject({ issueOrders: true, liftAnyOrder: true, grantApprovals: true, readAlerts: true });
+    expect((await h.api('GET', '/v1/me', tokens.responder)).json).toMatchObject({ sub: 'alice', roles: ['responder'] });
   });
 });

@@ -31,7 +31,7 @@ export interface RouteDef<P extends z.ZodType = z.ZodType, Q extends z.ZodType =
   /** operationId in the OpenAPI document. */
   readonly id: string;
   readonly method: 'GET' | 'POST';
-  /** Fastify syntax: `/v1/orders/:orderId`. */
+  /** Fastify syntax: `/v1/orders/:orderId`; a trailing `*` is the path parameter `path` in the document. */
   readonly path: string;
   readonly summary: string;
   readonly description?: string;
@@ -42,7 +42,8 @@ export interface RouteDef<P extends z.ZodType = z.ZodType, Q extends z.ZodType =
   readonly query?: Q;
   readonly body?: B;
   readonly success: {
-    readonly status: 200 | 202;
+    /** 302: a redirect the handler answers itself. */
+    readonly status: 200 | 202 | 302;
     readonly description: string;
     /** JSON body schema; absent for text bodies. */
     readonly schema?: z.ZodType;

@@ -1,4 +1,5 @@
 import rateLimit from '@fastify/rate-limit';
+import fastifyStatic from '@fastify/static';
 import { describeIssues } from '@livescope/contracts';
 import type { Logger } from '@livescope/transport';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
@@ -24,6 +25,8 @@ export interface AppDeps {
   readonly rateLimitPerMinute: number;
   /** Check every JSON response against its schema (tests): a mismatch answers 500. */
   readonly validateResponses?: boolean;
+  /** Directory handlers may send files from (`reply.sendFile`): the built web console. No routes are added for it. */
+  readonly staticRoot?: string | undefined;
 }
 
 export interface RegisteredRoute {
@@ -66,6 +69,8 @@ export async function createApp(deps: AppDeps): Promise<{ app: FastifyInstance; 
     keyGenerator: (req) => (req.principal ? `sub:${req.principal.sub}` : `ip:${req.ip}`),
     errorResponseBuilder: (_req, ctx) => new ControlPlaneError('RATE_LIMITED', `rate limit of ${ctx.max} requests per minute exceeded; retry in ${ctx.after}`),
   });
+
+  if (deps.staticRoot !== undefined) await app.register(fastifyStatic, { root: deps.staticRoot, serve: false });
 
   app.setErrorHandler((err: FastifyError | Error, req, reply) => {
     let e: ControlPlaneError;

@@ -15,9 +15,12 @@ export interface OpenApiDocument {
 const ref = (name: string): { $ref: string } => ({ $ref: `#/components/schemas/${name}` });
 const uri = (id: string): string => `#/components/schemas/${id}`;
 
-/** `/v1/orders/:orderId` → `/v1/orders/{orderId}`. */
+/** Name of Fastify's wildcard parameter (`*`) in the document. */
+const WILDCARD = 'path';
+
+/** `/v1/orders/:orderId` → `/v1/orders/{orderId}`; a wildcard `/console/*` → `/console/{path}`. */
 export function openApiPath(fastifyPath: string): string {
-  return fastifyPath.replace(/:([A-Za-z0-9_]+)/g, '{$1}');
+  return fastifyPath.replace(/:([A-Za-z0-9_]+)/g, '{$1}').replace(/\*$/, `{${WILDCARD}}`);
 }
 
 function strip(schema: Record<string, unknown>): Record<string, unknown> {
@@ -68,7 +71,8 @@ export function buildOpenApi(routes: readonly RouteDef[], info: OpenApiDocument[
     const s = r.success;
     const contentType = s.contentType ?? 'application/json';
     const successSchema = s.schema ? ref(requests.get(s.schema)?.id ?? responses.get(s.schema)!.id) : { type: 'string' };
-    responseMap[String(s.status)] = { description: s.description, content: { [contentType]: { schema: successSchema } } };
+    responseMap[String(s.status)] =
+      s.status === 302 ? { description: s.description, headers: { Location: { schema: { type: 'string' } } } } : { description: s.description, content: { [contentType]: { schema: successSchema } } };
     if (r.sameBodyOn) responseMap[String(r.sameBodyOn.status)] = { description: r.sameBodyOn.description, content: { [contentType]: { schema: successSchema } } };
     const errors = new Set<number>(r.errors ?? []);
     if (r.params || r.query || r.body) errors.add(400);
@@ -107,7 +111,7 @@ function parametersOf(schema: z.ZodType | undefined, where: 'path' | 'query'): R
     const json = strip(z.toJSONSchema(prop, { io: 'input', unrepresentable: 'any' }));
     const { description, ...rest } = json;
     const optional = prop.safeParse(undefined).success;
-    out.push({ name, in: where, required: where === 'path' || !optional, ...(typeof description === 'string' ? { description } : {}), schema: rest });
+    out.push({ name: name === '*' ? WILDCARD : name, in: where, required: where === 'path' || !optional, ...(typeof description === 'string' ? { description } : {}), schema: rest });
   }
   return out;
 }

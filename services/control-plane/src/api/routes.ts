@@ -21,6 +21,14 @@ export interface ApiServices {
   alerts(q: z.infer<typeof S.AlertsQuery>): Promise<z.input<typeof S.AlertsList>>;
   streamAlerts(q: z.infer<typeof S.AlertStreamQuery>, lastEventId: string | undefined, ctx: { request: FastifyRequest; reply: FastifyReply }): Promise<void>;
   enforcers(): Promise<z.input<typeof S.EnforcersList>>;
+  acknowledgeAlert(actor: Principal, id: string, note: string | undefined): Promise<z.input<typeof S.AlertAck>>;
+  whoami(p: Principal): z.input<typeof S.WhoAmI>;
+  identities(q: z.infer<typeof S.IdentitiesQuery>): Promise<z.input<typeof S.IdentitiesPage>>;
+  fleet(): Promise<z.input<typeof S.FleetSummary>>;
+  changes(q: z.infer<typeof S.ChangesQuery>): Promise<z.input<typeof S.ChangesList>>;
+  streamChanges(q: z.infer<typeof S.ChangeStreamQuery>, lastEventId: string | undefined, ctx: { request: FastifyRequest; reply: FastifyReply }): Promise<void>;
+  /** Answers a request for the web console: an asset of its build, or its page for client-side routes. */
+  consoleAsset(path: string, reply: FastifyReply): Promise<void>;
   readiness(): Promise<{ ready: boolean; checks: { kafka: string; registry: string; postgres: string; consumers: string } }>;
   metricsText(): Promise<{ contentType: string; text: string }>;
   openApi(): unknown;
@@ -81,6 +89,17 @@ export function apiRoutes(svc: ApiServices): RouteDef[] {
       handler: ({ principal, params, body }) => svc.liftOrder(principal!, params.orderId, body.reason),
     }),
     // --- identities ------------------------------------------------------------------------------
+    route({
+      id: 'listIdentities',
+      method: 'GET',
+      path: '/v1/identities',
+      tag: 'identities',
+      summary: 'Identities in id order, a page at a time, filtered by id substring, kind, namespace and status (the workers\' state of record)',
+      roles: access.read,
+      query: S.IdentitiesQuery,
+      success: { status: 200, description: 'A page of identities.', schema: S.IdentitiesPage },
+      handler: ({ query }) => svc.identities(query),
+    }),
     route({
       id: 'getScope',
       method: 'GET',
@@ -184,6 +203,70 @@ export function apiRoutes(svc: ApiServices): RouteDef[] {
         return HIJACKED;
       },
     }),
+    route({
+      id: 'acknowledgeAlert',
+      method: 'POST',
+      path: '/v1/alerts/:id/ack',
+      tag: 'alerts',
+      summary: 'Acknowledge a drift alert (recorded with the token subject and an optional note)',
+      description: 'Streams of every instance pass the acknowledgement on as an `alert.acknowledged` event. A second acknowledgement is answered 409 with who acknowledged it first.',
+      roles: access.alerts,
+      params: S.AlertParams,
+      body: S.AckRequest,
+      success: { status: 200, description: 'The acknowledgement.', schema: S.AlertAck },
+      errors: [404, 409],
+      handler: ({ principal, params, body }) => svc.acknowledgeAlert(principal!, params.id, body.note),
+    }),
+    // --- the fleet -----------------------------------------------------------------------------------
+    route({
+      id: 'fleetSummary',
+      method: 'GET',
+      path: '/v1/fleet',
+      tag: 'fleet',
+      summary: 'The fleet at a glance: identities by status, kind and namespace, scope sizes, orders in force, enforcement points, unacknowledged alerts, and scope changes per minute over the last hour',
+      roles: access.read,
+      success: { status: 200, description: 'Fleet summary.', schema: S.FleetSummary },
+      handler: () => svc.fleet(),
+    }),
+    route({
+      id: 'listChanges',
+      method: 'GET',
+      path: '/v1/changes',
+      tag: 'fleet',
+      summary: 'The newest scope changes and revocations of the whole fleet, with their causes, and the position to stream on from',
+      roles: access.read,
+      query: S.ChangesQuery,
+      success: { status: 200, description: 'Recent changes, newest first.', schema: S.ChangesList },
+      handler: ({ query }) => svc.changes(query),
+    }),
+    route({
+      id: 'streamChanges',
+      method: 'GET',
+      path: '/v1/changes/stream',
+      tag: 'fleet',
+      summary: 'Follow scope changes and revocations live (Server-Sent Events from the audit log; resume with Last-Event-ID)',
+      description:
+        'Each event is `event: scope.change` or `event: revocation`, `id: <audit position>`, `data: <ChangeItem JSON>`. An `event: position` with an empty object moves the resume position when nothing matched the filter for a while. Without Last-Event-ID the stream starts now; with the `cursor` of GET /v1/changes it follows on from that answer without a gap.',
+      roles: access.read,
+      query: S.ChangeStreamQuery,
+      success: { status: 200, description: 'An event stream of ChangeItem objects.', contentType: 'text/event-stream' },
+      handler: async ({ query, request, reply }) => {
+        const header = request.headers['last-event-id'];
+        const last = typeof header === 'string' && header.trim() !== '' ? header.trim() : query.lastEventId;
+        await svc.streamChanges(query, last, { request, reply });
+        return HIJACKED;
+      },
+    }),
+    route({
+      id: 'whoami',
+      method: 'GET',
+      path: '/v1/me',
+      tag: 'operations',
+      summary: 'The caller: token subject, roles, and what they allow',
+      roles: access.read,
+      success: { status: 200, description: 'The verified caller.', schema: S.WhoAmI },
+      handler: ({ principal }) => Promise.resolve(svc.whoami(principal!)),
+    }),
     // --- enforcement points ------------------------------------------------------------------------
     route({
       id: 'listEnforcers',
@@ -232,6 +315,49 @@ export function apiRoutes(svc: ApiServices): RouteDef[] {
       handler: async () => {
         const m = await svc.metricsText();
         return new TextBody(m.contentType, m.text);
+      },
+    }),
+    // --- the web console ---------------------------------------------------------------------------
+    route({
+      id: 'home',
+      method: 'GET',
+      path: '/',
+      tag: 'console',
+      summary: 'Redirects to the web console',
+      roles: 'public',
+      success: { status: 302, description: 'To /console/.' },
+      handler: ({ reply }) => {
+        void reply.redirect('/console/', 302);
+        return Promise.resolve(HIJACKED);
+      },
+    }),
+    route({
+      id: 'consoleRoot',
+      method: 'GET',
+      path: '/console',
+      tag: 'console',
+      summary: 'Redirects to the web console',
+      roles: 'public',
+      success: { status: 302, description: 'To /console/.' },
+      handler: ({ reply }) => {
+        void reply.redirect('/console/', 302);
+        return Promise.resolve(HIJACKED);
+      },
+    }),
+    route({
+      id: 'console',
+      method: 'GET',
+      path: '/console/*',
+      tag: 'console',
+      summary: 'The web console: its page (for every client-side route) and its bundled assets',
+      description: 'The built `@livescope/console` (no CDN: everything is served from here). Data comes from the /v1 API with the bearer token pasted at login.',
+      roles: 'public',
+      params: S.ConsoleParams,
+      success: { status: 200, description: 'The page or asset.', contentType: 'text/html' },
+      errors: [404, 503],
+      handler: async ({ params, reply }) => {
+        await svc.consoleAsset(params['*'], reply);
+        return HIJACKED;
       },
     }),
     route({

@@ -246,6 +246,8 @@ export const HistoryItem = component(
     removed: z.array(PermissionDelta),
     revocation: RevocationTarget.nullable(),
     alert: z.object({ alertId: z.string(), type: DriftAlertType, severity: Severity }).nullable(),
+    scopeSize: z.number().int().nullable().describe('Permissions in scope after a scope change (null for other kinds).'),
+    status: IdentityStatus.nullable().describe('Identity status after a scope change (null for other kinds).'),
     partition: z.number().int(),
     seq: z.number().int(),
   }),
@@ -320,6 +322,7 @@ export const AlertFilterQuery = z.object({
   identity: IdentityId.optional(),
   enforcer: z.string().min(1).max(256).optional(),
   since: Instant.optional().describe('Only alerts at or after this instant.'),
+  acknowledged: z.enum(['true', 'false']).optional().describe('Only acknowledged (`true`) or unacknowledged (`false`) alerts.'),
 });
 export const AlertsQuery = AlertFilterQuery.extend({
   limit: z.coerce.number().int().min(1).max(500).default(100),
@@ -343,6 +346,10 @@ export const AlertView = component(
     details: z.record(z.string(), z.unknown()),
     cause: Cause,
     receivedAt: Instant,
+    acknowledgement: z
+      .object({ by: z.string(), at: Instant, note: z.string().nullable() })
+      .nullable()
+      .describe('Who acknowledged the alert, when, with what note; null while unacknowledged.'),
   }),
 );
 export type AlertView = z.infer<typeof AlertView>;
@@ -351,6 +358,129 @@ export const AlertsList = component(
   'AlertsList',
   z.object({ alerts: z.array(AlertView), next: z.string().nullable() }),
 );
+
+export const AlertParams = z.object({ id: z.string().regex(/^\d{1,19}$/).describe('Alert id (`id` of the Alert, not `alertId`).') });
+export const AckRequest = component(
+  'AlertAckRequest',
+  z.strictObject({ note: z.string().min(1).max(1024).optional().describe('Why, or what was done: shown beside the acknowledgement.') }),
+);
+export const AlertAck = component(
+  'AlertAck',
+  z.object({ id: z.string(), alertId: z.string(), by: z.string().describe('The token subject.'), at: Instant, note: z.string().nullable() }),
+);
+
+export const ConsoleParams = z.object({ '*': z.string().max(1024).describe('Path under /console/.') });
+
+// --- the caller ------------------------------------------------------------------------------------
+export const WhoAmI = component(
+  'WhoAmI',
+  z.object({
+    sub: z.string(),
+    roles: z.array(z.string()),
+    can: z
+      .object({
+        read: z.boolean(),
+        readAlerts: z.boolean(),
+        acknowledgeAlerts: z.boolean(),
+        issueOrders: z.boolean(),
+        liftOwnOrders: z.boolean(),
+        liftAnyOrder: z.boolean(),
+        grantApprovals: z.boolean(),
+      })
+      .describe('What the roles allow, as the API enforces it (user interfaces hide what is false).'),
+  }),
+);
+
+// --- fleet ---------------------------------------------------------------------------------------
+export const IdentitiesQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(1000).default(200),
+  after: IdentityId.optional().describe('Page cursor: identities whose id sorts after this one (`next` of the previous page).'),
+  q: z.string().min(1).max(256).optional().describe('Case-insensitive substring of the identity id.'),
+  kind: IdentityKind.optional(),
+  namespace: z.string().min(1).max(256).optional(),
+  status: IdentityStatus.optional(),
+});
+
+export const IdentitySummary = component(
+  'IdentitySummary',
+  z.object({
+    identityId: z.string(),
+    kind: z.string(),
+    name: z.string(),
+    namespace: z.string(),
+    owner: z.string(),
+    status: IdentityStatus,
+    version: z.number().int(),
+    scopeSize: z.number().int().describe('Permissions in scope.'),
+    sessions: z.number().int(),
+    riskScore: z.number(),
+    partition: z.number().int(),
+    updatedAt: Instant,
+  }),
+);
+export type IdentitySummary = z.infer<typeof IdentitySummary>;
+
+export const IdentitiesPage = component(
+  'IdentitiesPage',
+  z.object({
+    identities: z.array(IdentitySummary),
+    next: z.string().nullable().describe('Cursor of the next page (`after`); null on the last page.'),
+    total: z.number().int().nullable().describe('Identities matching the filters; computed on the first page only (null on later pages).'),
+  }),
+);
+
+const counts = z.record(z.string(), z.number().int());
+export const ActivityBucket = z.object({
+  at: Instant.describe('Start of the bucket.'),
+  narrowing: z.number().int(),
+  widening: z.number().int(),
+  mixed: z.number().int(),
+  refresh: z.number().int(),
+  revocation: z.number().int(),
+});
+export const FleetSummary = component(
+  'FleetSummary',
+  z.object({
+    at: Instant,
+    identities: z.number().int(),
+    byStatus: counts,
+    byKind: counts,
+    byNamespace: counts,
+    permissionsInScope: z.number().int(),
+    openSessions: z.number().int(),
+    scopeSizes: z.array(z.object({ label: z.string(), min: z.number().int(), max: z.number().int().nullable(), identities: z.number().int() })).describe('Histogram of scope sizes.'),
+    ordersInForce: z.number().int(),
+    enforcers: z.object({ known: z.number().int(), total: z.number().int() }),
+    alerts: z.object({ unacknowledged: z.number().int().describe('Unacknowledged alerts of the last 24 hours.') }),
+    activity: z
+      .object({ bucketMs: z.number().int(), buckets: z.array(ActivityBucket) })
+      .describe('Scope changes (by direction) and revocations per bucket, oldest first, as this control plane read them from the command topics.'),
+  }),
+);
+export type FleetSummary = z.infer<typeof FleetSummary>;
+
+const CHANGE_KINDS = /^(scope\.change|revocation)(,(scope\.change|revocation))*$/;
+export const ChangeItem = component(
+  'ChangeItem',
+  HistoryItem.extend({ identityId: z.string() }),
+);
+export type ChangeItem = z.infer<typeof ChangeItem>;
+export const ChangesQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(500).default(50),
+  kinds: z.string().regex(CHANGE_KINDS).optional().describe('Comma-separated subset of scope.change, revocation (default: both).'),
+});
+export const ChangesList = component(
+  'ChangesList',
+  z.object({
+    items: z.array(ChangeItem).describe('Newest first.'),
+    cursor: z.string().describe('Position of this answer in the audit log: pass it as Last-Event-ID to /v1/changes/stream to follow on without a gap.'),
+  }),
+);
+export const ChangeStreamQuery = z.object({
+  identity: IdentityId.optional().describe('Only this identity.'),
+  kinds: z.string().regex(CHANGE_KINDS).optional(),
+  lastEventId: z.string().regex(/^\d{1,6}:\d{1,19}(,\d{1,6}:\d{1,19}){0,4095}$/).optional().describe('Resume after this position (the Last-Event-ID header takes precedence).'),
+});
 
 // --- enforcement points ----------------------------------------------------------------------------
 export const EnforcerView = component(

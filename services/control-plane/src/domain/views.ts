@@ -1,9 +1,9 @@
 import type { Cause, DriftAlert, PermissionDelta, Revocation, ScopeChange } from '@livescope/contracts';
 import { permKey, type Globals, type IdentityState } from '@livescope/scope-engine';
 import type { AuditRecord } from '@livescope/store';
-import type { ActiveOrderView, AlertView, EnforcerView, HistoryItem, ScopeView } from '../api/schemas.js';
+import type { ActiveOrderView, AlertView, ChangeItem, EnforcerView, FleetSummary, HistoryItem, ScopeView } from '../api/schemas.js';
 import { ControlPlaneError } from '../ControlPlaneError.js';
-import type { AlertRow, EnforcerRow, HistoryCursor } from '../persistence/ControlPlaneStore.js';
+import type { AlertRow, CensusRow, EnforcerRow, HistoryCursor } from '../persistence/ControlPlaneStore.js';
 import type { Staleness } from '../tracking/CommandTracker.js';
 
 const iso = (ms: number): string => new Date(ms).toISOString();
@@ -95,13 +95,13 @@ const listPerms = (ps: readonly PermissionDelta[]): string => {
 };
 
 export function historyItem(r: AuditRecord): HistoryItem {
-  const base = { at: r.at, kind: r.kind, version: r.version, actor: r.actor, eventId: r.eventId, partition: r.partition, seq: r.seq, direction: null, added: [], removed: [], revocation: null, alert: null, cause: null };
+  const base = { at: r.at, kind: r.kind, version: r.version, actor: r.actor, eventId: r.eventId, partition: r.partition, seq: r.seq, direction: null, added: [], removed: [], revocation: null, alert: null, cause: null, scopeSize: null, status: null };
   const payload = JSON.parse(r.payload) as unknown;
   switch (r.kind) {
     case 'scope.change': {
       const c = payload as ScopeChange;
       const what = [c.added.length ? `added ${listPerms(c.added)}` : '', c.removed.length ? `removed ${listPerms(c.removed)}` : ''].filter(Boolean).join('; ') || (c.status !== 'active' ? `status ${c.status}` : 'sessions or validity changed');
-      return { ...base, direction: c.direction, added: c.added, removed: c.removed, cause: c.cause, summary: `v${c.version} ${c.direction}: ${what} — ${describeCause({ ...c.cause, orderIds: orderIdsOf(c) })}` };
+      return { ...base, direction: c.direction, added: c.added, removed: c.removed, cause: c.cause, scopeSize: c.permissions.length, status: c.status, summary: `v${c.version} ${c.direction}: ${what} — ${describeCause({ ...c.cause, orderIds: orderIdsOf(c) })}` };
     }
     case 'revocation': {
       const v = payload as Revocation;
@@ -131,9 +131,68 @@ export function decodeCursor(text: string): HistoryCursor {
   throw new ControlPlaneError('INVALID_REQUEST', 'query.before: not a cursor returned by this API', { paths: ['query.before'] });
 }
 
+/** A scope change or revocation of the fleet-wide change feed. */
+export function changeItem(r: AuditRecord): ChangeItem {
+  return { ...historyItem(r), identityId: r.identityId ?? '' };
+}
+
 export function alertView(r: AlertRow): AlertView {
   const a = r.alert;
-  return { id: r.seq, alertId: a.alertId, type: a.type, severity: a.severity, identityId: a.identityId ?? null, enforcerId: a.enforcerId ?? null, at: a.at, summary: a.summary, details: a.details, cause: a.cause, receivedAt: r.receivedAt };
+  return { id: r.seq, alertId: a.alertId, type: a.type, severity: a.severity, identityId: a.identityId ?? null, enforcerId: a.enforcerId ?? null, at: a.at, summary: a.summary, details: a.details, cause: a.cause, receivedAt: r.receivedAt, acknowledgement: r.ack };
+}
+
+/**
+ * Positions in the audit log are opaque to clients (SSE ids): `partition:seq` pairs, comma-separated,
+ * the last sequence number read per partition.
+ */
+export function encodeAuditCursor(c: ReadonlyMap<number, number>): string {
+  const parts = [...c].sort(([a], [b]) => a - b).map(([p, seq]) => `${p}:${seq}`);
+  return parts.length ? parts.join(',') : '0:0';
+}
+
+export function decodeAuditCursor(text: string): Map<number, number> {
+  const out = new Map<number, number>();
+  for (const pair of text.split(',')) {
+    const m = /^(\d{1,6}):(\d{1,19})$/.exec(pair.trim());
+    const seq = m ? Number(m[2]) : NaN;
+    if (!m || !Number.isSafeInteger(seq)) throw new ControlPlaneError('INVALID_REQUEST', 'Last-Event-ID: not a position returned by this API', { paths: ['query.lastEventId'] });
+    out.set(Number(m[1]), seq);
+  }
+  return out;
+}
+
+const SIZE_BUCKETS: readonly { label: string; min: number; max: number | null }[] = [
+  { label: '0', min: 0, max: 0 },
+  { label: '1', min: 1, max: 1 },
+  { label: '2', min: 2, max: 2 },
+  { label: '3', min: 3, max: 3 },
+  { label: '4–5', min: 4, max: 5 },
+  { label: '6–10', min: 6, max: 10 },
+  { label: '11–20', min: 11, max: 20 },
+  { label: '21–50', min: 21, max: 50 },
+  { label: '> 50', min: 51, max: null },
+];
+
+/** Totals, breakdowns and the scope-size histogram of the fleet from its census groups. */
+export function fleetCensus(rows: readonly CensusRow[]): Pick<FleetSummary, 'identities' | 'byStatus' | 'byKind' | 'byNamespace' | 'permissionsInScope' | 'openSessions' | 'scopeSizes'> {
+  const byStatus: Record<string, number> = {};
+  const byKind: Record<string, number> = {};
+  const byNamespace: Record<string, number> = {};
+  const sizes = SIZE_BUCKETS.map((b) => ({ ...b, identities: 0 }));
+  let identities = 0;
+  let permissionsInScope = 0;
+  let openSessions = 0;
+  for (const r of rows) {
+    identities += r.identities;
+    permissionsInScope += r.scopeSize * r.identities;
+    openSessions += r.sessions;
+    byStatus[r.status] = (byStatus[r.status] ?? 0) + r.identities;
+    byKind[r.kind] = (byKind[r.kind] ?? 0) + r.identities;
+    byNamespace[r.namespace] = (byNamespace[r.namespace] ?? 0) + r.identities;
+    const b = sizes.find((x) => r.scopeSize >= x.min && (x.max === null || r.scopeSize <= x.max));
+    if (b) b.identities += r.identities;
+  }
+  return { identities, byStatus, byKind, byNamespace, permissionsInScope, openSessions, scopeSizes: sizes };
 }
 
 const severityOrder = ['low', 'medium', 'high', 'critical'] as const;

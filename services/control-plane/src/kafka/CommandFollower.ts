@@ -3,6 +3,7 @@ import { decodeMessage, EnforcerAck, Revocation, ScopeChange, type TopicNames } 
 import type { Logger } from '@livescope/transport';
 import type { Admin, Consumer, EachBatchPayload, Kafka } from 'kafkajs';
 import type { ControlPlaneMetrics } from '../ControlPlaneMetrics.js';
+import type { ActivityWindow } from '../tracking/ActivityWindow.js';
 import type { CommandTracker } from '../tracking/CommandTracker.js';
 import { orderIdsOf } from '../domain/views.js';
 
@@ -30,6 +31,10 @@ export class CommandFollower {
       readonly groupPrefix: string;
       readonly logger: Logger;
       readonly metrics: ControlPlaneMetrics;
+      /** Counts scope changes (by direction) and revocations over time for the fleet view. */
+      readonly activity?: ActivityWindow;
+      /** Called after a batch of scope changes or revocations was read (wakes change streams). */
+      readonly onCommands?: () => void;
     },
   ) {}
 
@@ -100,9 +105,11 @@ export class CommandFollower {
         } else if (batch.topic === t.scopeChanges) {
           const c = decodeMessage(ScopeChange, m.value, DECODE, 'scope change');
           this.deps.tracker.observeCommand({ kind: 'scope', identityId: c.identityId, version: c.version, producedAtMs: Number(m.timestamp), eventId: c.cause.eventId, eventType: c.cause.eventType, orderIds: orderIdsOf(c) });
+          this.deps.activity?.record(Number(m.timestamp), c.direction);
         } else {
           const r = decodeMessage(Revocation, m.value, DECODE, 'revocation');
           this.deps.tracker.observeCommand({ kind: 'revocation', identityId: r.identityId, version: r.version, producedAtMs: Number(m.timestamp), eventId: r.cause.eventId, eventType: r.cause.eventType, orderIds: r.cause.orderIds ?? [] });
+          this.deps.activity?.record(Number(m.timestamp), 'revocation');
         }
         this.deps.metrics.consumed.inc({ topic: kind, outcome: 'applied' });
       } catch (e) {
@@ -112,6 +119,7 @@ export class CommandFollower {
       }
     }
     if (last !== undefined) this.positions.set(key(batch.topic, batch.partition), last + 1n);
+    if (last !== undefined && batch.topic !== t.enforcerAcks) this.deps.onCommands?.();
     return Promise.resolve();
   }
 }

@@ -27,11 +27,61 @@ export interface PartitionRow {
   readonly policies: string | null;
 }
 
+export interface AlertAckRow {
+  readonly by: string;
+  readonly at: string;
+  readonly note: string | null;
+}
+
 export interface AlertRow {
   readonly seq: string;
   readonly receivedAt: string;
   readonly alert: DriftAlert;
+  readonly ack: AlertAckRow | null;
 }
+
+/** An acknowledgement in the order it was made (`ackSeq`), for alert streams. */
+export interface AckEventRow extends AlertAckRow {
+  readonly ackSeq: string;
+  readonly seq: string;
+  readonly alertId: string;
+}
+
+export interface IdentityFilter {
+  /** Case-insensitive substring of the id. */
+  readonly q?: string | undefined;
+  readonly kind?: string | undefined;
+  readonly namespace?: string | undefined;
+  readonly status?: string | undefined;
+}
+
+export interface IdentityRow {
+  readonly identityId: string;
+  readonly partition: number;
+  readonly version: number;
+  readonly status: string;
+  readonly kind: string;
+  readonly name: string;
+  readonly namespace: string;
+  readonly owner: string;
+  readonly scopeSize: number;
+  readonly sessions: number;
+  readonly riskScore: number;
+  readonly updatedAt: string;
+}
+
+/** One group of the fleet census: identities sharing status, kind, namespace and scope size. */
+export interface CensusRow {
+  readonly status: string;
+  readonly kind: string;
+  readonly namespace: string;
+  readonly scopeSize: number;
+  readonly identities: number;
+  readonly sessions: number;
+}
+
+/** Position in the audit log: the last sequence number read per partition. */
+export type AuditCursor = ReadonlyMap<number, number>;
 
 export interface AlertFilter {
   readonly types?: readonly string[];
@@ -39,6 +89,7 @@ export interface AlertFilter {
   readonly identityId?: string;
   readonly enforcerId?: string;
   readonly since?: string;
+  readonly acknowledged?: boolean;
   /** Newest first, strictly before this seq. */
   readonly beforeSeq?: string;
   /** Oldest first, strictly after this seq (streams). */
@@ -75,6 +126,34 @@ export interface HistoryCursor {
 }
 
 const iso = (d: Date | null): string | null => (d === null ? null : d.toISOString());
+
+interface AuditSqlRow {
+  partition: number;
+  seq: string;
+  at: Date;
+  kind: string;
+  identity_id: string | null;
+  version: string | null;
+  actor: string | null;
+  event_id: string | null;
+  payload: string;
+}
+
+const auditRecord = (r: AuditSqlRow): AuditRecord => ({ partition: r.partition, seq: Number(r.seq), at: r.at.toISOString(), kind: r.kind, identityId: r.identity_id, version: r.version === null ? null : Number(r.version), actor: r.actor, eventId: r.event_id, payload: r.payload });
+
+/**
+ * An identity state as jsonb. Permission keys in it hold NUL separators, which JSON escapes as
+ * \u0000 but jsonb refuses: those escapes become \u001f first (only keys change, never a field read here).
+ */
+const STATE_JSONB = "replace(i.state, '\\u0000', '\\u001f')::jsonb";
+
+/** Filters of `listIdentities` and `countIdentities` over `i` (identity_state) and `j.s` (its state as jsonb); four parameters from $`first`. */
+const identityFilter = (first: number): string => {
+  const [q, kind, ns, status] = [first, first + 1, first + 2, first + 3].map((n) => `$${n}`);
+  return `(${q}::text IS NULL OR strpos(lower(i.identity_id), lower(${q})) > 0) AND (${kind}::text IS NULL OR j.s->>'k' = ${kind})
+          AND (${ns}::text IS NULL OR j.s->>'ns' = ${ns}) AND (${status}::text IS NULL OR i.status = ${status})`;
+};
+const identityFilterParams = (f: IdentityFilter): (string | null)[] => [f.q ?? null, f.kind ?? null, f.namespace ?? null, f.status ?? null];
 
 /**
  * The control plane's reads and writes in PostgreSQL: its own `cp_` tables (migrated here), the
@@ -246,7 +325,7 @@ export class ControlPlaneStore {
 
   /** The audit rows of an identity, newest first, strictly before `before`. */
   async history(identityId: string, kinds: readonly string[], before: HistoryCursor | undefined, limit: number): Promise<AuditRecord[]> {
-    const { rows } = await this.store.query<{ partition: number; seq: string; at: Date; kind: string; identity_id: string | null; version: string | null; actor: string | null; event_id: string | null; payload: string }>(
+    const { rows } = await this.store.query<AuditSqlRow>(
       `SELECT partition, seq, at, kind, identity_id, version, actor, event_id, payload FROM audit_log
         WHERE identity_id = $1 AND kind = ANY($2)
           AND ($3::timestamptz IS NULL OR (at, partition, seq) < ($3::timestamptz, $4::integer, $5::bigint))
@@ -254,7 +333,7 @@ export class ControlPlaneStore {
       [identityId, kinds, before?.at ?? null, before?.partition ?? 0, before?.seq ?? 0, limit],
       'read history',
     );
-    return rows.map((r) => ({ partition: r.partition, seq: Number(r.seq), at: r.at.toISOString(), kind: r.kind, identityId: r.identity_id, version: r.version === null ? null : Number(r.version), actor: r.actor, eventId: r.event_id, payload: r.payload }));
+    return rows.map(auditRecord);
   }
 
   async scopeChangeAt(identityId: string, version: number): Promise<AuditRecord | undefined> {
@@ -293,17 +372,192 @@ export class ControlPlaneStore {
 
   async listAlerts(f: AlertFilter): Promise<AlertRow[]> {
     const ascending = f.afterSeq !== undefined;
-    const { rows } = await this.store.query<{ seq: string; body: string; received_at: Date }>(
-      `SELECT seq, body, received_at FROM cp_alerts
-        WHERE ($1::text[] IS NULL OR type = ANY($1)) AND ($2::text[] IS NULL OR severity = ANY($2))
-          AND ($3::text IS NULL OR identity_id = $3) AND ($4::text IS NULL OR enforcer_id = $4)
-          AND ($5::timestamptz IS NULL OR at >= $5)
-          AND ($6::bigint IS NULL OR seq < $6) AND ($7::bigint IS NULL OR seq > $7)
-        ORDER BY seq ${ascending ? 'ASC' : 'DESC'} LIMIT $8`,
-      [f.types ?? null, f.severities ?? null, f.identityId ?? null, f.enforcerId ?? null, f.since ?? null, f.beforeSeq ?? null, f.afterSeq ?? null, f.limit],
+    const { rows } = await this.store.query<{ seq: string; body: string; received_at: Date; acked_by: string | null; acked_at: Date | null; note: string | null }>(
+      `SELECT a.seq, a.body, a.received_at, k.acked_by, k.acked_at, k.note FROM cp_alerts a LEFT JOIN cp_alert_acks k ON k.alert_seq = a.seq
+        WHERE ($1::text[] IS NULL OR a.type = ANY($1)) AND ($2::text[] IS NULL OR a.severity = ANY($2))
+          AND ($3::text IS NULL OR a.identity_id = $3) AND ($4::text IS NULL OR a.enforcer_id = $4)
+          AND ($5::timestamptz IS NULL OR a.at >= $5)
+          AND ($6::bigint IS NULL OR a.seq < $6) AND ($7::bigint IS NULL OR a.seq > $7)
+          AND ($9::boolean IS NULL OR (k.alert_seq IS NOT NULL) = $9)
+        ORDER BY a.seq ${ascending ? 'ASC' : 'DESC'} LIMIT $8`,
+      [f.types ?? null, f.severities ?? null, f.identityId ?? null, f.enforcerId ?? null, f.since ?? null, f.beforeSeq ?? null, f.afterSeq ?? null, f.limit, f.acknowledged ?? null],
       'read alerts',
     );
-    return rows.map((r) => ({ seq: r.seq, receivedAt: r.received_at.toISOString(), alert: JSON.parse(r.body) as DriftAlert }));
+    return rows.map((r) => ({
+      seq: r.seq,
+      receivedAt: r.received_at.toISOString(),
+      alert: JSON.parse(r.body) as DriftAlert,
+      ack: r.acked_by === null || r.acked_at === null ? null : { by: r.acked_by, at: r.acked_at.toISOString(), note: r.note },
+    }));
+  }
+
+  /**
+   * Acknowledges an alert. `created` is false when it was acknowledged already (the existing
+   * acknowledgement is returned); undefined when there is no such alert.
+   */
+  async acknowledgeAlert(seq: string, by: string, note: string | null): Promise<{ created: boolean; ack: AckEventRow } | undefined> {
+    const inserted = await this.store.query<{ ack_seq: string; acked_at: Date }>(
+      `INSERT INTO cp_alert_acks (alert_seq, acked_by, note) SELECT seq, $2, $3 FROM cp_alerts WHERE seq = $1
+       ON CONFLICT (alert_seq) DO NOTHING RETURNING ack_seq, acked_at`,
+      [seq, by, note],
+      'acknowledge alert',
+    );
+    const { rows } = await this.store.query<{ ack_seq: string; alert_id: string; acked_by: string; acked_at: Date; note: string | null }>(
+      'SELECT k.ack_seq, a.alert_id, k.acked_by, k.acked_at, k.note FROM cp_alert_acks k JOIN cp_alerts a ON a.seq = k.alert_seq WHERE k.alert_seq = $1',
+      [seq],
+      'read acknowledgement',
+    );
+    const r = rows[0];
+    if (!r) return undefined;
+    return { created: inserted.rowCount === 1, ack: { ackSeq: r.ack_seq, seq, alertId: r.alert_id, by: r.acked_by, at: r.acked_at.toISOString(), note: r.note } };
+  }
+
+  /** Sequence number of the newest acknowledgement ('0' when none). */
+  async latestAckSeq(): Promise<string> {
+    const { rows } = await this.store.query<{ seq: string | null }>('SELECT max(ack_seq)::text AS seq FROM cp_alert_acks', [], 'read newest acknowledgement');
+    return rows[0]?.seq ?? '0';
+  }
+
+  /** Acknowledgements made after `ackSeq`, oldest first. */
+  async acknowledgementsAfter(ackSeq: string, limit: number): Promise<AckEventRow[]> {
+    const { rows } = await this.store.query<{ ack_seq: string; alert_seq: string; alert_id: string; acked_by: string; acked_at: Date; note: string | null }>(
+      `SELECT k.ack_seq, k.alert_seq, a.alert_id, k.acked_by, k.acked_at, k.note FROM cp_alert_acks k JOIN cp_alerts a ON a.seq = k.alert_seq
+        WHERE k.ack_seq > $1 ORDER BY k.ack_seq LIMIT $2`,
+      [ackSeq, limit],
+      'read acknowledgements',
+    );
+    return rows.map((r) => ({ ackSeq: r.ack_seq, seq: r.alert_seq, alertId: r.alert_id, by: r.acked_by, at: r.acked_at.toISOString(), note: r.note }));
+  }
+
+  /** Unacknowledged alerts at or after `since`. */
+  async unacknowledgedAlerts(since: string): Promise<number> {
+    const { rows } = await this.store.query<{ n: string }>(
+      'SELECT count(*)::text AS n FROM cp_alerts a WHERE a.at >= $1 AND NOT EXISTS (SELECT 1 FROM cp_alert_acks k WHERE k.alert_seq = a.seq)',
+      [since],
+      'count unacknowledged alerts',
+    );
+    return Number(rows[0]?.n ?? 0);
+  }
+
+  // --- the fleet (the workers' identity states) ----------------------------------------------------
+  /**
+   * A page of identities in id order, after `after`, matching the filter. The state column is the
+   * scope engine's JSON (see scope-engine `stateCodec`): kind `k`, namespace `ns`, name `n`, owner
+   * `o`, scope `sc`, sessions `s`, risk `r`. Walking the primary key and stopping at `limit` keeps
+   * a page cheap however large the fleet.
+   */
+  async listIdentities(f: IdentityFilter, after: string | undefined, limit: number): Promise<IdentityRow[]> {
+    const { rows } = await this.store.query<{ identity_id: string; partition: number; version: string; status: string; updated_at: Date; kind: string | null; name: string | null; namespace: string | null; owner: string | null; scope_size: number | null; sessions: number | null; risk: number | null }>(
+      `SELECT i.identity_id, i.partition, i.version, i.status, i.updated_at, j.s->>'k' AS kind, j.s->>'n' AS name, j.s->>'ns' AS namespace, j.s->>'o' AS owner,
+              jsonb_array_length(j.s->'sc') AS scope_size, jsonb_array_length(j.s->'s') AS sessions, (j.s->>'r')::float8 AS risk
+         FROM identity_state i CROSS JOIN LATERAL (SELECT ${STATE_JSONB} AS s) j
+        WHERE ($1::text IS NULL OR i.identity_id > $1) AND ${identityFilter(2)}
+        ORDER BY i.identity_id LIMIT $6`,
+      [after ?? null, ...identityFilterParams(f), limit],
+      'list identities',
+    );
+    return rows.map((r) => ({
+      identityId: r.identity_id,
+      partition: r.partition,
+      version: Number(r.version),
+      status: r.status,
+      kind: r.kind ?? 'workload',
+      name: r.name ?? r.identity_id,
+      namespace: r.namespace ?? '',
+      owner: r.owner ?? '',
+      scopeSize: r.scope_size ?? 0,
+      sessions: r.sessions ?? 0,
+      riskScore: r.risk ?? 0,
+      updatedAt: r.updated_at.toISOString(),
+    }));
+  }
+
+  async countIdentities(f: IdentityFilter): Promise<number> {
+    const { rows } = await this.store.query<{ n: string }>(
+      `SELECT count(*)::text AS n FROM identity_state i CROSS JOIN LATERAL (SELECT ${STATE_JSONB} AS s) j WHERE ${identityFilter(1)}`,
+      identityFilterParams(f),
+      'count identities',
+    );
+    return Number(rows[0]?.n ?? 0);
+  }
+
+  /** The fleet grouped by status, kind, namespace and scope size (one scan of identity_state). */
+  async census(): Promise<CensusRow[]> {
+    const { rows } = await this.store.query<{ status: string; kind: string | null; namespace: string | null; scope_size: number | null; identities: string; sessions: string | null }>(
+      `SELECT i.status, j.s->>'k' AS kind, j.s->>'ns' AS namespace, jsonb_array_length(j.s->'sc') AS scope_size,
+              count(*)::text AS identities, sum(jsonb_array_length(j.s->'s'))::text AS sessions
+         FROM identity_state i CROSS JOIN LATERAL (SELECT ${STATE_JSONB} AS s) j
+        GROUP BY 1, 2, 3, 4`,
+      [],
+      'fleet census',
+    );
+    return rows.map((r) => ({ status: r.status, kind: r.kind ?? 'workload', namespace: r.namespace ?? '', scopeSize: r.scope_size ?? 0, identities: Number(r.identities), sessions: Number(r.sessions ?? 0) }));
+  }
+
+  // --- scope changes and revocations, fleet-wide (the audit log) --------------------------------------
+  /** The newest audit sequence number of every partition the workers hold state for. */
+  async auditHeads(topic: string): Promise<Map<number, number>> {
+    const { rows } = await this.store.query<{ partition: number; seq: string | null }>(
+      'SELECT p.partition, (SELECT max(a.seq) FROM audit_log a WHERE a.partition = p.partition)::text AS seq FROM partition_state p WHERE p.topic = $1 ORDER BY p.partition',
+      [topic],
+      'read audit heads',
+    );
+    return new Map(rows.map((r) => [r.partition, Number(r.seq ?? 0)]));
+  }
+
+  /** The newest audit rows of the given kinds, at or before `heads`, newest first. */
+  async latestAudit(heads: AuditCursor, kinds: readonly string[], limit: number): Promise<AuditRecord[]> {
+    const parts = [...heads.keys()];
+    const { rows } = await this.store.query<AuditSqlRow>(
+      `SELECT a.partition, a.seq, a.at, a.kind, a.identity_id, a.version, a.actor, a.event_id, a.payload
+         FROM unnest($1::int[], $2::bigint[]) AS c(partition, head)
+         CROSS JOIN LATERAL (SELECT * FROM audit_log a WHERE a.partition = c.partition AND a.seq <= c.head AND a.kind = ANY($3) ORDER BY a.seq DESC LIMIT $4) a
+        ORDER BY a.at DESC, a.partition DESC, a.seq DESC LIMIT $4`,
+      [parts, parts.map((p) => heads.get(p)!), kinds, limit],
+      'read latest changes',
+    );
+    return rows.map(auditRecord);
+  }
+
+  /**
+   * Audit rows of the given kinds after `cursor` (partitions it does not name: from their start),
+   * oldest first per partition, at most `limit` per partition; and where each partition's read
+   * ends. Per partition the workers commit one batch after another, so every row up to the
+   * newest sequence number seen in this statement's snapshot is visible in it: when fewer than
+   * `limit` rows came back, the partition has been read up to that number.
+   */
+  async auditAfter(topic: string, cursor: AuditCursor, kinds: readonly string[], identityId: string | undefined, limit: number): Promise<{ rows: AuditRecord[]; readTo: Map<number, number> }> {
+    const { rows } = await this.store.query<AuditSqlRow & { head: string | null; rank: string }>(
+      `WITH parts AS (
+         SELECT p.partition, COALESCE(c.after, 0) AS after, (SELECT max(x.seq) FROM audit_log x WHERE x.partition = p.partition) AS head
+           FROM partition_state p LEFT JOIN unnest($2::int[], $3::bigint[]) AS c(partition, after) ON c.partition = p.partition
+          WHERE p.topic = $1)
+       SELECT parts.partition, parts.head::text AS head, a.seq, a.at, a.kind, a.identity_id, a.version, a.actor, a.event_id, a.payload
+         FROM parts LEFT JOIN LATERAL (
+           SELECT * FROM audit_log a WHERE a.partition = parts.partition AND a.seq > parts.after AND a.seq <= parts.head AND a.kind = ANY($4)
+              AND ($5::text IS NULL OR a.identity_id = $5)
+            ORDER BY a.seq LIMIT $6) a ON true`,
+      [topic, [...cursor.keys()], [...cursor.values()], kinds, identityId ?? null, limit],
+      'read changes',
+    );
+    const readTo = new Map<number, number>();
+    const found: AuditRecord[] = [];
+    const perPartition = new Map<number, number>();
+    for (const r of rows) {
+      const head = Number(r.head ?? 0);
+      if (r.seq !== null) {
+        found.push(auditRecord(r));
+        perPartition.set(r.partition, (perPartition.get(r.partition) ?? 0) + 1);
+      }
+      if (!readTo.has(r.partition)) readTo.set(r.partition, Math.max(head, cursor.get(r.partition) ?? 0));
+    }
+    for (const [p, n] of perPartition) {
+      // A full page: the partition was read up to its last row only.
+      if (n >= limit) readTo.set(p, Math.max(...found.filter((f) => f.partition === p).map((f) => f.seq)));
+    }
+    for (const [p, seq] of cursor) if (!readTo.has(p)) readTo.set(p, seq);
+    found.sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : a.partition - b.partition || a.seq - b.seq));
+    return { rows: found, readTo };
   }
 
   // --- enforcement points ---------------------------------------------------------------------------

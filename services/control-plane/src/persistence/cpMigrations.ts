@@ -75,4 +75,20 @@ CREATE TABLE cp_offsets (
 );
 `,
   },
+  {
+    version: 2,
+    name: 'alert acknowledgements',
+    sql: `
+-- Who acknowledged which alert (console and API). ack_seq orders acknowledgements so that alert
+-- streams of every instance can pass them on to their clients.
+CREATE TABLE cp_alert_acks (
+  alert_seq  bigint      PRIMARY KEY REFERENCES cp_alerts (seq),
+  ack_seq    bigserial   NOT NULL UNIQUE,
+  acked_by   text        NOT NULL,
+  acked_at   timestamptz NOT NULL DEFAULT now(),
+  note       text        NULL
+);
+CREATE INDEX cp_alerts_at ON cp_alerts (at);
+`,
+  },
 ];

@@ -1,28 +1,30 @@
 /**
- * Wakes Server-Sent Events streams when new alerts were stored by this instance. Streams also poll,
- * so alerts stored by another instance reach them within the poll interval.
+ * Wakes Server-Sent Events streams when something they follow happened in this instance (alerts
+ * stored, scope changes read). Streams also poll, so what another instance did reaches them
+ * within the poll interval.
  */
 export class AlertBus {
-  private waiters = new Set<() => void>();
+  private waiters = new Set<(notified: boolean) => void>();
 
   notify(): void {
     const ws = this.waiters;
     this.waiters = new Set();
-    for (const w of ws) w();
+    for (const w of ws) w(true);
   }
 
-  /** Resolves on the next notification, after `timeoutMs`, or when `signal` aborts. */
-  wait(timeoutMs: number, signal: AbortSignal): Promise<void> {
-    if (signal.aborted) return Promise.resolve();
+  /** Resolves on the next notification (true), after `timeoutMs` or when `signal` aborts (false). */
+  wait(timeoutMs: number, signal: AbortSignal): Promise<boolean> {
+    if (signal.aborted) return Promise.resolve(false);
     return new Promise((resolve) => {
-      const done = (): void => {
+      const done = (notified: boolean): void => {
         clearTimeout(timer);
-        signal.removeEventListener('abort', done);
+        signal.removeEventListener('abort', onAbort);
         this.waiters.delete(done);
-        resolve();
+        resolve(notified);
       };
-      const timer = setTimeout(done, timeoutMs);
-      signal.addEventListener('abort', done, { once: true });
+      const onAbort = (): void => done(false);
+      const timer = setTimeout(() => done(false), timeoutMs);
+      signal.addEventListener('abort', onAbort, { once: true });
       this.waiters.add(done);
     });
   }

@@ -28,7 +28,7 @@ export class Harness {
   readonly issuerKey = generateKeyPairSync('ed25519');
   readonly strangerKey = generateKeyPairSync('ed25519');
 
-  constructor(private readonly options: { enforcer?: boolean; rateLimitPerMinute?: number } = {}) {}
+  constructor(private readonly options: { enforcer?: boolean; rateLimitPerMinute?: number; env?: Record<string, string> } = {}) {}
 
   async open(): Promise<this> {
     this.fx = await new PipelineFixture(3).open();
@@ -46,6 +46,7 @@ export class Harness {
       LIVESCOPE_API_JWT_AUDIENCE: AUDIENCE,
       LIVESCOPE_API_RATE_LIMIT_PER_MINUTE: String(this.options.rateLimitPerMinute ?? 100_000),
       LIVESCOPE_API_ENFORCER_LIVENESS_MS: '600000',
+      ...this.options.env,
     });
     this.cp = new ControlPlane(config, this.fx.logger, { validateResponses: true });
     await this.cp.start();

@@ -1,0 +1,268 @@
+/**
+ * The control plane's API as the console uses it (see docs/openapi.json for the document of
+ * record). Only the fields the console reads are listed.
+ */
+export type Direction = 'narrowing' | 'widening' | 'mixed' | 'refresh';
+export type Severity = 'low' | 'medium' | 'high' | 'critical';
+export type IdentityStatus = 'active' | 'disabled' | 'deleted';
+
+export interface WhoAmI {
+  readonly sub: string;
+  readonly roles: readonly string[];
+  readonly can: {
+    readonly read: boolean;
+    readonly readAlerts: boolean;
+    readonly acknowledgeAlerts: boolean;
+    readonly issueOrders: boolean;
+    readonly liftOwnOrders: boolean;
+    readonly liftAnyOrder: boolean;
+    readonly grantApprovals: boolean;
+  };
+}
+
+export interface Cause {
+  readonly eventId?: string;
+  readonly eventType?: string;
+  readonly timer?: boolean;
+  readonly policyIds?: readonly string[];
+  readonly orderIds?: readonly string[];
+  readonly actor?: string;
+}
+
+export interface PermissionDelta {
+  readonly action: string;
+  readonly resource: string;
+  readonly access: string;
+  readonly validUntil?: string | null;
+  readonly cause: Cause;
+}
+
+export interface IdentitySummary {
+  readonly identityId: string;
+  readonly kind: string;
+  readonly name: string;
+  readonly namespace: string;
+  readonly owner: string;
+  readonly status: IdentityStatus;
+  readonly version: number;
+  readonly scopeSize: number;
+  readonly sessions: number;
+  readonly riskScore: number;
+  readonly partition: number;
+  readonly updatedAt: string;
+}
+
+export interface IdentitiesPage {
+  readonly identities: IdentitySummary[];
+  readonly next: string | null;
+  readonly total: number | null;
+}
+
+export interface ActivityBucket {
+  readonly at: string;
+  readonly narrowing: number;
+  readonly widening: number;
+  readonly mixed: number;
+  readonly refresh: number;
+  readonly revocation: number;
+}
+
+export interface FleetSummary {
+  readonly at: string;
+  readonly identities: number;
+  readonly byStatus: Readonly<Record<string, number>>;
+  readonly byKind: Readonly<Record<string, number>>;
+  readonly byNamespace: Readonly<Record<string, number>>;
+  readonly permissionsInScope: number;
+  readonly openSessions: number;
+  readonly scopeSizes: readonly { readonly label: string; readonly identities: number }[];
+  readonly ordersInForce: number;
+  readonly enforcers: { readonly known: number; readonly total: number };
+  readonly alerts: { readonly unacknowledged: number };
+  readonly activity: { readonly bucketMs: number; readonly buckets: readonly ActivityBucket[] };
+}
+
+export interface HistoryItem {
+  readonly at: string;
+  readonly kind: string;
+  readonly version: number | null;
+  readonly actor: string | null;
+  readonly eventId: string | null;
+  readonly summary: string;
+  readonly cause: Cause | null;
+  readonly direction: Direction | null;
+  readonly added: readonly PermissionDelta[];
+  readonly removed: readonly PermissionDelta[];
+  readonly revocation: { readonly type: string; readonly id: string; readonly system: string } | null;
+  readonly alert: { readonly alertId: string; readonly type: string; readonly severity: Severity } | null;
+  readonly scopeSize: number | null;
+  readonly status: IdentityStatus | null;
+  readonly partition: number;
+  readonly seq: number;
+}
+
+export interface ChangeItem extends HistoryItem {
+  readonly identityId: string;
+}
+
+export interface ChangesList {
+  readonly items: ChangeItem[];
+  readonly cursor: string;
+}
+
+export interface History {
+  readonly identityId: string;
+  readonly items: HistoryItem[];
+  readonly next: string | null;
+}
+
+export interface ScopePermission {
+  readonly action: string;
+  readonly resource: string;
+  readonly access: string;
+  readonly validUntil: string | null;
+  readonly grants: readonly string[];
+  readonly sinceVersion: number | null;
+  readonly since: string | null;
+}
+
+export interface ScopeView {
+  readonly identityId: string;
+  readonly version: number;
+  readonly status: IdentityStatus;
+  readonly at: string;
+  readonly kind: string;
+  readonly name: string;
+  readonly namespace: string;
+  readonly owner: string;
+  readonly labels: Readonly<Record<string, string>>;
+  readonly roles: readonly string[];
+  readonly partition: number;
+  readonly riskScore: number;
+  readonly permissions: readonly ScopePermission[];
+  readonly sessions: readonly { readonly sessionId: string; readonly task: string | null; readonly mfa: boolean; readonly expiresAt: string | null }[];
+  readonly approvals: readonly { readonly approvalId: string; readonly escalation: string; readonly approvedBy: string; readonly expiresAt: string }[];
+  readonly leases: readonly { readonly leaseId: string; readonly secretPath: string; readonly system: string; readonly expiresAt: string }[];
+}
+
+export interface Explanation {
+  readonly identityId: string;
+  readonly action: string;
+  readonly resource: string;
+  readonly at: string;
+  readonly allowed: boolean;
+  readonly version: number;
+  readonly provisioned: readonly { readonly grantId: string; readonly role?: string; readonly jit: boolean; readonly expiresAt?: string }[];
+  readonly orders: readonly { readonly orderId: string; readonly kind: string; readonly actor: string; readonly reason: string; readonly expiresAt?: string }[];
+  readonly policies: { readonly determining: readonly string[]; readonly errors: readonly string[]; readonly policySetVersion: number };
+  readonly context?: {
+    readonly session: { readonly active: boolean; readonly count: number; readonly mfa: boolean; readonly tasks: readonly string[] };
+    readonly approvals: readonly string[];
+    readonly riskScore: number;
+    readonly anomalies: readonly string[];
+    readonly releaseWindows: readonly string[];
+    readonly incidentNamespaces: readonly string[];
+  };
+  readonly validUntil: string | null;
+  readonly summary: string;
+}
+
+export interface Alert {
+  readonly id: string;
+  readonly alertId: string;
+  readonly type: string;
+  readonly severity: Severity;
+  readonly identityId: string | null;
+  readonly enforcerId: string | null;
+  readonly at: string;
+  readonly summary: string;
+  readonly details: Readonly<Record<string, unknown>>;
+  readonly cause: Cause;
+  readonly receivedAt: string;
+  readonly acknowledgement: { readonly by: string; readonly at: string; readonly note: string | null } | null;
+}
+
+export interface AlertsList {
+  readonly alerts: Alert[];
+  readonly next: string | null;
+}
+
+export interface AlertAck {
+  readonly id: string;
+  readonly alertId: string;
+  readonly by: string;
+  readonly at: string;
+  readonly note: string | null;
+}
+
+export type OrderTarget = { readonly identityId: string } | { readonly selector: Readonly<Record<string, unknown>> } | { readonly all: true };
+
+export interface ActiveOrder {
+  readonly orderId: string;
+  readonly kind: string;
+  readonly target: OrderTarget;
+  readonly actions: readonly string[];
+  readonly issuedAt: string;
+  readonly expiresAt: string | null;
+  readonly actor: string;
+  readonly reason: string;
+  readonly partitions: { readonly holding: number; readonly total: number };
+}
+
+export interface OrdersList {
+  readonly orders: ActiveOrder[];
+  readonly partitions: number;
+}
+
+export interface OrderAccepted {
+  readonly orderId: string;
+  readonly eventId: string;
+  readonly kind: string;
+  readonly actor: string;
+  readonly expiresAt: string | null;
+  readonly partitions: number;
+}
+
+export interface Progress {
+  readonly complete: boolean;
+  readonly identitiesChanged: number;
+  readonly changes: number;
+  readonly revocations: number;
+  readonly partitions: { readonly total: number; readonly processed: number } | null;
+  readonly enforcers: { readonly known: number; readonly applied: number; readonly appliedBy: readonly string[]; readonly pending: readonly string[] };
+}
+
+export interface OrderStatus {
+  readonly orderId: string;
+  readonly kind: string;
+  readonly actor: string;
+  readonly reason: string;
+  readonly inForce: { readonly holding: number; readonly total: number };
+  readonly issue: Progress | null;
+  readonly lift: (Progress & { readonly actor: string; readonly reason: string | null }) | null;
+  readonly satisfied: boolean;
+}
+
+export interface Enforcer {
+  readonly enforcerId: string;
+  readonly live: boolean;
+  readonly firstSeen: string | null;
+  readonly lastSeen: string;
+  readonly silenceMs: number;
+  readonly identities: number;
+  readonly applied: number;
+  readonly rejected: number;
+  readonly lastApplied: { readonly identityId: string; readonly version: number; readonly kind: string; readonly appliedAt: string; readonly producedAt: string | null } | null;
+  readonly lag: { readonly p50Ms: number; readonly p99Ms: number; readonly maxMs: number } | null;
+  readonly stalenessMs: number | null;
+  readonly pendingCommands: number | null;
+}
+
+export interface EnforcersList {
+  readonly enforcers: Enforcer[];
+  readonly known: number;
+}
+
+export interface ApiErrorBody {
+  readonly error: { readonly code: string; readonly message: string; readonly paths?: readonly string[] };
+}
