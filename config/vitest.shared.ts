@@ -22,8 +22,10 @@ export function tierConfig(tier: Tier, extra: ViteUserConfig = {}): ViteUserConf
       include: includeByTier[tier],
       exclude: ['**/node_modules/**', '**/dist/**'],
       environment: 'node',
-      testTimeout: tier === 'unit' ? 10_000 : 120_000,
-      hookTimeout: tier === 'unit' ? 10_000 : 300_000,
+      // Timeouts only catch hangs: CI runs typecheck, lint and every package's unit tests at once on
+      // 2 cores, where a cedar-wasm comparison that takes 2 s alone can take 15 s.
+      testTimeout: tier === 'unit' ? 60_000 : 120_000,
+      hookTimeout: tier === 'unit' ? 60_000 : 300_000,
       // Integration and end-to-end tests share one broker on a 2-core machine: run files one by one.
       fileParallelism: tier === 'unit',
       ...(tier === 'unit' ? {} : { globalSetup: [new URL('./vitest.infra-setup.ts', import.meta.url).pathname] }),

@@ -14,7 +14,7 @@ const run = (title, cmd, args, env = {}) => {
 };
 
 const only = process.argv[2];
-if (!only || only === 'static') run('static checks and unit tests', 'npx', ['turbo', 'run', 'typecheck', 'lint', 'test:unit', '--output-logs=errors-only']);
+if (!only || only === 'static') run('static checks and unit tests', 'npx', ['turbo', 'run', 'typecheck', 'lint', 'test:unit', '--concurrency=3', '--output-logs=errors-only']);
 if (!only || only !== 'static') {
   run('infrastructure', 'bash', ['infra/start.sh', '--quiet']);
   const env = { LIVESCOPE_SKIP_INFRA_START: '1' };
