@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import { ContractError } from './ContractError.js';
 import { LivescopeEvent } from './events.js';
+import { fastEvent } from './fastEvents.js';
 import { parseWith } from './validation.js';
 import { decodeWire, encodeWireJson, parseJsonPayload } from './wire.js';
 
@@ -17,6 +18,11 @@ export interface DecodeOptions {
  * same schema the registry holds (generated from it).
  */
 export function decodeMessage<S extends z.ZodType>(schema: S, value: Buffer | null, options: DecodeOptions, what: string): z.infer<S> {
+  return parseWith(schema, decodeJson(value, options), what);
+}
+
+/** Size limit, wire header, known schema id, JSON: everything but the schema. */
+function decodeJson(value: Buffer | null, options: DecodeOptions): unknown {
   if (value && value.length > options.maxBytes) {
     throw new ContractError('oversized', `message of ${value.length} bytes exceeds the limit of ${options.maxBytes} bytes`);
   }
@@ -24,11 +30,13 @@ export function decodeMessage<S extends z.ZodType>(schema: S, value: Buffer | nu
   if (!options.isKnownSchemaId(frame.schemaId)) {
     throw new ContractError('unknown-schema-id', `schema id ${frame.schemaId} is not a version of the expected subject`);
   }
-  return parseWith(schema, parseJsonPayload(frame.payload), what);
+  return parseJsonPayload(frame.payload);
 }
 
+/** Decodes an input event; the hot event types are validated by `fastEvent`, the rest (and anything it declines) by zod. */
 export function decodeEvent(value: Buffer | null, options: DecodeOptions): LivescopeEvent {
-  return decodeMessage(LivescopeEvent, value, options, 'event');
+  const json = decodeJson(value, options);
+  return fastEvent(json) ?? parseWith(LivescopeEvent, json, 'event');
 }
 
 /** Encodes a value that is already known to satisfy its schema (outputs the worker built itself). */

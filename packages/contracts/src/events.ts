@@ -18,7 +18,8 @@ const shortText = z.string().max(1024);
 const labels = z.record(z.string().min(1).max(128), z.string().max(256));
 
 /** An action name such as `k8s:deploy` or `secrets:read`. */
-export const ActionName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._:/*-]{0,127}$/, 'action names are 1-128 characters: letters, digits and . _ : / * -');
+export const actionNamePattern = /^[A-Za-z0-9][A-Za-z0-9._:/*-]{0,127}$/;
+export const ActionName = z.string().regex(actionNamePattern, 'action names are 1-128 characters: letters, digits and . _ : / * -');
 export const ResourceName = z.string().min(1).max(512);
 
 /** One provisioned (action, resource) pair with the attributes policies may read. */

@@ -10,3 +10,4 @@ export * from './makeEvent.js';
 export * from './eventsDoc.js';
 export * from './validation.js';
 export * from './ContractError.js';
+export * from './fastEvents.js';
