@@ -97,9 +97,13 @@ export interface IdentityState {
   /** Event time of the risk score, so an older score arriving late does not win. */
   readonly riskAt: number;
   readonly humanUseUntil: number;
-  /** Ids of ended sessions, revoked grants, leases and approvals: late events cannot revive them. */
-  readonly tombstones: readonly string[];
-  readonly recentEventIds: readonly string[];
+  /**
+   * Ended sessions, revoked grants, leases and approvals (`session:<id>`, `grant:<id>`, …), as
+   * 53-bit hashes (`idHash`): late events cannot revive them.
+   */
+  readonly tombstones: readonly number[];
+  /** The last `dedupeWindow` event ids applied, as 53-bit hashes (`idHash`): duplicates are ignored. */
+  readonly recentEventIds: readonly number[];
   readonly scope: readonly ScopeEntry[];
   /** Epoch ms of the next instant the scope can change without an event; null = none. */
   readonly wakeAt: number | null;

@@ -12,6 +12,7 @@ const EMPTY_LABELS: Readonly<Record<string, string>> = Object.freeze({});
 export class PermInterner {
   private readonly perms = new Map<string, Perm>();
   private readonly texts = new Map<string, string>();
+  private readonly labelSets = new Map<string, Readonly<Record<string, string>>>();
 
   /**
    * One copy of a low-cardinality string (kinds, namespaces, owners, label keys and values, role
@@ -25,16 +26,21 @@ export class PermInterner {
     return s;
   }
 
-  /** Labels with interned keys and values; the shared empty object when there are none. */
+  /** One frozen labels object per distinct set of labels (interned keys and values). */
   labels(l: Readonly<Record<string, string>> | undefined): Readonly<Record<string, string>> {
     if (l === undefined) return EMPTY_LABELS;
-    let any = false;
-    const out: Record<string, string> = {};
-    for (const k in l) {
-      any = true;
-      out[this.text(k)] = this.text(l[k]!);
+    let key = '';
+    for (const k in l) key += `${k}\u0000${l[k]!}\u0000`;
+    if (key === '') return EMPTY_LABELS;
+    let shared = this.labelSets.get(key);
+    if (shared === undefined) {
+      const out: Record<string, string> = {};
+      for (const k in l) out[this.text(k)] = this.text(l[k]!);
+      // Frozen: one object is shared by every identity with these labels.
+      shared = Object.freeze(out);
+      if (this.labelSets.size < MAX_TEXTS) this.labelSets.set(key, shared);
     }
-    return any ? out : EMPTY_LABELS;
+    return shared;
   }
 
   intern(p: Permission): Perm {

@@ -15,8 +15,9 @@ import { defaultEngineConfig, type EngineConfig } from './EngineConfig.js';
 import type { EngineOutput, HandleResult } from './EngineOutput.js';
 import { endSession, evolveIdentity, leaseRevocations, revokeEverything, toMs, type AlertIntent, type RevocationIntent } from './evolveIdentity.js';
 import { emptyGlobals, type ActiveOrder, type Globals } from './Globals.js';
+import { idHash, ring } from './idHash.js';
 import { IdentityIndex } from './IdentityIndex.js';
-import type { IdentityState, ScopeEntry } from './IdentityState.js';
+import { NONE, type IdentityState, type ScopeEntry } from './IdentityState.js';
 import { PermInterner } from './PermInterner.js';
 import { permitAllPolicy, PolicyInput, type ScopePolicy } from './ScopePolicy.js';
 import { selectorTerms, targetMatches } from './selectors.js';
@@ -153,7 +154,8 @@ export class ScopeEngine {
 
   private handleIdentityEvent(event: IdentityEvent, meta: MessageMeta, out: EngineOutput, eventMs: number): HandleResult {
     let prev = this.identities.get(event.subject);
-    if (prev?.recentEventIds.includes(event.id)) return { status: 'duplicate' };
+    const eventHash = idHash(event.id);
+    if (prev?.recentEventIds.includes(eventHash)) return { status: 'duplicate' };
     const t = Math.max(prev?.clock ?? 0, meta.timestampMs);
     if (prev) prev = this.advance(prev, t, out);
     const tr = evolveIdentity(prev, event, t, this.config, this.interner, eventMs);
@@ -161,7 +163,7 @@ export class ScopeEngine {
     // A no-op is not remembered for duplicate detection: repeating it is a no-op too, and it costs no state write.
     if (tr.state === prev && tr.alerts.length === 0 && tr.revocations.length === 0) return { status: 'unchanged' };
     const cause: Cause = { eventId: event.id, eventType: event.type };
-    let next: IdentityState = { ...tr.state, clock: t, recentEventIds: recent(tr.state.recentEventIds, event.id, this.config.dedupeWindow) };
+    let next: IdentityState = { ...tr.state, clock: t, recentEventIds: ring(tr.state.recentEventIds, eventHash, this.config.dedupeWindow) };
     const recompute = tr.recompute === true || (tr.recompute !== false && this.policyState.reads(tr.recompute));
     next = this.settle(prev, next, t, cause, recompute, out);
     this.emitRevocations(next, tr.revocations, event.id, t, cause, out);
@@ -272,7 +274,7 @@ export class ScopeEngine {
     const changed = !unchangedScope || !sameSessions(prev, next) || prev?.status !== next.status;
     const emit = changed && (prev !== undefined || scope.length > 0 || next.sessions.length > 0);
     const version = emit ? (prev?.version ?? 0) + 1 : prev === undefined ? 0 : next.version;
-    const stored: IdentityState = { ...next, scope, wakeAt, version };
+    const stored: IdentityState = keepLists({ ...next, scope, wakeAt, version }, prev);
     if (emit) this.emitChange(prev, stored, result, t, cause, out);
     this.put(stored, true);
     return stored;
@@ -369,7 +371,7 @@ export class ScopeEngine {
     if (g.recentEventIds.includes(event.id)) return { status: 'duplicate' };
     const cause: Cause = { eventId: event.id, eventType: event.type };
     const remember = (next: Partial<Globals>): void => {
-      this.globalsState = { ...this.globalsState, ...next, recentEventIds: recent(this.globalsState.recentEventIds, event.id, 64) };
+      this.globalsState = { ...this.globalsState, ...next, recentEventIds: ring(this.globalsState.recentEventIds, event.id, 64) };
       this.globalsDirty = true;
     };
     switch (event.type) {
@@ -400,7 +402,7 @@ export class ScopeEngine {
         const w = g.windows.get(event.data.windowId);
         const windows = new Map(g.windows);
         windows.delete(event.data.windowId);
-        remember({ windows, lifted: recent(g.lifted, `window:${event.data.windowId}`, 256) });
+        remember({ windows, lifted: ring(g.lifted, `window:${event.data.windowId}`, 256) });
         return w && this.policyState.reads(PolicyInput.releaseWindows) ? this.recomputeMany(this.index.lookupAny([`permns=${w.namespace}`]), meta, cause, out) : { status: 'applied', identities: 0 };
       }
       case 'org.incident-mode': {
@@ -416,12 +418,12 @@ export class ScopeEngine {
       case 'order.lifted': {
         const order = g.orders.get(event.data.orderId);
         if (!order) {
-          remember({ lifted: recent(g.lifted, `order:${event.data.orderId}`, 256) });
+          remember({ lifted: ring(g.lifted, `order:${event.data.orderId}`, 256) });
           return { status: 'unchanged' };
         }
         const orders = new Map(g.orders);
         orders.delete(order.orderId);
-        remember({ orders, lifted: recent(g.lifted, `order:${order.orderId}`, 256) });
+        remember({ orders, lifted: ring(g.lifted, `order:${order.orderId}`, 256) });
         return this.recomputeMany(this.targets(order.target), meta, { ...cause, orderIds: [order.orderId], actor: event.data.actor }, out);
       }
       case 'secret.leaked': {
@@ -451,7 +453,7 @@ export class ScopeEngine {
     const g = this.globalsState;
     const cause: Cause = { eventId: event.id, eventType: event.type, orderIds: [d.orderId], actor: d.actor };
     const remember = (next: Partial<Globals>): void => {
-      this.globalsState = { ...this.globalsState, ...next, recentEventIds: recent(this.globalsState.recentEventIds, event.id, 64) };
+      this.globalsState = { ...this.globalsState, ...next, recentEventIds: ring(this.globalsState.recentEventIds, event.id, 64) };
       this.globalsDirty = true;
     };
     if (g.lifted.includes(`order:${d.orderId}`)) {
@@ -576,12 +578,6 @@ export class ScopeEngine {
   }
 }
 
-function recent(list: readonly string[], id: string, max: number): string[] {
-  const out = list.length >= max ? list.slice(list.length - max + 1) : list.slice();
-  out.push(id);
-  return out;
-}
-
 function sameSessions(a: IdentityState | undefined, b: IdentityState): boolean {
   const x = a?.sessions ?? [];
   const y = b.sessions;
@@ -597,6 +593,25 @@ export function sameScope(a: readonly ScopeEntry[], b: readonly ScopeEntry[]): b
     if (x.perm.key !== y.perm.key || x.validUntil !== y.validUntil || x.perm.access !== y.perm.access || x.grants.length !== y.grants.length || x.grants.some((g, j) => g !== y.grants[j])) return false;
   }
   return true;
+}
+
+type ListField = 'grants' | 'jit' | 'sessions' | 'approvals' | 'anomalies' | 'leases' | 'tombstones' | 'recentEventIds' | 'scope' | 'excessReported';
+const LIST_FIELDS: readonly ListField[] = ['grants', 'jit', 'sessions', 'approvals', 'anomalies', 'leases', 'tombstones', 'recentEventIds', 'scope', 'excessReported'];
+
+/**
+ * Lists new in `s` (not shared with `prev`) replaced by exact-size copies, or by the shared empty
+ * list. `filter`, `push` and spread literals leave spare capacity (often 16 slots) in the arrays
+ * they build, and a stored state keeps them for its lifetime: at a million identities that spare
+ * capacity was a third of the heap. `s` must be a fresh object not yet shared with anyone.
+ */
+function keepLists(s: IdentityState, prev: IdentityState | undefined): IdentityState {
+  const w = s as { -readonly [K in ListField]: readonly unknown[] };
+  for (const f of LIST_FIELDS) {
+    const xs = w[f];
+    if (xs === NONE || xs === prev?.[f]) continue;
+    w[f] = xs.length === 0 ? NONE : xs.slice();
+  }
+  return s;
 }
 
 function samePerms(a: readonly ScopeEntry[], b: readonly ScopeEntry[]): boolean {

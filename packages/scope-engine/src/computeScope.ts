@@ -207,7 +207,8 @@ export function computeScope(identity: IdentityState, globals: Globals, policy: 
       continue;
     }
     const validUntil = searchValidUntil(ev, c.perm, t, boundaries, config.horizonSearchDepth, at);
-    entries.push({ perm: c.perm, validUntil, grants: c.grants });
+    // An exact-size list: the candidate's was grown by push and is kept in the state.
+    entries.push({ perm: c.perm, validUntil, grants: c.grants.length === 1 ? [c.grants[0]!] : c.grants.slice() });
   }
   entries.sort((a, b) => (a.perm.key < b.perm.key ? -1 : a.perm.key > b.perm.key ? 1 : 0));
   return { entries, excluded, wakeAt };

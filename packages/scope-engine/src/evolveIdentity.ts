@@ -1,5 +1,6 @@
 import type { DriftAlertType, IdentityEvent, Permission, RevocationTarget, Severity } from '@livescope/contracts';
 import type { EngineConfig } from './EngineConfig.js';
+import { idHash, ring } from './idHash.js';
 import { newIdentity, type IdentityState, type Lease, type Perm, type Session } from './IdentityState.js';
 import type { PermInterner } from './PermInterner.js';
 import { PolicyInput } from './ScopePolicy.js';
@@ -35,10 +36,8 @@ export type PolicyInputTag = (typeof PolicyInput)[keyof typeof PolicyInput];
 
 const none = (state: IdentityState): Transition => ({ state, revocations: [], alerts: [], recompute: false });
 
-const bounded = <T>(list: readonly T[], item: T, max: number): T[] => {
-  const out = [...list, item];
-  return out.length > max ? out.slice(out.length - max) : out;
-};
+/** Adds a tombstone (kept as a hash; see idHash), keeping the last `max`. */
+const bounded = (list: readonly number[], item: string, max: number): number[] => ring(list, idHash(item), max);
 
 export const toMs = (iso: string): number => Date.parse(iso);
 
@@ -104,7 +103,7 @@ export function evolveIdentity(state: IdentityState | undefined, event: Identity
   }
   if (!state) return { ...none(undefined as never), reject: { reason: 'unknown-identity', message: `no identity.created seen for ${event.subject}` } };
   if (state.status === 'deleted') return { ...none(state), reject: { reason: 'identity-deleted', message: `identity ${state.id} was deleted` } };
-  const dead = (id: string): boolean => state.tombstones.includes(id);
+  const dead = (id: string): boolean => state.tombstones.includes(idHash(id));
 
   switch (event.type) {
     case 'identity.updated': {

@@ -13,3 +13,4 @@ export * from './TimerHeap.js';
 export * from './stateCodec.js';
 export * from './explain.js';
 export * from './cedarScopePolicy.js';
+export * from './idHash.js';

@@ -1,6 +1,7 @@
 import type { Access, IdentityId, IdentityKind, IdentityStatus } from '@livescope/contracts';
 import type { Globals } from './Globals.js';
 import { NO_RECORD, NONE, type IdentityState, type Perm, type ScopeEntry } from './IdentityState.js';
+import { idHash } from './idHash.js';
 import type { PermInterner } from './PermInterner.js';
 import type { PublishedPolicies } from './ScopeEngine.js';
 
@@ -12,7 +13,8 @@ import type { PublishedPolicies } from './ScopeEngine.js';
 type PermJson = [action: string, resource: string, access: Access, resourceType?: string | null, system?: string | null, namespace?: string | null, labels?: Record<string, string> | null];
 
 interface IdentityJson {
-  v: 1;
+  /** 2: `tb` and `re` hold 53-bit hashes (numbers); 1 held the id strings (read, then hashed). */
+  v: 1 | 2;
   id: string;
   st: IdentityStatus;
   k: IdentityKind;
@@ -32,8 +34,8 @@ interface IdentityJson {
   r: number;
   ra: number;
   hu: number;
-  tb: string[];
-  re: string[];
+  tb: (number | string)[];
+  re: (number | string)[];
   sc: [key: string, validUntil: number | null, grants: string[]][];
   w: number | null;
   u: Record<string, number>;
@@ -49,40 +51,50 @@ const permJson = (p: Perm): PermJson => {
 const permFrom = (interner: PermInterner, j: PermJson): Perm =>
   interner.intern({ action: j[0], resource: j[1], access: j[2], resourceType: j[3] ?? undefined, system: j[4] ?? undefined, namespace: j[5] ?? undefined, labels: j[6] ?? undefined });
 
+/**
+ * JSON of objects shared by many identities (interned labels, the empty list): encoded once.
+ * Per-identity parts are not cached: a cache entry per identity would cost as much memory as the
+ * identity's state itself.
+ */
+const sharedJson = new WeakMap<object, string>();
+function part<T extends object>(value: T, encode: (v: T) => unknown): string {
+  if (value === NONE || Object.isFrozen(value)) {
+    let json = sharedJson.get(value);
+    if (json === undefined) sharedJson.set(value, (json = JSON.stringify(encode(value))));
+    return json;
+  }
+  return JSON.stringify(encode(value));
+}
+const same = <T>(v: T): T => v;
+const num = (n: number | null): string => (n === null ? 'null' : String(n));
+const str = JSON.stringify;
+
+/** The row text of an identity state: the layout of `IdentityJson`, written field by field. */
 export function encodeIdentity(s: IdentityState): string {
-  const j: IdentityJson = {
-    v: 1,
-    id: s.id,
-    st: s.status,
-    k: s.kind,
-    n: s.name,
-    ns: s.namespace,
-    o: s.owner,
-    l: s.labels,
-    c: s.createdAt,
-    ver: s.version,
-    clk: s.clock,
-    g: s.grants.map((g) => [g.grantId, g.role, g.at, g.perms.map(permJson)]),
-    j: s.jit.map((g) => [g.grantId, g.expiresAt, g.sessionId ?? null, g.at, g.perms.map(permJson)]),
-    s: s.sessions.map((x) => [x.sessionId, x.task ?? null, x.mfa ? 1 : 0, x.tokenId ?? null, x.system, x.startedAt, x.expiresAt ?? null]),
-    a: s.approvals.map((x) => [x.approvalId, x.escalation, x.sessionId ?? null, x.approvedBy, x.expiresAt]),
-    an: s.anomalies.map((x) => [x.anomalyId, x.kind, x.severity, x.expiresAt]),
-    le: s.leases.map((x) => [x.leaseId, x.secretPath, x.system, x.sessionId ?? null, x.expiresAt]),
-    r: s.riskScore,
-    ra: s.riskAt,
-    hu: s.humanUseUntil,
-    tb: [...s.tombstones],
-    re: [...s.recentEventIds],
-    sc: s.scope.map((e) => [e.perm.key, e.validUntil, [...e.grants]]),
-    w: s.wakeAt,
-    u: s.lastUsed,
-    xr: [...s.excessReported],
-  };
-  return JSON.stringify(j);
+  return (
+    `{"v":2,"id":${str(s.id)},"st":${str(s.status)},"k":${str(s.kind)},"n":${str(s.name)},"ns":${str(s.namespace)},"o":${str(s.owner)},"l":${part(s.labels, same)}` +
+    `,"c":${num(s.createdAt)},"ver":${num(s.version)},"clk":${num(s.clock)}` +
+    `,"g":${part(s.grants, (gs) => gs.map((g) => [g.grantId, g.role, g.at, g.perms.map(permJson)]))}` +
+    `,"j":${part(s.jit, (js) => js.map((g) => [g.grantId, g.expiresAt, g.sessionId ?? null, g.at, g.perms.map(permJson)]))}` +
+    `,"s":${part(s.sessions, (xs) => xs.map((x) => [x.sessionId, x.task ?? null, x.mfa ? 1 : 0, x.tokenId ?? null, x.system, x.startedAt, x.expiresAt ?? null]))}` +
+    `,"a":${part(s.approvals, (xs) => xs.map((x) => [x.approvalId, x.escalation, x.sessionId ?? null, x.approvedBy, x.expiresAt]))}` +
+    `,"an":${part(s.anomalies, (xs) => xs.map((x) => [x.anomalyId, x.kind, x.severity, x.expiresAt]))}` +
+    `,"le":${part(s.leases, (xs) => xs.map((x) => [x.leaseId, x.secretPath, x.system, x.sessionId ?? null, x.expiresAt]))}` +
+    `,"r":${num(s.riskScore)},"ra":${num(s.riskAt)},"hu":${num(s.humanUseUntil)}` +
+    `,"tb":${part(s.tombstones, same)},"re":${part(s.recentEventIds, same)}` +
+    `,"sc":${part(s.scope, (es) => es.map((e) => [e.perm.key, e.validUntil, e.grants]))}` +
+    `,"w":${num(s.wakeAt)},"u":${str(s.lastUsed)},"xr":${part(s.excessReported, same)}}`
+  );
 }
 
 export class StateDecodeError extends Error {
   readonly code = 'CORRUPT_STATE';
+}
+
+/** Ring entries as hashes: v2 rows hold them, v1 rows held the ids themselves. */
+function hashes(xs: readonly (number | string)[]): readonly number[] {
+  if (xs.length === 0) return NONE;
+  return xs.every((x) => typeof x === 'number') ? (xs) : xs.map((x) => (typeof x === 'number' ? x : idHash(x)));
 }
 
 /** Maps a decoded list, sharing the empty list (most of an identity's lists are empty). */
@@ -92,7 +104,7 @@ function list<J, T>(xs: readonly J[], f: (x: J) => T): readonly T[] {
 
 export function decodeIdentity(text: string, interner: PermInterner): IdentityState {
   const j = JSON.parse(text) as IdentityJson;
-  if (j.v !== 1) throw new StateDecodeError(`identity state layout v${String(j.v)} is not supported by this version`);
+  if (j.v !== 1 && j.v !== 2) throw new StateDecodeError(`identity state layout v${String(j.v)} is not supported by this version`);
   const grants = list(j.g, ([grantId, role, at, perms]) => ({ grantId, role: interner.text(role), at, perms: perms.map((p) => permFrom(interner, p)) }));
   const jit = list(j.j, ([grantId, expiresAt, sessionId, at, perms]) => ({ grantId, expiresAt, sessionId: sessionId ?? undefined, at, perms: perms.map((p) => permFrom(interner, p)) }));
   const byKey = new Map<string, Perm>();
@@ -136,8 +148,8 @@ export function decodeIdentity(text: string, interner: PermInterner): IdentitySt
     riskScore: j.r,
     riskAt: j.ra,
     humanUseUntil: j.hu,
-    tombstones: j.tb.length === 0 ? NONE : j.tb,
-    recentEventIds: j.re.length === 0 ? NONE : j.re,
+    tombstones: hashes(j.tb),
+    recentEventIds: hashes(j.re),
     scope: scope.length === 0 ? NONE : scope,
     wakeAt: j.w,
     lastUsed,

@@ -20,6 +20,24 @@ describe('state codec', () => {
     expect(encodeIdentity(back)).toBe(encodeIdentity(s));
   });
 
+  it('reads v1 rows (ids as strings in the rings): duplicates and tombstones still hold after the upgrade', () => {
+    const r = run();
+    const created = ev.created('sa-1', T0);
+    r.send(created);
+    r.send(ev.granted('sa-1', 'g', 'db', [perm('db:read', 'db/a')], T0 + 1));
+    r.send(ev.session('sa-1', 's1', T0 + 2));
+    r.send(ev.taskCompleted('sa-1', 's1', T0 + 3));
+    const v2 = JSON.parse(encodeIdentity(r.engine.identity('sa-1')!)) as Record<string, unknown>;
+    const v1 = JSON.stringify({ ...v2, v: 1, tb: ['session:s1'], re: [created.id] });
+    const back = decodeIdentity(v1, new PermInterner());
+    const again = run();
+    again.engine.load({ identities: [back] });
+    expect(again.send(created).status).toBe('duplicate');
+    // The ended session is tombstoned: a late start of it does not revive it.
+    again.send(ev.session('sa-1', 's1', T0 + 4));
+    expect(again.engine.identity('sa-1')!.sessions).toEqual([]);
+  });
+
   it('round-trips globals with orders and windows', () => {
     const r = run();
     r.send(ev.order({ orderId: 'o1', kind: 'deny-actions', actions: ['db:write'], target: { selector: { namespace: 'pay' } }, reason: 'r', actor: 'a' }, T0));
