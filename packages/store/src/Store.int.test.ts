@@ -42,10 +42,19 @@ describe('Store over a real PostgreSQL', () => {
     expect(chunks).toEqual(['a', 'b']);
   });
 
+  it('stores state and payload texts byte for byte, \\u0000 escapes, quotes and non-ASCII included', async () => {
+    const state = '{"u":{"db:read\\u0000db/x":1},"q":"say \\"hi\\" é ✓","w":null}';
+    const payload = '{"summary":"a\\\\b \\u0000 \\"q\\""}';
+    const p = await store.loadPartition('events', 1);
+    await store.commitBatch({ topic: 'events', partition: 1, expectedOffset: p.nextOffset, nextOffset: 1n, owner: 'w1', identities: [{ ...row('texts', 1), partition: 1, wakeAt: 1_800_000_000_123, state }], audit: [{ ...audit('texts', 1), payload }] }, p.auditTail);
+    expect((await store.identityState('texts'))!.state).toBe(state);
+    expect((await store.auditOf('texts'))[0]!.payload).toBe(payload);
+  });
+
   it('verify reports the first tampered or missing audit row', async () => {
     const p = await store.loadPartition('events', 0);
     await store.commitBatch({ topic: 'events', partition: 0, expectedOffset: p.nextOffset, nextOffset: p.nextOffset + 5n, owner: 'w1', identities: [row('c', 1)], audit: [audit('c', 1), audit('c', 2)] }, p.auditTail);
-    expect(await store.verifyAudit()).toMatchObject({ ok: true, rows: 4 });
+    expect(await store.verifyAudit()).toMatchObject({ ok: true, rows: 5 });
     // The table refuses updates; a tamperer with superuser rights disables the trigger first.
     await expect(store.query("UPDATE audit_log SET payload = '{}' WHERE seq = 3", [], 'tamper')).rejects.toThrow(/append-only/);
     await store.query('ALTER TABLE audit_log DISABLE TRIGGER audit_log_no_update', [], 'tamper');

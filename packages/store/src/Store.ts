@@ -1,5 +1,5 @@
 import pg from 'pg';
-import { chain, GENESIS_HASH, auditHash, type AuditRecord, type ChainTail } from './auditChain.js';
+import { chain, GENESIS_HASH, auditHash, type AuditRecord, type ChainedAuditRecord, type ChainTail } from './auditChain.js';
 import { migrations } from './migrations.js';
 import { classifyPgError, StoreError } from './StoreError.js';
 
@@ -19,6 +19,7 @@ export interface IdentityRow {
   readonly version: number;
   readonly status: string;
   readonly wakeAt: number | null;
+  /** The encoded state: JSON text (a commit embeds it as is in a JSON document). */
   readonly state: string;
 }
 
@@ -52,6 +53,22 @@ export interface AuditVerification {
 }
 
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
+
+/**
+ * A batch's rows travel as one JSON document per table (`json_array_elements` unpacks them): the
+ * driver's text-array encoding escaped every quote of every state and payload character by
+ * character, which cost the worker more than building the rows. Texts (states, payloads) travel
+ * as JSON strings: embedding a state as a JSON value would fail on the `\u0000` escapes of its
+ * permission keys, which PostgreSQL refuses to turn into text.
+ */
+function identityRowsJson(rows: readonly IdentityRow[]): string {
+  const parts = rows.map((r) => `[${JSON.stringify(r.identityId)},${r.version},${JSON.stringify(r.status)},${r.wakeAt === null ? 'null' : r.wakeAt},${JSON.stringify(r.state)}]`);
+  return `[${parts.join(',')}]`;
+}
+
+function auditRowsJson(rows: readonly ChainedAuditRecord[]): string {
+  return JSON.stringify(rows.map((r) => [r.seq, r.at, r.kind, r.identityId, r.version, r.actor, r.eventId, r.payload, r.prevHash.toString('hex'), r.hash.toString('hex')]));
+}
 
 /**
  * The state of record in PostgreSQL: per-identity state, per-partition offsets and org-wide state,
@@ -140,17 +157,16 @@ export class Store {
 
   /** Streams a partition's identity states in chunks (keyset pagination; constant memory). */
   async *identitiesOf(partition: number, chunk = 5000): AsyncGenerator<{ identityId: string; state: string }[]> {
-    let after = '';
-    for (;;) {
-      const { rows } = await this.query<{ identity_id: string; state: string }>(
-        'SELECT identity_id, state FROM identity_state WHERE partition = $1 AND identity_id > $2 ORDER BY identity_id LIMIT $3',
-        [partition, after, chunk],
-        'load identities',
-      );
+    const page = (after: string): Promise<pg.QueryResult<{ identity_id: string; state: string }>> =>
+      this.query<{ identity_id: string; state: string }>('SELECT identity_id, state FROM identity_state WHERE partition = $1 AND identity_id > $2 ORDER BY identity_id LIMIT $3', [partition, after, chunk], 'load identities');
+    let next: Promise<pg.QueryResult<{ identity_id: string; state: string }>> | undefined = page('');
+    while (next) {
+      const { rows }: pg.QueryResult<{ identity_id: string; state: string }> = await next;
       if (rows.length === 0) return;
+      // The next page is read while the caller decodes this one (PostgreSQL works on another core).
+      next = rows.length < chunk ? undefined : page(rows[rows.length - 1]!.identity_id);
+      next?.catch(() => undefined);
       yield rows.map((r) => ({ identityId: r.identity_id, state: r.state }));
-      after = rows[rows.length - 1]!.identity_id;
-      if (rows.length < chunk) return;
     }
   }
 
@@ -164,7 +180,6 @@ export class Store {
       tail,
       b.audit.map((r) => ({ ...r, partition: b.partition })),
     );
-    const ids = b.identities;
     const { rows } = await this.query<{ fenced: string }>(
       `WITH fence AS (
          UPDATE partition_state SET next_offset = $3, owner = $4, updated_at = now(),
@@ -173,44 +188,20 @@ export class Store {
          RETURNING 1
        ), st AS (
          INSERT INTO identity_state (identity_id, partition, version, status, wake_at, state, updated_at)
-         SELECT u.id, $2, u.version, u.status, to_timestamp(u.wake / 1000.0), u.state, now()
-           FROM unnest($8::text[], $9::bigint[], $10::text[], $11::float8[], $12::text[]) AS u(id, version, status, wake, state)
+         SELECT u->>0, $2, (u->>1)::bigint, u->>2, to_timestamp((u->>3)::float8 / 1000.0), u->>4, now()
+           FROM json_array_elements($8::json) AS u
           WHERE EXISTS (SELECT 1 FROM fence)
          ON CONFLICT (identity_id) DO UPDATE
             SET partition = EXCLUDED.partition, version = EXCLUDED.version, status = EXCLUDED.status,
                 wake_at = EXCLUDED.wake_at, state = EXCLUDED.state, updated_at = EXCLUDED.updated_at
        ), au AS (
          INSERT INTO audit_log (partition, seq, at, kind, identity_id, version, actor, event_id, payload, prev_hash, hash)
-         SELECT $2, a.seq, a.at, a.kind, a.identity_id, a.version, a.actor, a.event_id, a.payload, a.prev_hash, a.hash
-           FROM unnest($13::bigint[], $14::timestamptz[], $15::text[], $16::text[], $17::bigint[], $18::text[], $19::text[], $20::text[], $21::bytea[], $22::bytea[])
-                AS a(seq, at, kind, identity_id, version, actor, event_id, payload, prev_hash, hash)
+         SELECT $2, (a->>0)::bigint, (a->>1)::timestamptz, a->>2, a->>3, (a->>4)::bigint, a->>5, a->>6, a->>7, decode(a->>8, 'hex'), decode(a->>9, 'hex')
+           FROM json_array_elements($9::json) AS a
           WHERE EXISTS (SELECT 1 FROM fence)
        )
        SELECT count(*)::text AS fenced FROM fence`,
-      [
-        b.topic,
-        b.partition,
-        b.nextOffset.toString(),
-        b.owner,
-        b.globals ?? null,
-        b.policies ?? null,
-        b.expectedOffset.toString(),
-        ids.map((r) => r.identityId),
-        ids.map((r) => r.version),
-        ids.map((r) => r.status),
-        ids.map((r) => r.wakeAt),
-        ids.map((r) => r.state),
-        audit.map((r) => r.seq),
-        audit.map((r) => r.at),
-        audit.map((r) => r.kind),
-        audit.map((r) => r.identityId),
-        audit.map((r) => r.version),
-        audit.map((r) => r.actor),
-        audit.map((r) => r.eventId),
-        audit.map((r) => r.payload),
-        audit.map((r) => r.prevHash),
-        audit.map((r) => r.hash),
-      ],
+      [b.topic, b.partition, b.nextOffset.toString(), b.owner, b.globals ?? null, b.policies ?? null, b.expectedOffset.toString(), identityRowsJson(b.identities), auditRowsJson(audit)],
       'commit batch',
     );
     if (rows[0]?.fenced !== '1') {
