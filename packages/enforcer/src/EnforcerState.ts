@@ -86,14 +86,40 @@ export class EnforcerState {
       return { allowed: false, code: 'session-not-active', reason: sessionId === undefined ? 'a session is required' : `session ${sessionId} is not active`, version: v.version };
     }
     const until = v.perms.get(action)?.get(resource);
-    if (until === undefined) return { allowed: false, code: 'not-in-scope', reason: `${action} on ${resource} is not in the runtime scope (version ${v.version})`, version: v.version };
-    if (until <= nowMs) return { allowed: false, code: 'expired', reason: `${action} on ${resource} expired at ${new Date(until).toISOString()}`, version: v.version };
+    if (until === undefined) return new ScopeDecision(false, 'not-in-scope', v.version, action, resource, 0);
+    if (until <= nowMs) return new ScopeDecision(false, 'expired', v.version, action, resource, until);
     if (o.sensitive(action)) {
       const last = this.heartbeats.get(v.partition) ?? 0;
       if (nowMs - last > o.maxStalenessMs) {
         return { allowed: false, code: 'stale', reason: `fail-closed: nothing heard from the pipeline for partition ${v.partition} for ${last === 0 ? 'ever' : `${nowMs - last} ms`} (max ${o.maxStalenessMs} ms) and ${action} is sensitive`, version: v.version };
       }
     }
-    return { allowed: true, code: 'allowed', reason: `in scope at version ${v.version}${until === Number.POSITIVE_INFINITY ? '' : ` until ${new Date(until).toISOString()}`}`, version: v.version };
+    return new ScopeDecision(true, 'allowed', v.version, action, resource, until);
+  }
+}
+
+/**
+ * The decisions `authorize()` makes most (allowed, not in scope, expired), with the reason written
+ * only when someone reads it: building it (and an ISO date) on every call cost more than the
+ * decision itself. Serialises like a plain Decision.
+ */
+class ScopeDecision implements Decision {
+  constructor(
+    readonly allowed: boolean,
+    readonly code: 'allowed' | 'not-in-scope' | 'expired',
+    readonly version: number,
+    private readonly action: string,
+    private readonly resource: string,
+    private readonly until: number,
+  ) {}
+
+  get reason(): string {
+    if (this.code === 'allowed') return `in scope at version ${this.version}${this.until === Number.POSITIVE_INFINITY ? '' : ` until ${new Date(this.until).toISOString()}`}`;
+    if (this.code === 'expired') return `${this.action} on ${this.resource} expired at ${new Date(this.until).toISOString()}`;
+    return `${this.action} on ${this.resource} is not in the runtime scope (version ${this.version})`;
+  }
+
+  toJSON(): Decision {
+    return { allowed: this.allowed, code: this.code, reason: this.reason, version: this.version };
   }
 }

@@ -12,7 +12,8 @@ export type TransportErrorCode =
   | 'SIGNATURE_INVALID'
   | 'SIGNATURE_MISSING'
   | 'UNKNOWN_KEY_ID'
-  | 'TOPIC_METADATA';
+  | 'TOPIC_METADATA'
+  | 'SIGNING_THREAD';
 
 export class TransportError extends Error {
   static readonly marker = Symbol.for('livescope.TransportError');

@@ -6,3 +6,4 @@ export * from './CommandSigner.js';
 export * from './EventPublisher.js';
 export * from './partitionForKey.js';
 export * from './ensureTopics.js';
+export * from './SignerPool.js';
