@@ -1,10 +1,51 @@
 import { encodeWire, valueSubject, type DeadLetter, type TopicNames } from '@livescope/contracts';
 import type { EngineOutput } from '@livescope/scope-engine';
 import type { BatchCommit } from '@livescope/store';
-import type { CommandSigner } from '@livescope/transport';
+import type { CommandSigner, SignerPool } from '@livescope/transport';
 import type { Message, TopicMessages } from 'kafkajs';
 
 type AuditRow = BatchCommit['audit'][number];
+
+/**
+ * Most bytes (keys, values, headers) of outputs sent in one produce request. kafkajs puts all of a
+ * request's messages for one partition into one record batch, and the broker refuses a batch over
+ * `message.max.bytes` (1 MiB by default) with MESSAGE_TOO_LARGE: a large batch of outputs (a
+ * fan-out, a provisioning burst) is therefore sent as several requests, in order.
+ */
+export const MAX_REQUEST_BYTES = 512 * 1024;
+
+const byteLength = (v: string | Buffer | null | undefined): number => (v == null ? 0 : typeof v === 'string' ? Buffer.byteLength(v) : v.length);
+
+const sizeOf = (m: Message): number => {
+  let n = 64 + byteLength(m.value) + byteLength(m.key);
+  if (m.headers) for (const [k, v] of Object.entries(m.headers)) n += k.length + (Array.isArray(v) ? 0 : byteLength(v));
+  return n;
+};
+
+/** Splits outputs into produce requests of at most `maxBytes` (a larger single message goes alone), keeping order per topic. */
+export function chunkTopicMessages(topicMessages: readonly TopicMessages[], maxBytes = MAX_REQUEST_BYTES): TopicMessages[][] {
+  const requests: TopicMessages[][] = [];
+  let current: TopicMessages[] = [];
+  let bytes = 0;
+  for (const { topic, messages } of topicMessages) {
+    let run: Message[] = [];
+    for (const m of messages) {
+      const size = sizeOf(m);
+      if (bytes + size > maxBytes && bytes > 0) {
+        if (run.length) current.push({ topic, messages: run });
+        requests.push(current);
+        current = [];
+        run = [];
+        bytes = 0;
+      }
+      run.push(m);
+      bytes += size;
+    }
+    if (run.length) current.push({ topic, messages: run });
+  }
+  if (current.length) requests.push(current);
+  return requests;
+}
 
 /**
  * Turns engine outputs into Kafka messages (wire format, signed where an enforcer consumes them)
@@ -15,6 +56,8 @@ export class OutputEncoder {
     private readonly topics: TopicNames,
     private readonly schemaIds: ReadonlyMap<string, number>,
     private readonly signer: CommandSigner,
+    /** Signs a batch's commands on worker threads (see SignerPool); without it, inline. */
+    private readonly pool?: SignerPool,
   ) {}
 
   private id(topic: string): number {
@@ -23,8 +66,33 @@ export class OutputEncoder {
     return id;
   }
 
+  /** The batch's outputs as messages, every command signed (inline). */
   encode(out: EngineOutput, deadLetters: readonly DeadLetter[], audit: AuditRow[]): TopicMessages[] {
+    const toSign: Message[] = [];
+    const result = this.encodeUnsigned(out, deadLetters, audit, toSign);
+    for (const m of toSign) m.headers = this.signer.headers(m.value as Buffer);
+    return result;
+  }
+
+  /** As `encode`, signing on the signing threads when there is a pool (same signatures: Ed25519 is deterministic). */
+  async encodeBatch(out: EngineOutput, deadLetters: readonly DeadLetter[], audit: AuditRow[]): Promise<TopicMessages[]> {
+    if (!this.pool) return this.encode(out, deadLetters, audit);
+    const toSign: Message[] = [];
+    const result = this.encodeUnsigned(out, deadLetters, audit, toSign);
+    if (toSign.length > 0) {
+      const headers = await this.pool.headersFor(toSign.map((m) => m.value as Buffer));
+      toSign.forEach((m, i) => (m.headers = headers[i]));
+    }
+    return result;
+  }
+
+  private encodeUnsigned(out: EngineOutput, deadLetters: readonly DeadLetter[], audit: AuditRow[], toSign: Message[]): TopicMessages[] {
     const t = this.topics;
+    const signed = (topic: string, key: string, json: string): Message => {
+      const m: Message = { key, value: encodeWire(this.id(topic), Buffer.from(json)) };
+      toSign.push(m);
+      return m;
+    };
     const changes: Message[] = [];
     const snapshots: Message[] = [];
     const revocations: Message[] = [];
@@ -32,13 +100,20 @@ export class OutputEncoder {
     const dead: Message[] = [];
     for (const c of out.changes) {
       const json = JSON.stringify(c);
-      changes.push(this.signed(t.scopeChanges, c.identityId, json));
+      changes.push(signed(t.scopeChanges, c.identityId, json));
       audit.push({ at: c.at, kind: 'scope.change', identityId: c.identityId, version: c.version, actor: c.cause.actor ?? null, eventId: c.cause.eventId ?? null, payload: json });
     }
-    for (const s of out.snapshots) snapshots.push(this.signed(t.scopeSnapshots, s.identityId, JSON.stringify(s)));
+    // The snapshot topic is compacted to the latest scope per identity, and every change carries the
+    // full scope too: of the snapshots of one identity in one batch, only the last is worth a
+    // message (and a signature).
+    const lastSnapshot = new Map<string, number>();
+    out.snapshots.forEach((s, i) => lastSnapshot.set(s.identityId, i));
+    out.snapshots.forEach((s, i) => {
+      if (lastSnapshot.get(s.identityId) === i) snapshots.push(signed(t.scopeSnapshots, s.identityId, JSON.stringify(s)));
+    });
     for (const r of out.revocations) {
       const json = JSON.stringify(r);
-      revocations.push(this.signed(t.revocations, r.identityId, json));
+      revocations.push(signed(t.revocations, r.identityId, json));
       audit.push({ at: r.at, kind: 'revocation', identityId: r.identityId, version: r.version, actor: r.cause.actor ?? null, eventId: r.cause.eventId ?? null, payload: json });
     }
     for (const a of out.alerts) {

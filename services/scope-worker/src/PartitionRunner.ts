@@ -3,7 +3,7 @@ import { clearOutput, emptyOutput, encodeGlobals, encodeIdentity, encodePolicies
 import { StoreError, type BatchCommit, type ChainTail, type Store } from '@livescope/store';
 import { BROADCAST_KEY, TransportError, type Logger, type SchemaRegistryClient } from '@livescope/transport';
 import type { KafkaMessage, Producer } from 'kafkajs';
-import type { OutputEncoder } from './OutputEncoder.js';
+import { chunkTopicMessages, type OutputEncoder } from './OutputEncoder.js';
 import { Mutex } from './Mutex.js';
 import { retryTransient } from './retry.js';
 import type { WorkerMetrics } from './WorkerMetrics.js';
@@ -169,13 +169,14 @@ export class PartitionRunner {
   }
 
   private async flush(out: Parameters<OutputEncoder['encode']>[0], deadLetters: readonly DeadLetter[], audit: AuditRow[], nextOffset: bigint): Promise<void> {
-    const topicMessages = this.ctx.encoder.encode(out, deadLetters, audit);
+    const topicMessages = await this.ctx.encoder.encodeBatch(out, deadLetters, audit);
     const m = this.ctx.metrics;
     for (const t of topicMessages) m.commands.inc({ kind: t.topic.replace(/^.*livescope\./, '') }, t.messages.length);
     for (const c of out.changes) m.scopeSize.observe(c.permissions.length);
     const tp = performance.now();
-    if (topicMessages.length > 0) {
-      await retryTransient(() => this.ctx.producer.sendBatch({ topicMessages, acks: -1 }), {
+    // Every output is acknowledged (acks=all) before the commit; large output sets go as several requests, in order.
+    for (const request of chunkTopicMessages(topicMessages)) {
+      await retryTransient(() => this.ctx.producer.sendBatch({ topicMessages: request, acks: -1 }), {
         isTransient,
         shouldStop: () => this.dropped,
         onRetry: (e, attempt, delayMs) => this.onRetry('kafka', e, attempt, delayMs),

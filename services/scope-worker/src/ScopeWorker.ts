@@ -1,9 +1,10 @@
 import { subjectSpecsFor, topicNames, valueSubject, type Heartbeat, type TopicNames } from '@livescope/contracts';
 import type { ScopeEngine } from '@livescope/scope-engine';
 import type { Store } from '@livescope/store';
-import type { CommandSigner, Logger, SchemaRegistryClient } from '@livescope/transport';
+import type { CommandSigner, Logger, SchemaRegistryClient, SignerPool } from '@livescope/transport';
 import type { Admin, Consumer, EachBatchPayload, Kafka, Producer } from 'kafkajs';
 import type { WorkerConfig } from './config.js';
+import { Mutex } from './Mutex.js';
 import { OutputEncoder } from './OutputEncoder.js';
 import { PartitionRunner, type PartitionContext } from './PartitionRunner.js';
 import { retryStartup } from './retry.js';
@@ -18,6 +19,8 @@ export interface WorkerDeps {
   readonly store: Store;
   readonly metrics: WorkerMetrics;
   readonly signer: CommandSigner;
+  /** Signs batches of commands on threads; optional (inline signing without it). */
+  readonly signerPool?: SignerPool;
   readonly createEngine: () => ScopeEngine;
 }
 
@@ -30,6 +33,7 @@ export class ScopeWorker {
   readonly topics: TopicNames;
   private readonly runners = new Map<number, PartitionRunner>();
   private readonly loading = new Map<number, Promise<PartitionRunner | undefined>>();
+  private readonly loadLock = new Mutex();
   private consumer: Consumer | undefined;
   private admin: Admin | undefined;
   private encoder: OutputEncoder | undefined;
@@ -74,7 +78,7 @@ export class ScopeWorker {
     const schemaIds = new Map<string, number>();
     for (const [subject, reg] of await registry.registerAll(subjectSpecsFor(config.topicPrefix))) schemaIds.set(subject, reg.id);
     await registry.loadSubjectIds(valueSubject(this.topics.events));
-    this.encoder = new OutputEncoder(this.topics, schemaIds, this.deps.signer);
+    this.encoder = new OutputEncoder(this.topics, schemaIds, this.deps.signer, this.deps.signerPool);
     this.admin ??= kafka.admin();
     await this.admin.connect();
     await this.deps.producer.connect();
@@ -144,6 +148,7 @@ export class ScopeWorker {
     await Promise.all([...this.runners.values()].map((r) => r.lock.run(() => Promise.resolve())));
     await this.deps.producer.disconnect().catch(() => undefined);
     await this.admin?.disconnect().catch(() => undefined);
+    await this.deps.signerPool?.close();
     this.deps.logger.info('scope worker stopped');
   }
 
@@ -173,7 +178,9 @@ export class ScopeWorker {
       pending = (async () => {
         const offsets = await this.admin!.fetchTopicOffsets(this.topics.events);
         const low = BigInt(offsets.find((o) => o.partition === partition)?.low ?? '0');
-        const runner = await PartitionRunner.load(this.ctx(), partition, low);
+        // One partition loads at a time: the first assigned partition is ready (and processing) after
+        // its own share of the load rather than after all of them (a load is CPU-bound on this thread).
+        const runner = await this.loadLock.run(() => PartitionRunner.load(this.ctx(), partition, low));
         this.runners.set(partition, runner);
         this.deps.metrics.partitionsOwned.set(this.runners.size);
         return runner;

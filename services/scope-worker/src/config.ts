@@ -31,6 +31,7 @@ const Env = z.object({
   LIVESCOPE_SESSION_TIMEOUT_MS: int(6000, 300_000).default(30_000),
   LIVESCOPE_EXCESS_PRIVILEGE_WINDOW_MS: int(60_000, 365 * 86_400_000).default(7 * 86_400_000),
   LIVESCOPE_MAX_FUTURE_SKEW_MS: int(0, 86_400_000).default(5 * 60_000),
+  LIVESCOPE_SIGNING_THREADS: int(0, 64).default(1),
 });
 
 export interface WorkerConfig {
@@ -59,6 +60,8 @@ export interface WorkerConfig {
   readonly sessionTimeoutMs: number;
   /** How long start-up keeps retrying unavailable dependencies before giving up. */
   readonly startupTimeoutMs: number;
+  /** Threads that sign a batch's commands (Ed25519); 0 signs on the main thread. Default 1. */
+  readonly signingThreads: number;
 }
 
 export class ConfigError extends Error {
@@ -104,5 +107,6 @@ export function loadWorkerConfig(env: Record<string, string | undefined> = proce
     maxFutureSkewMs: e.LIVESCOPE_MAX_FUTURE_SKEW_MS,
     sessionTimeoutMs: e.LIVESCOPE_SESSION_TIMEOUT_MS,
     startupTimeoutMs: e.LIVESCOPE_STARTUP_TIMEOUT_MS,
+    signingThreads: e.LIVESCOPE_SIGNING_THREADS,
   };
 }

@@ -1,6 +1,6 @@
 import { ScopeEngine, type PolicyCompiler } from '@livescope/scope-engine';
 import { Store } from '@livescope/store';
-import { CommandSigner, createKafka, createProducer, parsePrivateKey, SchemaRegistryClient, type Logger } from '@livescope/transport';
+import { CommandSigner, createKafka, createProducer, parsePrivateKey, SchemaRegistryClient, SignerPool, type Logger } from '@livescope/transport';
 import type { WorkerConfig } from './config.js';
 import { releaseWindowVerifier } from './releaseWindowVerifier.js';
 import { ScopeWorker } from './ScopeWorker.js';
@@ -13,6 +13,7 @@ export async function createWorker(config: WorkerConfig, logger: Logger, compile
   const kafka = createKafka({ brokers: config.brokers, clientId: `livescope-worker-${config.workerId}`, logger });
   const registry = new SchemaRegistryClient(config.registryUrl);
   const verifyReleaseWindow = releaseWindowVerifier(config.releaseSigners);
+  const signingKey = parsePrivateKey(config.signingKeyId, config.signingKey);
   const worker = new ScopeWorker({
     config,
     logger,
@@ -21,7 +22,8 @@ export async function createWorker(config: WorkerConfig, logger: Logger, compile
     registry,
     store,
     metrics,
-    signer: new CommandSigner(parsePrivateKey(config.signingKeyId, config.signingKey)),
+    signer: new CommandSigner(signingKey),
+    signerPool: new SignerPool(signingKey, config.signingThreads),
     createEngine: () =>
       new ScopeEngine({
         compilePolicies,

@@ -4,3 +4,4 @@ export * from './traffic.js';
 export * from './scenarios.js';
 export * from './feed.js';
 export * from './policyFiles.js';
+export * from './load.js';

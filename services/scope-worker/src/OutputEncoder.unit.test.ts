@@ -1,0 +1,59 @@
+import { topicNames, valueSubject, type ScopeChange, type ScopeSnapshot } from '@livescope/contracts';
+import { emptyOutput } from '@livescope/scope-engine';
+import { CommandSigner, generateSigningKeyPair, parsePrivateKey, SignerPool } from '@livescope/transport';
+import type { Message } from 'kafkajs';
+import { afterAll, describe, expect, it } from 'vitest';
+import { chunkTopicMessages, OutputEncoder } from './OutputEncoder.js';
+
+const keys = generateSigningKeyPair('k1');
+const key = parsePrivateKey(keys.kid, keys.privateKey);
+const topics = topicNames('');
+const ids = new Map(Object.values(topics).map((t, i) => [valueSubject(t), 100 + i]));
+const pool = new SignerPool(key, 1, 1);
+afterAll(() => pool.close());
+
+function output(n: number): ReturnType<typeof emptyOutput> {
+  const out = emptyOutput();
+  for (let i = 0; i < n; i++) {
+    const body = { identityId: `id-${i % 7}` as never, version: i + 1, at: '2026-11-28T12:00:00.000Z', status: 'active' as const, permissions: [], sessions: [] };
+    const change: ScopeChange = { kind: 'scope.change', ...body, previousVersion: i, direction: 'refresh', added: [], removed: [], cause: { eventId: `e${i}` } };
+    const snapshot: ScopeSnapshot = { kind: 'scope.snapshot', ...body };
+    out.changes.push(change);
+    out.snapshots.push(snapshot);
+  }
+  return out;
+}
+
+describe('OutputEncoder batches', () => {
+  it('signs on the signing threads exactly as inline (Ed25519 is deterministic)', async () => {
+    const inline = new OutputEncoder(topics, ids, new CommandSigner(key)).encode(output(40), [], []);
+    const threaded = await new OutputEncoder(topics, ids, new CommandSigner(key), pool).encodeBatch(output(40), [], []);
+    expect(threaded).toEqual(inline);
+  });
+
+  it('sends only the last snapshot of an identity in a batch (the topic is compacted; changes carry full scope)', () => {
+    const msgs = new OutputEncoder(topics, ids, new CommandSigner(key)).encode(output(40), [], []);
+    expect(msgs.find((t) => t.topic === topics.scopeChanges)!.messages).toHaveLength(40);
+    const snaps = msgs.find((t) => t.topic === topics.scopeSnapshots)!.messages;
+    expect(snaps.map((m) => m.key)).toEqual(['id-5', 'id-6', 'id-0', 'id-1', 'id-2', 'id-3', 'id-4']);
+  });
+});
+
+describe('chunkTopicMessages (regression: a large batch of outputs exceeded message.max.bytes and was retried forever)', () => {
+  it('splits outputs into requests under the limit, in order per topic', () => {
+    const msg = (i: number): Message => ({ key: `k${i}`, value: Buffer.alloc(1000, i) });
+    const input = [
+      { topic: 'a', messages: Array.from({ length: 25 }, (_, i) => msg(i)) },
+      { topic: 'b', messages: Array.from({ length: 5 }, (_, i) => msg(100 + i)) },
+    ];
+    const requests = chunkTopicMessages(input, 10_000);
+    expect(requests.length).toBeGreaterThan(2);
+    for (const r of requests) expect(r.flatMap((t) => t.messages).reduce((n, m) => n + (m.value as Buffer).length, 0)).toBeLessThanOrEqual(10_000);
+    for (const topic of ['a', 'b']) {
+      const flat = requests.flatMap((r) => r.filter((t) => t.topic === topic).flatMap((t) => t.messages));
+      expect(flat).toEqual(input.find((t) => t.topic === topic)!.messages);
+    }
+    // A message larger than the limit goes alone.
+    expect(chunkTopicMessages([{ topic: 'a', messages: [msg(1), { key: 'big', value: Buffer.alloc(50_000) }, msg(2)] }], 10_000)).toHaveLength(3);
+  });
+});
