@@ -1,0 +1,146 @@
+/**
+ * Shared plumbing of the benchmarks that run against the real broker, registry and PostgreSQL:
+ * an isolated pipeline (topic prefix + PostgreSQL schema, from @livescope/testkit), bulk loading
+ * of seeded events, and the committed position of a partition set as PostgreSQL holds it.
+ */
+import { execFileSync } from 'node:child_process';
+import { LivescopeEvent, encodeWireJson, isBroadcastEvent, type LivescopeEventInput } from '@livescope/contracts';
+import type { Store } from '@livescope/store';
+import { PipelineFixture } from '@livescope/testkit';
+import { BROADCAST_KEY } from '@livescope/transport';
+import { progress } from './report.js';
+import type { Admin, Message } from 'kafkajs';
+
+export const repoRoot = new URL('../../', import.meta.url).pathname;
+
+/** Messages per producer request when loading, and how the broker stores them: one record batch per partition per request. */
+export const LOAD_BATCH = 5000;
+
+export async function openPipeline(partitions: number): Promise<PipelineFixture> {
+  return new PipelineFixture(partitions).open();
+}
+
+/** What every worker benchmark does first: note the Kafka version, build the worker, open an isolated pipeline and its store. */
+export async function openWorkerBench(partitions: number): Promise<{ fx: PipelineFixture; store: Store }> {
+  ensureKafkaVersionEnv();
+  progress('building the worker (turbo; cached when current)');
+  ensureBuilt();
+  const fx = await openPipeline(partitions);
+  return { fx, store: await fx.store() };
+}
+
+/** On a failure, the last lines a worker logged, on stderr. */
+export function dumpWorkerLog(worker: { readonly name: string; readonly logs: readonly string[] } | undefined): void {
+  if (worker) process.stderr.write(`worker ${worker.name} log (last lines):\n${worker.logs.slice(-30).join('\n')}\n`);
+}
+
+/**
+ * Validates (zod, as any producer of the events topic should), encodes in the wire format and
+ * sends `events` in requests of `LOAD_BATCH` messages with the idempotent acks=all producer.
+ * The message timestamp of each event is `timestampOf(event)` (its event time by default), so
+ * runs are reproducible and timers fire at the instants the data says.
+ */
+export async function loadEvents(
+  fx: PipelineFixture,
+  events: Iterable<LivescopeEventInput>,
+  options: { timestampOf?: (e: LivescopeEvent) => number; onProgress?: (sent: number) => void; validate?: boolean } = {},
+): Promise<number> {
+  const schemaId = fx.publisher.schemaId;
+  const ts = options.timestampOf ?? ((e: LivescopeEvent) => Date.parse(e.time));
+  let batch: Message[] = [];
+  let sent = 0;
+  const flush = async (): Promise<void> => {
+    if (batch.length === 0) return;
+    await fx.producer.send({ topic: fx.topics.events, acks: -1, messages: batch });
+    sent += batch.length;
+    batch = [];
+    options.onProgress?.(sent);
+  };
+  for (const input of events) {
+    const e = options.validate === false ? (input as LivescopeEvent) : LivescopeEvent.parse(input);
+    const value = encodeWireJson(schemaId, e);
+    const timestamp = String(ts(e));
+    if (isBroadcastEvent(e)) for (let p = 0; p < fx.partitions; p++) batch.push({ key: BROADCAST_KEY, value, partition: p, timestamp });
+    else batch.push({ key: e.subject, value, timestamp });
+    if (batch.length >= LOAD_BATCH) await flush();
+  }
+  await flush();
+  return sent;
+}
+
+/** High watermark of every partition of a topic. */
+export async function topicEnds(admin: Admin, topic: string): Promise<Map<number, bigint>> {
+  const offsets = await admin.fetchTopicOffsets(topic);
+  return new Map(offsets.map((o) => [o.partition, BigInt(o.high)]));
+}
+
+export const sumOffsets = (m: ReadonlyMap<number, bigint>): number => Number([...m.values()].reduce((a, b) => a + b, 0n));
+
+/** Next offset PostgreSQL holds per partition of the events topic (missing = never committed). */
+export async function committedOffsets(store: Store, topic: string): Promise<Map<number, bigint>> {
+  const { rows } = await store.query<{ partition: number; next_offset: string }>('SELECT partition, next_offset FROM partition_state WHERE topic = $1', [topic], 'bench positions');
+  return new Map(rows.map((r) => [r.partition, BigInt(r.next_offset)]));
+}
+
+/** Owner (worker id) of each partition in PostgreSQL: who committed it last. */
+export async function partitionOwners(store: Store, topic: string): Promise<Map<number, string>> {
+  const { rows } = await store.query<{ partition: number; owner: string | null }>('SELECT partition, owner FROM partition_state WHERE topic = $1 ORDER BY partition', [topic], 'bench owners');
+  return new Map(rows.map((r) => [r.partition, r.owner ?? '']));
+}
+
+export function caughtUpTo(committed: ReadonlyMap<number, bigint>, ends: ReadonlyMap<number, bigint>): boolean {
+  for (const [p, end] of ends) {
+    if (end === 0n) continue;
+    if ((committed.get(p) ?? -1n) < end) return false;
+  }
+  return true;
+}
+
+/**
+ * Polls PostgreSQL until every partition's committed offset reaches `ends` (bounded by
+ * `timeoutMs`), calling `onSample` with the committed total at each poll. Returns the instant
+ * (performance.now()) it was first seen caught up.
+ */
+export async function waitCommitted(
+  store: Store,
+  topic: string,
+  ends: ReadonlyMap<number, bigint>,
+  options: { timeoutMs: number; pollMs?: number; onSample?: (committed: number, atMs: number) => void; isAlive?: () => string | undefined },
+): Promise<number> {
+  const deadline = performance.now() + options.timeoutMs;
+  for (;;) {
+    const committed = await committedOffsets(store, topic);
+    const at = performance.now();
+    options.onSample?.(sumOffsets(committed), at);
+    if (caughtUpTo(committed, ends)) return at;
+    const dead = options.isAlive?.();
+    if (dead) throw new Error(`worker died while waiting for commits: ${dead}`);
+    if (at > deadline) throw new Error(`PostgreSQL did not reach the end of ${topic} within ${options.timeoutMs} ms (committed ${sumOffsets(committed)} of ${sumOffsets(ends)})`);
+    await new Promise((r) => setTimeout(r, options.pollMs ?? 20));
+  }
+}
+
+let built = false;
+/**
+ * Workers run as real processes from the built `dist/` (as in production and the end-to-end
+ * tests). turbo rebuilds only what changed, so this is seconds when the build is current.
+ */
+export function ensureBuilt(): void {
+  if (built) return;
+  execFileSync('npx', ['turbo', 'run', 'build', '--filter=@livescope/scope-worker...', '--output-logs=errors-only'], { cwd: repoRoot, stdio: ['ignore', 'ignore', 'inherit'] });
+  built = true;
+}
+
+/** Kafka version of the running broker, for the report (the infra scripts know it). */
+export function ensureKafkaVersionEnv(): void {
+  if (process.env.LIVESCOPE_KAFKA_VERSION) return;
+  try {
+    const out = execFileSync('bash', [`${repoRoot}infra/ctl.sh`, 'env'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+    const m = /LIVESCOPE_KAFKA_VERSION=([^\s]+)/.exec(out);
+    if (m?.[1]) process.env.LIVESCOPE_KAFKA_VERSION = m[1].replace(/['"]/g, '');
+  } catch {
+    // n/a in the report
+  }
+}
+
+export const fmtRate = (perSecond: number): string => `${Math.round(perSecond).toLocaleString('en-US')}/s`;
