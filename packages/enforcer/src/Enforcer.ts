@@ -32,6 +32,11 @@ import { DecisionAggregator } from './DecisionAggregator.js';
 import { EnforcerMetrics } from './EnforcerMetrics.js';
 import { EnforcerState, type AuthorizeOptions, type Decision } from './EnforcerState.js';
 
+/** Entries per acknowledgement message (the contract allows 10 000; 2 000 keep a message ~400 KB). */
+const ACK_ENTRIES_PER_MESSAGE = 2000;
+/** Acknowledgements held while the broker is unreachable; older ones are dropped beyond this. */
+const MAX_PENDING_ACKS = 100_000;
+
 export interface EnforcerOptions {
   readonly brokers: readonly string[];
   readonly registryUrl: string;
@@ -187,7 +192,7 @@ export class Enforcer {
       for (const o of heartbeatsAt) consumer.seek({ topic: this.topics.heartbeats, partition: o.partition, offset: o.high });
     });
     await consumer.run({ autoCommit: false, eachBatchAutoResolve: true, partitionsConsumedConcurrently: 4, eachBatch: (p) => this.eachBatch(p) });
-    this.flushTimer = setInterval(() => void this.flush(), this.options.flushIntervalMs ?? 1000);
+    this.flushTimer = setInterval(() => void this.flush().catch((e: unknown) => this.options.logger.warn({ err: e instanceof Error ? e.message : String(e) }, 'decision reports or acknowledgements not sent; retried at the next flush')), this.options.flushIntervalMs ?? 1000);
     log.info({ enforcerId: this.options.enforcerId, partitions: this.partitions }, 'enforcer started');
   }
 
@@ -275,16 +280,25 @@ export class Enforcer {
   private ack(identityId: string, version: number, m: KafkaMessage, nowMs: number, kind: EnforcerAck['applied'][number]['kind']): void {
     if (this.options.acknowledge === false) return;
     this.pendingAcks.push({ identityId: identityId as never, version, producedAt: new Date(Number(m.timestamp)).toISOString(), appliedAt: new Date(nowMs).toISOString(), kind });
-    // Large fan-outs: send a full acknowledgement at once rather than drop entries (the contract bounds one ack at 10 000).
-    if (this.pendingAcks.length >= 10_000) void this.flushAcks().catch((e: Error) => this.options.logger.warn({ err: e.message }, 'acknowledgement not sent'));
+    // Large fan-outs: send full acknowledgements at once rather than let them pile up.
+    if (this.pendingAcks.length >= ACK_ENTRIES_PER_MESSAGE * 5) void this.flushAcks().catch((e: Error) => this.options.logger.warn({ err: e.message }, 'acknowledgement not sent'));
   }
 
   private async flushAcks(): Promise<void> {
     while (this.pendingAcks.length > 0 || this.rejectedSinceAck > 0) {
-      const applied = this.pendingAcks.splice(0, 10_000);
-      const ack: EnforcerAck = { kind: 'enforcer.ack', enforcerId: this.options.enforcerId as never, at: new Date().toISOString(), identities: this.state.identities.size, applied, rejected: this.rejectedSinceAck };
+      // One ack message stays far below the broker's 1 MiB message limit (an entry is ~200 bytes).
+      const applied = this.pendingAcks.splice(0, ACK_ENTRIES_PER_MESSAGE);
+      const rejected = this.rejectedSinceAck;
+      const ack: EnforcerAck = { kind: 'enforcer.ack', enforcerId: this.options.enforcerId as never, at: new Date().toISOString(), identities: this.state.identities.size, applied, rejected };
       this.rejectedSinceAck = 0;
-      await this.producer.send({ topic: this.topics.enforcerAcks, acks: -1, messages: [{ key: this.options.enforcerId, value: encodeWireJson(this.ackSchemaId, ack) }] });
+      try {
+        await this.producer.send({ topic: this.topics.enforcerAcks, acks: -1, messages: [{ key: this.options.enforcerId, value: encodeWireJson(this.ackSchemaId, ack) }] });
+      } catch (e) {
+        // Kept for the next flush (bounded: the oldest entries go first when the broker stays away).
+        this.pendingAcks.unshift(...applied.slice(Math.max(0, applied.length + this.pendingAcks.length - MAX_PENDING_ACKS)));
+        this.rejectedSinceAck += rejected;
+        throw e;
+      }
     }
   }
 
