@@ -30,12 +30,25 @@ export class SchemaRegistryClient {
   async registerAll(specs: readonly SubjectSpec[]): Promise<Map<string, RegisteredSubject>> {
     const out = new Map<string, RegisteredSubject>();
     for (const spec of specs) {
-      try {
-        const { id } = await this.registry.register({ type: SchemaType.JSON, schema: JSON.stringify(jsonSchemaOf(spec)) }, { subject: spec.subject, compatibility: COMPATIBILITY.BACKWARD });
-        out.set(spec.subject, { subject: spec.subject, id });
-        this.idsOf(spec.subject).add(id);
-      } catch (cause) {
-        throw classify(cause, `registering ${spec.subject}`);
+      for (let attempt = 1; ; attempt++) {
+        try {
+          const { id } = await this.registry.register({ type: SchemaType.JSON, schema: JSON.stringify(jsonSchemaOf(spec)) }, { subject: spec.subject, compatibility: COMPATIBILITY.BACKWARD });
+          out.set(spec.subject, { subject: spec.subject, id });
+          this.idsOf(spec.subject).add(id);
+          break;
+        } catch (cause) {
+          // Two processes registering a new subject at once (a worker and the control plane at
+          // start-up): the client library creates the subject, then its compatibility rule. The
+          // other process sees either the rule being created twice (409 "already exists") or the
+          // subject without its rule yet ("BACKWARD != NONE"). Both settle once the first process
+          // is done, so register again after a short pause; a subject really configured otherwise
+          // still fails after the last attempt.
+          if (attempt < 5 && isRegistrationRace(cause)) {
+            await new Promise((r) => setTimeout(r, 100 * attempt));
+            continue;
+          }
+          throw classify(cause, `registering ${spec.subject}`);
+        }
       }
     }
     return out;
@@ -92,6 +105,14 @@ export class SchemaRegistryClient {
     if (!res.ok) throw new TransportError('REGISTRY_REJECTED', 'fatal', `schema registry answered ${res.status} for ${path}`);
     return (await res.json()) as T;
   }
+}
+
+/** The two transient outcomes of registering one new subject from two processes at once. */
+export function isRegistrationRace(cause: unknown): boolean {
+  if (!(cause instanceof Error)) return false;
+  const status = (cause as { status?: number }).status;
+  if (status === 409 && /rule named .* already exists/i.test(cause.message)) return true;
+  return cause.name === 'ConfluentSchemaRegistryCompatibilityError' && /BACKWARD != NONE/.test(cause.message);
 }
 
 function classify(cause: unknown, what: string): TransportError {
