@@ -19,3 +19,23 @@ describe('SchemaRegistryClient against Apicurio Registry', () => {
     for (const spec of specs) await fetch(`${url}/subjects/${encodeURIComponent(spec.subject)}`, { method: 'DELETE' });
   });
 });
+
+describe('a subject left without its compatibility rule', () => {
+  it('(a process stopped between creating the subject and its rule) is repaired on the next registration', async () => {
+    const prefix = `t${randomUUID().slice(0, 8)}.`;
+    const specs = subjectSpecsFor(prefix).slice(0, 2);
+    const first = await new SchemaRegistryClient(url).registerAll(specs);
+    // What a stopped process leaves behind: the subject exists, its rule does not.
+    for (const spec of specs) {
+      const res = await fetch(`${url}/config/${encodeURIComponent(spec.subject)}`, { method: 'DELETE' });
+      expect(res.ok, `DELETE config of ${spec.subject}: ${res.status}`).toBe(true);
+    }
+    const again = await new SchemaRegistryClient(url).registerAll(specs);
+    for (const spec of specs) {
+      expect(again.get(spec.subject)?.id).toBe(first.get(spec.subject)?.id);
+      const cfg = (await (await fetch(`${url}/config/${encodeURIComponent(spec.subject)}`)).json()) as { compatibilityLevel?: string };
+      expect(cfg.compatibilityLevel).toBe('BACKWARD');
+      await fetch(`${url}/subjects/${encodeURIComponent(spec.subject)}`, { method: 'DELETE' });
+    }
+  });
+});

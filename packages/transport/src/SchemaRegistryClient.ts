@@ -37,14 +37,15 @@ export class SchemaRegistryClient {
           this.idsOf(spec.subject).add(id);
           break;
         } catch (cause) {
-          // Two processes registering a new subject at once (a worker and the control plane at
-          // start-up): the client library creates the subject, then its compatibility rule. The
-          // other process sees either the rule being created twice (409 "already exists") or the
-          // subject without its rule yet ("BACKWARD != NONE"). Both settle once the first process
-          // is done, so register again after a short pause; a subject really configured otherwise
-          // still fails after the last attempt.
+          // The client library creates a new subject, then its compatibility rule, in two calls.
+          // Two processes registering at once (a worker and the control plane at start-up) see
+          // the rule created twice (409 "already exists") or the subject without its rule yet
+          // ("BACKWARD != NONE"); a process stopped between the two calls leaves the subject
+          // without a rule for good. Wait for the other process first; then set the rule (these
+          // subjects are livescope's and are BACKWARD by contract) and register again.
           if (attempt < 5 && isRegistrationRace(cause)) {
             await new Promise((r) => setTimeout(r, 100 * attempt));
+            if (attempt >= 2) await this.putCompatibility(spec.subject, 'BACKWARD');
             continue;
           }
           throw classify(cause, `registering ${spec.subject}`);
@@ -92,6 +93,19 @@ export class SchemaRegistryClient {
     let s = this.idsBySubject.get(subject);
     if (!s) this.idsBySubject.set(subject, (s = new Set()));
     return s;
+  }
+
+  private async putCompatibility(subject: string, compatibility: 'BACKWARD'): Promise<void> {
+    const res = await this.fetchImpl(`${this.url}/config/${encodeURIComponent(subject)}`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/vnd.schemaregistry.v1+json' },
+      body: JSON.stringify({ compatibility }),
+      signal: AbortSignal.timeout(5000),
+    }).catch((cause: unknown) => {
+      throw new TransportError('REGISTRY_UNAVAILABLE', 'transient', `schema registry at ${this.url} is unreachable`, { cause });
+    });
+    // 409: another process created the rule in the meantime, which is what we wanted.
+    if (!res.ok && res.status !== 409) throw new TransportError(res.status >= 500 ? 'REGISTRY_UNAVAILABLE' : 'REGISTRY_REJECTED', res.status >= 500 ? 'transient' : 'fatal', `setting ${compatibility} on ${subject}: the registry answered ${res.status}`);
   }
 
   private async getJson<T>(path: string): Promise<T> {
