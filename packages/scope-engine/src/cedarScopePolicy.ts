@@ -121,6 +121,20 @@ export function scopeHintOf(info: CompiledPolicySet['policies'][number] | undefi
  * previous set and dead-letters the event.
  */
 export function compileScopePolicy(files: readonly { id: string; text: string }[], version: number): ScopePolicy & { readonly compiled: CompiledPolicySet } {
+  // Every partition of a worker compiles the same published set (on load and on publication); the
+  // result is immutable, so one compilation serves them all (it was ~0.35 s of each partition load).
+  const key = `${version}\u0000${files.map((f) => `${f.id}\u0000${f.text}`).join('\u0000')}`;
+  const hit = compiled.get(key);
+  if (hit) return hit;
+  const policy = compileUncached(files, version);
+  if (compiled.size >= 4) compiled.delete(compiled.keys().next().value!);
+  compiled.set(key, policy);
+  return policy;
+}
+
+const compiled = new Map<string, ScopePolicy & { readonly compiled: CompiledPolicySet }>();
+
+function compileUncached(files: readonly { id: string; text: string }[], version: number): ScopePolicy & { readonly compiled: CompiledPolicySet } {
   const set = compilePolicySet({ policies: files.map((f) => ({ id: f.id, text: f.text })), schema: livescopeSchemaText });
   const reads = readsFrom(set.analysis.union);
   const byId = new Map(set.policies.map((p) => [p.id, p]));

@@ -67,3 +67,13 @@ describe('the engine with the example Cedar policies', () => {
     expect(() => compileScopePolicy([{ id: 'bad', text: 'permit (principal, action == Livescope::Action::"db:read", resource) when { context.nope };' }], 2)).toThrow(/bad/);
   });
 });
+
+describe('compileScopePolicy memoisation', () => {
+  it('returns the same compiled set for the same files and version, a new one when either changes', () => {
+    const files = [{ id: 'p', text: 'permit(principal, action, resource);' }];
+    const a = compileScopePolicy(files, 1);
+    expect(compileScopePolicy([{ ...files[0]! }], 1)).toBe(a);
+    expect(compileScopePolicy(files, 2)).not.toBe(a);
+    expect(compileScopePolicy([{ id: 'p', text: 'forbid(principal, action, resource);' }], 1)).not.toBe(a);
+  });
+});

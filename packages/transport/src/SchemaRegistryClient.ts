@@ -1,4 +1,5 @@
 import { COMPATIBILITY, SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
+import type { JsonOptions } from '@kafkajs/confluent-schema-registry/dist/@types.js';
 import { jsonSchemaOf, type SubjectSpec } from '@livescope/contracts';
 import { TransportError } from './TransportError.js';
 
@@ -14,8 +15,26 @@ export interface RegisteredSubject {
  * the read-only lookups used on the decode path are plain HTTP with a cache, so that a message
  * written with a newer version of a subject is recognised without a restart.
  */
+/**
+ * The library compiles every JSON schema it registers into an ajv validator for its own
+ * `encode()`, which livescope never calls (events and commands are validated with the zod
+ * contracts). Compiling the ten subjects took ~0.7 s of CPU at every start-up (restart time, see
+ * docs/performance.md), so the library gets an "ajv" whose validators refuse to be used.
+ */
+const noValidation = {
+  addSchema(): never {
+    throw new Error('schema references are not used by livescope');
+  },
+  compile(): ((data: unknown) => boolean) & { errors: null } {
+    const refuse = (): boolean => {
+      throw new Error('payload validation through @kafkajs/confluent-schema-registry is not used by livescope: validate with the @livescope/contracts zod schemas');
+    };
+    return Object.assign(refuse, { errors: null });
+  },
+};
+
 export class SchemaRegistryClient {
-  readonly registry: SchemaRegistry;
+  private readonly registry: SchemaRegistry;
   private readonly idsBySubject = new Map<string, Set<number>>();
   private readonly checkedUnknown = new Map<number, number>();
 
@@ -23,36 +42,37 @@ export class SchemaRegistryClient {
     readonly url: string,
     private readonly fetchImpl: typeof fetch = fetch,
   ) {
-    this.registry = new SchemaRegistry({ host: url, clientId: 'livescope' }, { [SchemaType.JSON]: { strict: false, validateFormats: false, allErrors: true } });
+    this.registry = new SchemaRegistry({ host: url, clientId: 'livescope' }, { [SchemaType.JSON]: { ajvInstance: noValidation as unknown as NonNullable<JsonOptions['ajvInstance']> } });
   }
 
   /** Registers (idempotently) the JSON Schema of every subject with BACKWARD compatibility. */
   async registerAll(specs: readonly SubjectSpec[]): Promise<Map<string, RegisteredSubject>> {
-    const out = new Map<string, RegisteredSubject>();
-    for (const spec of specs) {
-      for (let attempt = 1; ; attempt++) {
-        try {
-          const { id } = await this.registry.register({ type: SchemaType.JSON, schema: JSON.stringify(jsonSchemaOf(spec)) }, { subject: spec.subject, compatibility: COMPATIBILITY.BACKWARD });
-          out.set(spec.subject, { subject: spec.subject, id });
-          this.idsOf(spec.subject).add(id);
-          break;
-        } catch (cause) {
-          // The client library creates a new subject, then its compatibility rule, in two calls.
-          // Two processes registering at once (a worker and the control plane at start-up) see
-          // the rule created twice (409 "already exists") or the subject without its rule yet
-          // ("BACKWARD != NONE"); a process stopped between the two calls leaves the subject
-          // without a rule for good. Wait for the other process first; then set the rule (these
-          // subjects are livescope's and are BACKWARD by contract) and register again.
-          if (attempt < 5 && isRegistrationRace(cause)) {
-            await new Promise((r) => setTimeout(r, 100 * attempt));
-            if (attempt >= 2) await this.putCompatibility(spec.subject, 'BACKWARD');
-            continue;
-          }
-          throw classify(cause, `registering ${spec.subject}`);
+    // Subjects are independent: registered concurrently (each takes several round trips).
+    const registered = await Promise.all(specs.map((spec) => this.registerOne(spec)));
+    return new Map(registered.map((r) => [r.subject, r]));
+  }
+
+  private async registerOne(spec: SubjectSpec): Promise<RegisteredSubject> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const { id } = await this.registry.register({ type: SchemaType.JSON, schema: JSON.stringify(jsonSchemaOf(spec)) }, { subject: spec.subject, compatibility: COMPATIBILITY.BACKWARD });
+        this.idsOf(spec.subject).add(id);
+        return { subject: spec.subject, id };
+      } catch (cause) {
+        // The client library creates a new subject, then its compatibility rule, in two calls.
+        // Two processes registering at once (a worker and the control plane at start-up) see
+        // the rule created twice (409 "already exists") or the subject without its rule yet
+        // ("BACKWARD != NONE"); a process stopped between the two calls leaves the subject
+        // without a rule for good. Wait for the other process first; then set the rule (these
+        // subjects are livescope's and are BACKWARD by contract) and register again.
+        if (attempt < 5 && isRegistrationRace(cause)) {
+          await new Promise((r) => setTimeout(r, 100 * attempt));
+          if (attempt >= 2) await this.putCompatibility(spec.subject, 'BACKWARD');
+          continue;
         }
+        throw classify(cause, `registering ${spec.subject}`);
       }
     }
-    return out;
   }
 
   /** Every schema id registered under a subject (all versions). */

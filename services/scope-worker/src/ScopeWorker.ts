@@ -76,12 +76,19 @@ export class ScopeWorker {
   private async startOnce(): Promise<void> {
     const { config, kafka, registry } = this.deps;
     const schemaIds = new Map<string, number>();
-    for (const [subject, reg] of await registry.registerAll(subjectSpecsFor(config.topicPrefix))) schemaIds.set(subject, reg.id);
-    await registry.loadSubjectIds(valueSubject(this.topics.events));
-    this.encoder = new OutputEncoder(this.topics, schemaIds, this.deps.signer, this.deps.signerPool);
     this.admin ??= kafka.admin();
-    await this.admin.connect();
-    await this.deps.producer.connect();
+    const admin = this.admin;
+    // The registry and the broker connections are independent: set them up at once (start-up time
+    // is restart time, see docs/performance.md).
+    await Promise.all([
+      (async () => {
+        for (const [subject, reg] of await registry.registerAll(subjectSpecsFor(config.topicPrefix))) schemaIds.set(subject, reg.id);
+        await registry.loadSubjectIds(valueSubject(this.topics.events));
+      })(),
+      admin.connect(),
+      this.deps.producer.connect(),
+    ]);
+    this.encoder = new OutputEncoder(this.topics, schemaIds, this.deps.signer, this.deps.signerPool);
     await this.runConsumer();
   }
 
