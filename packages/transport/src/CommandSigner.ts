@@ -21,7 +21,17 @@ export class CommandSigner {
   constructor(readonly key: SigningKey) {}
 
   headers(value: Buffer): IHeaders {
-    return { [KEY_ID_HEADER]: this.key.kid, [SIGNATURE_HEADER]: sign(null, value, this.key.privateKey) };
+    return this.headersOf(this.sign(value));
+  }
+
+  /** The Ed25519 signature of a value (deterministic). */
+  sign(value: Buffer): Buffer {
+    return sign(null, value, this.key.privateKey);
+  }
+
+  /** The headers that carry a signature made with this key (on any thread). */
+  headersOf(signature: Buffer): IHeaders {
+    return { [KEY_ID_HEADER]: this.key.kid, [SIGNATURE_HEADER]: signature };
   }
 }
 

@@ -1,7 +1,6 @@
-import { sign } from 'node:crypto';
 import { Worker } from 'node:worker_threads';
 import type { IHeaders } from 'kafkajs';
-import { KEY_ID_HEADER, SIGNATURE_HEADER, type SigningKey } from './CommandSigner.js';
+import { CommandSigner, type SigningKey } from './CommandSigner.js';
 import { TransportError } from './TransportError.js';
 
 /**
@@ -33,6 +32,8 @@ export class SignerPool {
   private readonly pending = new Map<number, Pending>();
   private nextId = 0;
   private failed: Error | undefined;
+  /** Inline signing and the header layout. */
+  private readonly signer: CommandSigner;
 
   /**
    * @param threads signing threads; 0 signs everything inline.
@@ -43,6 +44,7 @@ export class SignerPool {
     threads: number,
     private readonly inlineBelow = 32,
   ) {
+    this.signer = new CommandSigner(key);
     if (threads <= 0) return;
     const pkcs8 = key.privateKey.export({ format: 'der', type: 'pkcs8' });
     for (let i = 0; i < threads; i++) {
@@ -66,11 +68,11 @@ export class SignerPool {
   /** The signature headers of each value, in order. */
   async headersFor(values: readonly Buffer[]): Promise<IHeaders[]> {
     const sigs = await this.signAll(values);
-    return sigs.map((sig) => ({ [KEY_ID_HEADER]: this.key.kid, [SIGNATURE_HEADER]: sig }));
+    return sigs.map((sig) => this.signer.headersOf(sig));
   }
 
   async signAll(values: readonly Buffer[]): Promise<Buffer[]> {
-    if (this.workers.length === 0 || this.failed || values.length < this.inlineBelow) return values.map((v) => sign(null, v, this.key.privateKey));
+    if (this.workers.length === 0 || this.failed || values.length < this.inlineBelow) return values.map((v) => this.signer.sign(v));
     // Everything goes to the threads: the calling thread meanwhile works on other partitions.
     const size = Math.ceil(values.length / this.workers.length);
     const jobs: Promise<Uint8Array[]>[] = [];
