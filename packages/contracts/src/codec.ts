@@ -21,8 +21,8 @@ export function decodeMessage<S extends z.ZodType>(schema: S, value: Buffer | nu
   return parseWith(schema, decodeJson(value, options), what);
 }
 
-/** Size limit, wire header, known schema id, JSON: everything but the schema. */
-function decodeJson(value: Buffer | null, options: DecodeOptions): unknown {
+/** Size limit, wire header, known schema id, JSON: everything `decodeMessage` does but the schema. */
+export function decodeJson(value: Buffer | null, options: DecodeOptions): unknown {
   if (value && value.length > options.maxBytes) {
     throw new ContractError('oversized', `message of ${value.length} bytes exceeds the limit of ${options.maxBytes} bytes`);
   }
