@@ -103,6 +103,12 @@ export const DriftAlertType = z.enum([
   'secret-leaked',
   'stale-enforcer',
   'rejected-command',
+  /** A partition of the events topic is not advancing while input waits (the worker is stuck on it). */
+  'partition-stuck',
+  /** A control event (or a widening) came from a producer without a control key allowed to send it. */
+  'unauthorized-producer',
+  /** An approval by a non-human, by the identity itself, or without verified evidence of a human. */
+  'invalid-approval',
 ]);
 export type DriftAlertType = z.infer<typeof DriftAlertType>;
 
@@ -130,8 +136,14 @@ export const Heartbeat = z.strictObject({
   /** Partition of the events topic this worker owns. */
   partition: z.number().int().min(0),
   at: Instant,
-  /** Next offset to process on that partition. */
+  /** Next offset to process on that partition: everything before it is applied. */
   nextOffset: z.string(),
+  /**
+   * The partition's log end offset the worker last saw. `nextOffset` behind it and not advancing
+   * means the partition is stuck: enforcers treat it like silence (fail closed). Absent from
+   * heartbeats of older workers.
+   */
+  logEndOffset: z.string().optional(),
 });
 export type Heartbeat = z.infer<typeof Heartbeat>;
 
@@ -171,6 +183,16 @@ export const DeadLetterReason = z.enum([
   'invalid-signature',
   'invalid-policy',
   'unsupported',
+  /** Applying the event failed inside the engine (a defect, or data it cannot handle); state is as before it. */
+  'unprocessable',
+  /** Applying the event would exceed a documented per-identity limit (grants, sessions, output size…). */
+  'limit-exceeded',
+  /** A control event not signed by a producer key whose capabilities allow it, or an observation that would widen. */
+  'unauthorized-producer',
+  /** An approval by a non-human, by the identity itself, or without verified evidence of a human. */
+  'invalid-approval',
+  /** A signed control event older than the freshness window (a replay of a captured event). */
+  'stale-control-event',
 ]);
 export type DeadLetterReason = z.infer<typeof DeadLetterReason>;
 
@@ -186,13 +208,41 @@ export const DeadLetter = z.strictObject({
     /** The original key, base64; absent when the message had none. */
     key: z.string().optional(),
   }),
-  /** The original value bytes, base64. */
+  /** The original value bytes, base64; only the first `DEAD_LETTER_VALUE_BYTES` when `valueTruncated`. */
   value: z.string(),
+  /** Length of the original value in bytes. */
+  valueBytes: z.number().int().min(0).optional(),
+  /** SHA-256 of the whole original value (hex), so a truncated original can still be matched. */
+  valueSha256: z.string().optional(),
+  valueTruncated: z.boolean().optional(),
   /** Set when the event could be parsed far enough to know it. */
   eventId: z.string().optional(),
   eventType: z.string().optional(),
   workerId: z.string(),
 });
 export type DeadLetter = z.infer<typeof DeadLetter>;
+
+/** At most this many bytes of an original value are kept in a dead letter (base64 makes it 4/3 larger). */
+export const DEAD_LETTER_VALUE_BYTES = 64 * 1024;
+
+/**
+ * The head of one partition's audit hash chain, published periodically and signed like a command,
+ * so that a removed tail of the audit log in PostgreSQL is detectable (`livescope audit verify`).
+ */
+export const AuditHead = z.strictObject({
+  kind: z.literal('audit.head'),
+  /** The events topic whose partition the chain belongs to. */
+  topic: z.string(),
+  partition: z.number().int().min(0),
+  /** Sequence number of the last audit row of the chain (decimal string). */
+  seq: z.string(),
+  /** Hash of that row (hex). */
+  hash: z.string(),
+  /** Next offset of the partition when the head was read. */
+  nextOffset: z.string(),
+  at: Instant,
+  workerId: z.string(),
+});
+export type AuditHead = z.infer<typeof AuditHead>;
 
 export type Command = ScopeChange | ScopeSnapshot | Revocation;

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { DeadLetter, DriftAlert, EnforcerAck, Heartbeat, Revocation, ScopeChange, ScopeSnapshot } from './commands.js';
-import { LivescopeEvent } from './events.js';
+import { AuditHead, DeadLetter, DriftAlert, EnforcerAck, Heartbeat, Revocation, ScopeChange, ScopeSnapshot } from './commands.js';
+import { DecisionsReported, LivescopeEvent } from './events.js';
 import { CaepTopicRecord, OcsfDetectionFinding } from './interopOutputs.js';
 import { Topics, type TopicName } from './topics.js';
 
@@ -42,9 +42,11 @@ export const subjectSpecs: readonly SubjectSpec[] = [
   subject(Topics.driftAlerts, DriftAlert, 'livescope drift alert'),
   subject(Topics.heartbeats, Heartbeat, 'livescope worker heartbeat'),
   subject(Topics.enforcerAcks, EnforcerAck, 'livescope enforcer acknowledgement'),
+  subject(Topics.enforcerReports, DecisionsReported, 'livescope enforcement decision report'),
   subject(Topics.deadLetters, DeadLetter, 'livescope dead letter'),
   subject(Topics.caepEvents, CaepTopicRecord, 'livescope CAEP security event token'),
   subject(Topics.ocsfAlerts, OcsfDetectionFinding, 'livescope drift alert as an OCSF Detection Finding'),
+  subject(Topics.auditHeads, AuditHead, 'livescope audit chain head'),
 ];
 
 export function subjectFor(topic: TopicName): SubjectSpec {

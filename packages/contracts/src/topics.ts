@@ -16,9 +16,11 @@ export const Topics = {
   driftAlerts: 'livescope.alerts.drift.v1',
   heartbeats: 'livescope.heartbeats.v1',
   enforcerAcks: 'livescope.enforcer.acks.v1',
+  enforcerReports: 'livescope.enforcer.reports.v1',
   deadLetters: 'livescope.deadletter.v1',
   caepEvents: 'livescope.caep.events.v1',
   ocsfAlerts: 'livescope.alerts.ocsf.v1',
+  auditHeads: 'livescope.audit.heads.v1',
 } as const;
 export type Topics = (typeof Topics)[keyof typeof Topics];
 export type TopicName = Topics;
@@ -32,22 +34,29 @@ export interface TopicSpec {
   readonly cleanupPolicy: CleanupPolicy;
   /** Retention in milliseconds for `delete` topics; -1 keeps forever. */
   readonly retentionMs: number;
+  /**
+   * `LogAppendTime`: the broker stamps every message when it appends it, so no producer chooses the
+   * instant the pipeline processes an event at (the events topic). Default `CreateTime`.
+   */
+  readonly timestampType?: 'LogAppendTime' | 'CreateTime';
   readonly description: string;
 }
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
 export const topicSpecs: readonly TopicSpec[] = [
-  { name: Topics.events, keying: 'identity', cleanupPolicy: 'delete', retentionMs: 7 * DAY_MS, description: 'All input events: identity lifecycle, entitlements, sessions, telemetry, secrets, enforcement reports, and broadcast org-wide events (policies, org context, responder orders, leaked secrets).' },
+  { name: Topics.events, keying: 'identity', cleanupPolicy: 'delete', retentionMs: 7 * DAY_MS, timestampType: 'LogAppendTime', description: 'All input events: identity lifecycle, entitlements, sessions, telemetry, secrets, relayed enforcement reports, and broadcast org-wide events (policies, org context, responder orders, leaked secrets). Broker-stamped (LogAppendTime).' },
   { name: Topics.scopeChanges, keying: 'identity', cleanupPolicy: 'delete', retentionMs: 7 * DAY_MS, description: 'Versioned scope changes: permissions added and removed with their causes, plus the full resulting scope.' },
   { name: Topics.scopeSnapshots, keying: 'identity', cleanupPolicy: 'compact', retentionMs: -1, description: 'Latest full scope per identity (compacted); enforcers bootstrap from it.' },
   { name: Topics.revocations, keying: 'identity', cleanupPolicy: 'delete', retentionMs: 7 * DAY_MS, description: 'Sessions, tokens and secret leases to kill now, naming the system that must act.' },
   { name: Topics.driftAlerts, keying: 'identity', cleanupPolicy: 'delete', retentionMs: 30 * DAY_MS, description: 'Scope-drift alerts for the SOC.' },
   { name: Topics.heartbeats, keying: 'partition', cleanupPolicy: 'delete', retentionMs: DAY_MS, description: 'Per-partition worker heartbeats; enforcers fail closed on silence.' },
   { name: Topics.enforcerAcks, keying: 'enforcer', cleanupPolicy: 'delete', retentionMs: DAY_MS, description: 'Enforcement points report applied versions; used for revocation lag.' },
+  { name: Topics.enforcerReports, keying: 'identity', cleanupPolicy: 'delete', retentionMs: DAY_MS, timestampType: 'LogAppendTime', description: 'Aggregated decision reports of enforcement points (observations only); the scope worker relays them into the events topic. Enforcement points write here and to the acknowledgements topic, never to a topic that can widen scope.' },
   { name: Topics.deadLetters, keying: 'none', cleanupPolicy: 'delete', retentionMs: 30 * DAY_MS, description: 'Input that could not be processed, with the reason and the original bytes.' },
   { name: Topics.caepEvents, keying: 'identity', cleanupPolicy: 'delete', retentionMs: 7 * DAY_MS, description: 'OpenID CAEP security event tokens derived from revocations and narrowing.' },
   { name: Topics.ocsfAlerts, keying: 'identity', cleanupPolicy: 'delete', retentionMs: 30 * DAY_MS, description: 'Drift alerts as OCSF Detection Findings for SIEM ingestion.' },
+  { name: Topics.auditHeads, keying: 'partition', cleanupPolicy: 'delete', retentionMs: 365 * DAY_MS, description: 'Signed heads of the per-partition audit hash chains, published periodically: a removed tail of the audit log is detectable.' },
 ];
 
 /** Default partition count of co-partitioned topics. All `identity` topics must share it. */
@@ -75,10 +84,11 @@ export const COMPACTED_TOPIC_CONFIGS: Readonly<Record<string, string>> = {
 };
 
 /** The Kafka topic configs a spec asks for: cleanup policy, retention, and compaction tuning. */
-export function topicConfigs(spec: Pick<TopicSpec, 'cleanupPolicy' | 'retentionMs'>): Record<string, string> {
+export function topicConfigs(spec: Pick<TopicSpec, 'cleanupPolicy' | 'retentionMs' | 'timestampType'>): Record<string, string> {
   return {
     'cleanup.policy': spec.cleanupPolicy,
     'retention.ms': String(spec.retentionMs),
     ...(spec.cleanupPolicy === 'compact' ? COMPACTED_TOPIC_CONFIGS : {}),
+    ...(spec.timestampType === 'LogAppendTime' ? { 'message.timestamp.type': 'LogAppendTime' } : {}),
   };
 }
