@@ -1,3 +1,5 @@
+import { LivescopeError, markErrorClass } from '@livescope/errors';
+
 /**
  * Root error of the caep package. Verification failures carry the RFC 8935 error code a receiver
  * answers with (`invalid_request`, `invalid_key`, `invalid_issuer`, `invalid_audience`,
@@ -6,20 +8,9 @@
  */
 export type CaepErrorCode = 'invalid_request' | 'invalid_key' | 'invalid_issuer' | 'invalid_audience' | 'authentication_failed' | 'access_denied' | 'replayed' | 'BAD_KEY';
 
-export class CaepError extends Error {
-  static readonly marker = Symbol.for('livescope.CaepError');
-  readonly code: CaepErrorCode;
-  readonly classification: 'poison' | 'fatal';
-
+export class CaepError extends LivescopeError<CaepErrorCode> {
   constructor(code: CaepErrorCode, message: string, options: { cause?: unknown } = {}) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause });
-    this.name = 'CaepError';
-    this.code = code;
-    this.classification = code === 'BAD_KEY' ? 'fatal' : 'poison';
-    Object.defineProperty(this, CaepError.marker, { value: true });
-  }
-
-  static is(e: unknown): e is CaepError {
-    return typeof e === 'object' && e !== null && (e as Record<symbol, unknown>)[CaepError.marker] === true;
+    super(code, code === 'BAD_KEY' ? 'fatal' : 'poison', message, options);
   }
 }
+markErrorClass(CaepError, 'CaepError');

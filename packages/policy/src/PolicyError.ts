@@ -1,3 +1,5 @@
+import { LivescopeError, markErrorClass } from '@livescope/errors';
+
 /**
  * Root error of the policy package. `code` is stable; `details` locates the problem in the policy
  * text (1-based line and column) when there is one.
@@ -48,25 +50,15 @@ export interface PolicyProblem {
   readonly help?: string;
 }
 
-export class PolicyError extends Error {
-  static readonly marker = Symbol.for('livescope.PolicyError');
-  readonly code: PolicyErrorCode;
+export class PolicyError extends LivescopeError<PolicyErrorCode> {
   readonly details: PolicyErrorDetails;
-  readonly classification = 'poison' as const;
 
   constructor(code: PolicyErrorCode, message: string, details: PolicyErrorDetails = {}, options: { cause?: unknown } = {}) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause });
-    this.name = 'PolicyError';
-    this.code = code;
+    super(code, 'poison', message, options);
     this.details = details;
-    Object.defineProperty(this, PolicyError.marker, { value: true });
-  }
-
-  /** Works across duplicate installs of the package, unlike `instanceof`. */
-  static is(e: unknown): e is PolicyError {
-    return typeof e === 'object' && e !== null && (e as Record<symbol, unknown>)[PolicyError.marker] === true;
   }
 }
+markErrorClass(PolicyError, 'PolicyError');
 
 let pendingMessage = '';
 

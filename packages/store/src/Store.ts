@@ -83,7 +83,7 @@ export class Store {
 
   static async open(options: StoreOptions): Promise<Store> {
     const schema = options.schema ?? 'livescope';
-    if (!SCHEMA_NAME.test(schema)) throw new StoreError('MIGRATION', 'fatal', `invalid schema name ${schema}`);
+    if (!SCHEMA_NAME.test(schema)) throw new StoreError('MIGRATION', `invalid schema name ${schema}`);
     const pool = new pg.Pool({
       connectionString: options.connectionString,
       max: options.poolSize ?? 4,
@@ -123,7 +123,7 @@ export class Store {
       const applied = new Set(rows.map((r) => r.version));
       const newest = Math.max(0, ...applied);
       const known = Math.max(...migrations.map((m) => m.version));
-      if (newest > known) throw new StoreError('MIGRATION', 'fatal', `database schema ${this.schema} is at version ${newest}, newer than this code (${known}); upgrade livescope`);
+      if (newest > known) throw new StoreError('MIGRATION', `database schema ${this.schema} is at version ${newest}, newer than this code (${known}); upgrade livescope`);
       const done: number[] = [];
       for (const m of migrations) {
         if (applied.has(m.version)) continue;
@@ -135,7 +135,7 @@ export class Store {
           done.push(m.version);
         } catch (e) {
           await client.query('ROLLBACK');
-          throw new StoreError('MIGRATION', 'fatal', `migration ${m.version} (${m.name}) failed: ${(e as Error).message}`, { cause: e });
+          throw new StoreError('MIGRATION', `migration ${m.version} (${m.name}) failed: ${(e as Error).message}`, { cause: e });
         }
       }
       return done;
@@ -205,7 +205,7 @@ export class Store {
       'commit batch',
     );
     if (rows[0]?.fenced !== '1') {
-      throw new StoreError('FENCED', 'fatal', `partition ${b.topic}/${b.partition} is no longer at offset ${b.expectedOffset}: another worker applied it`, { context: { topic: b.topic, partition: b.partition } });
+      throw new StoreError('FENCED', `partition ${b.topic}/${b.partition} is no longer at offset ${b.expectedOffset}: another worker applied it`, { context: { topic: b.topic, partition: b.partition } });
     }
     const last = audit[audit.length - 1];
     return last ? { seq: last.seq, hash: last.hash } : tail;

@@ -1,40 +1,48 @@
-export type StoreErrorCode = 'PG_UNAVAILABLE' | 'PG_ERROR' | 'FENCED' | 'MIGRATION' | 'CORRUPT_STATE';
+import { classifySqlState, LivescopeError, markErrorClass, type ErrorClass, type ErrorContext } from '@livescope/errors';
+
+export type StoreErrorCode = 'PG_UNAVAILABLE' | 'PG_ERROR' | 'PG_DATA' | 'FENCED' | 'MIGRATION' | 'CORRUPT_STATE';
+
+const classOf: Readonly<Record<StoreErrorCode, ErrorClass>> = {
+  PG_UNAVAILABLE: 'transient',
+  PG_ERROR: 'fatal',
+  PG_DATA: 'poison',
+  FENCED: 'reassigned',
+  MIGRATION: 'fatal',
+  CORRUPT_STATE: 'fatal',
+};
 
 /**
- * Root error of the store. `transient`: the database is unreachable or restarting (retry with
- * backoff); `fatal`: migrations or data that cannot be used. `FENCED` means another worker owns
- * the partition now: the caller drops the partition and reloads it.
+ * Root error of the store. The classification follows from the code: `PG_UNAVAILABLE` transient (the
+ * database is unreachable or restarting: retry with backoff); `PG_DATA` poison (the data written was
+ * refused, e.g. a value PostgreSQL cannot store: the input that produced it is dead-lettered);
+ * `FENCED` reassigned (another worker moved the partition on: drop it and reload if assigned again);
+ * the others fatal.
  */
-export class StoreError extends Error {
-  static readonly marker = Symbol.for('livescope.StoreError');
-  readonly code: StoreErrorCode;
-  readonly classification: 'transient' | 'fatal';
-  readonly context: Readonly<Record<string, string | number | undefined>>;
-
-  constructor(code: StoreErrorCode, classification: 'transient' | 'fatal', message: string, options: { cause?: unknown; context?: Record<string, string | number | undefined> } = {}) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause });
-    this.name = 'StoreError';
-    this.code = code;
-    this.classification = classification;
-    this.context = options.context ?? {};
-    Object.defineProperty(this, StoreError.marker, { value: true });
-  }
-
-  static is(e: unknown): e is StoreError {
-    return typeof e === 'object' && e !== null && (e as Record<symbol, unknown>)[StoreError.marker] === true;
+export class StoreError extends LivescopeError<StoreErrorCode> {
+  constructor(code: StoreErrorCode, message: string, options: { cause?: unknown; context?: ErrorContext } = {}) {
+    super(code, classOf[code], message, options);
   }
 }
+markErrorClass(StoreError, 'StoreError');
 
-const transientCodes = new Set(['57P01', '57P02', '57P03', '08000', '08003', '08006', '08001', '08004', '53300', '40001', '40P01']);
-const transientNodeCodes = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ENOTFOUND', 'EAI_AGAIN']);
+const SYSTEM_CODE = /^E[A-Z]+$/;
+const PROGRAMMING_ERRORS = new Set(['TypeError', 'RangeError', 'ReferenceError', 'SyntaxError']);
 
-/** Classifies a node-postgres error: connection loss and server shutdown are transient. */
+/**
+ * Classifies an error node-postgres raised, by its fields: a server error by its SQLSTATE; a
+ * Node.js system error (`ECONNREFUSED`, …) as unavailable; a defect in our own call (TypeError, …)
+ * as fatal; any other client-side error (the connection closed under the query, a connect timeout:
+ * node-postgres raises those as plain Errors without a code) as unavailable.
+ */
 export function classifyPgError(cause: unknown, what: string): StoreError {
   if (StoreError.is(cause)) return cause;
-  const code = (cause as { code?: string }).code;
+  const code = typeof cause === 'object' && cause !== null ? (cause as { code?: unknown }).code : undefined;
   const message = cause instanceof Error ? cause.message : String(cause);
-  const transient =
-    (code !== undefined && (transientCodes.has(code) || transientNodeCodes.has(code))) ||
-    /Connection terminated|connection is not open|Client has encountered a connection error|timeout exceeded when trying to connect|the database system is (shutting down|starting up)/i.test(message);
-  return new StoreError(transient ? 'PG_UNAVAILABLE' : 'PG_ERROR', transient ? 'transient' : 'fatal', `${what}: ${message}`, { cause });
+  let cls: ErrorClass;
+  if (typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) && !SYSTEM_CODE.test(code)) cls = classifySqlState(code);
+  else if (typeof code === 'string' && SYSTEM_CODE.test(code)) cls = 'transient';
+  else if (cause instanceof Error && PROGRAMMING_ERRORS.has(cause.name)) cls = 'fatal';
+  else cls = 'transient';
+  const storeCode: StoreErrorCode = cls === 'transient' ? 'PG_UNAVAILABLE' : cls === 'poison' ? 'PG_DATA' : 'PG_ERROR';
+  return new StoreError(storeCode, `${what}: ${message}`, { cause, context: typeof code === 'string' ? { sqlState: code } : {} });
 }

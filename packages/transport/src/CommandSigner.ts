@@ -81,7 +81,7 @@ export function parsePublicKey(kid: string, material: string): VerifyingKey {
 function derivePublicX(d: string): string {
   // Ed25519 JWK import needs x; derive it by importing the PKCS#8 form built from the seed.
   const seed = Buffer.from(d, 'base64url');
-  if (seed.length !== 32) throw new TransportError('UNKNOWN_KEY_ID', 'fatal', 'an Ed25519 private key must be 32 bytes (base64url)');
+  if (seed.length !== 32) throw new TransportError('BAD_KEY', 'fatal', 'an Ed25519 private key must be 32 bytes (base64url)');
   const pkcs8 = Buffer.concat([Buffer.from('302e020100300506032b657004220420', 'hex'), seed]);
   const pub = createPublicKey(createPrivateKey({ key: pkcs8, format: 'der', type: 'pkcs8' }));
   return (pub.export({ format: 'jwk' }) as { x: string }).x;

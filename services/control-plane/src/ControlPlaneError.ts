@@ -1,3 +1,5 @@
+import { LivescopeError, markErrorClass } from '@livescope/errors';
+
 /**
  * Root error of the control plane. `code` is stable (API clients and the CLI switch on it) and maps
  * to one HTTP status; `paths` name the failing fields of an invalid request. Messages never carry
@@ -30,29 +32,18 @@ export const httpStatusOf: Readonly<Record<ErrorCode, number>> = {
   INTERNAL: 500,
 };
 
-export class ControlPlaneError extends Error {
-  static readonly marker = Symbol.for('livescope.ControlPlaneError');
-  readonly code: ErrorCode;
+export class ControlPlaneError extends LivescopeError<ErrorCode> {
   /** Failing field paths of an invalid request, dotted (`target.identityId`). */
   readonly paths: readonly string[];
-  /** transient: the caller may retry (a dependency is down); fatal: it will fail again as is. */
-  readonly classification: 'transient' | 'fatal';
 
+  /** Classification: transient when a dependency is down (the caller may retry), poison for a request that will fail again as is, fatal for configuration and defects. */
   constructor(code: ErrorCode, message: string, options: { paths?: readonly string[]; cause?: unknown } = {}) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause });
-    this.name = 'ControlPlaneError';
-    this.code = code;
+    super(code, code === 'UNAVAILABLE' || code === 'POLICY_COMPILER_UNAVAILABLE' ? 'transient' : code === 'CONFIG' || code === 'INTERNAL' ? 'fatal' : 'poison', message, options);
     this.paths = options.paths ?? [];
-    this.classification = code === 'UNAVAILABLE' ? 'transient' : 'fatal';
-    Object.defineProperty(this, ControlPlaneError.marker, { value: true });
   }
 
   get httpStatus(): number {
     return httpStatusOf[this.code];
   }
-
-  /** Works across duplicate installs of the package, unlike `instanceof`. */
-  static is(e: unknown): e is ControlPlaneError {
-    return typeof e === 'object' && e !== null && (e as Record<symbol, unknown>)[ControlPlaneError.marker] === true;
-  }
 }
+markErrorClass(ControlPlaneError, 'ControlPlaneError');

@@ -17,7 +17,10 @@ export const DRIFT_ALERT_TITLES: Readonly<Record<DriftAlertType, string>> = {
   'token-replay': 'Replayed token of a non-human identity',
   'secret-leaked': 'Leaked secret: its leases were revoked',
   'stale-enforcer': 'Enforcement point stopped receiving scope updates',
-  'rejected-command': 'Enforcement point rejected an unsigned or forged command',
+  'rejected-command': 'Enforcement point rejected an unsigned, forged or rolled-back command',
+  'partition-stuck': 'Scope pipeline partition stopped advancing: enforcement fails closed for its identities',
+  'unauthorized-producer': 'Control event from a producer not allowed to send it was refused',
+  'invalid-approval': 'Approval by a non-human, by the identity itself or without verified human evidence was refused',
 };
 
 export interface OcsfOptions {
