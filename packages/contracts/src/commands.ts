@@ -34,6 +34,11 @@ export const ScopePermission = z.strictObject({
   validUntil: Instant.nullable(),
   /** The grants that provision it (role grant ids and just-in-time grant ids). */
   grants: z.array(z.string()).min(1),
+  /**
+   * When set, the permission holds only in these sessions (an approval given for a session, a
+   * just-in-time grant bound to its task session); absent: in any live session of the identity.
+   */
+  sessions: z.array(SessionId).min(1).optional(),
 });
 export type ScopePermission = z.infer<typeof ScopePermission>;
 

@@ -114,14 +114,33 @@ export const SessionStarted = identityEvent(
 );
 export const SessionTaskChanged = identityEvent('session.task-changed', z.strictObject({ sessionId: SessionId, task: name }));
 export const SessionMfaVerified = identityEvent('session.mfa-verified', z.strictObject({ sessionId: SessionId }));
+/** Who approved, as verified by the control plane that signed the approval (see docs/threat-model.md). */
+export const Approver = z.strictObject({
+  /** `human` only when the control plane verified evidence of a person (an ID token of the human identity provider). */
+  kind: z.enum(['human', 'workload', 'agent', 'service-account', 'unknown']),
+  /** The approver's subject at the identity provider (the ID token's `sub`). */
+  subject: name,
+  /** The identity provider that authenticated the approver (the ID token's `iss`). */
+  issuer: z.string().min(1).max(512),
+  /** How the approver's kind was established. */
+  evidence: z.enum(['oidc-id-token', 'none']),
+  /** When the approver authenticated (the ID token's `auth_time` or `iat`). */
+  authenticatedAt: Instant.optional(),
+});
+export type Approver = z.infer<typeof Approver>;
+
 export const ApprovalGranted = identityEvent(
   'session.approval-granted',
   z.strictObject({
+    /** The session the approval was given for: the permissions it enables hold only in that session. */
     sessionId: SessionId.optional(),
     approvalId: name,
     /** The escalation approved, as policies see it in `context.approvals`, e.g. `secret-retrieval`. */
     escalation: name,
+    /** Display name of the approver (audit, console). */
     approvedBy: name,
+    /** Verified approver. Approvals without a human approver are refused (`invalid-approval`). */
+    approver: Approver.optional(),
     expiresAt: Instant,
   }),
 );

@@ -21,8 +21,6 @@ const valid: Record<string, unknown>[] = [
   base('session.ended', { sessionId: 's1' }),
   base('session.task-completed', { sessionId: 's1' }),
   base('telemetry.anomaly-detected', { anomalyId: 'an1', kind: 'geo', severity: 'high', expiresAt: T }),
-  base('session.approval-granted', { approvalId: 'ap1', escalation: 'secret-retrieval', approvedBy: 'oncall', expiresAt: T }),
-  base('session.approval-granted', { sessionId: 's1', approvalId: 'ap1', escalation: 'secret-retrieval', approvedBy: 'oncall', expiresAt: T }),
   base('secret.accessed', { secretPath: 'secret/x', operation: 'read' }),
   base('secret.accessed', { secretPath: 'secret/x', operation: 'list', leaseId: 'l1', sessionId: 's1', system: 'vault-2' }),
 ];

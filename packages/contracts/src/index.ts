@@ -11,3 +11,4 @@ export * from './eventsDoc.js';
 export * from './validation.js';
 export * from './ContractError.js';
 export * from './fastEvents.js';
+export * from './trust.js';

@@ -46,8 +46,10 @@ namespace Livescope {
     // The evaluation instant.
     now: datetime,
     session: Session,
-    // Names of live human-approved escalations, e.g. "secret-retrieval".
+    // Names of live approved escalations, e.g. "secret-retrieval" (seen from a session: also those given for it).
     approvals: Set<String>,
+    // The same, approved by a person verified by the human identity provider (require these in policies).
+    humanApprovals: Set<String>,
     riskScore: Long,
     // Kinds of live anomalies.
     anomalies: Set<String>,

@@ -110,6 +110,7 @@ export function livescopeContext(c: ContextSpec = {}): CedarRecord {
     now: Datetime.fromEpochMs(c.nowMs ?? T0),
     session: { active: c.sessionActive ?? true, count: 1, mfa: true, tasks: ['task-1'] },
     approvals: c.approvals ?? [],
+    humanApprovals: c.approvals ?? [],
     riskScore: c.riskScore ?? 0,
     anomalies: c.anomalies ?? [],
     humanUseDetected: false,

@@ -246,6 +246,7 @@ export class CaseGenerator {
       now: this.extn('datetime', this.iso(TIME0 + this.int(48) * 3_600_000 + this.int(3_600_000))),
       session: { active: this.chance(0.7), count: this.int(5), mfa: this.chance(0.5), tasks: this.stringSet(['deploy', 'triage', 'rotate']) },
       approvals: this.stringSet(APPROVALS),
+      humanApprovals: this.stringSet(APPROVALS),
       riskScore: this.chance(0.1) ? this.pick(BIG) : this.int(101),
       anomalies: this.stringSet(['token-replay', 'geo', 'burst']),
       humanUseDetected: this.chance(0.2),

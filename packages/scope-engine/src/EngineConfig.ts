@@ -1,3 +1,5 @@
+import { defaultIdentityLimits, type IdentityLimits } from './limits.js';
+
 /** Tunables of the scope engine. Every duration is in milliseconds. */
 export interface EngineConfig {
   /** How long a detected human use of a non-human identity stays live in the context. Default 1 h. */
@@ -8,8 +10,16 @@ export interface EngineConfig {
   readonly excessPrivilegeWindowMs: number;
   /** A single change adding at least this many permissions raises a sudden-widening alert. Default 10. */
   readonly suddenWideningThreshold: number;
-  /** Events whose time is later than the message timestamp plus this are dead-lettered. Default 5 min. */
+  /** Events whose time is later than the broker's append time plus this are dead-lettered. Default 5 min. */
   readonly maxFutureSkewMs: number;
+  /**
+   * A signed control event whose own time is older than the broker's append time minus this is
+   * refused (`stale-control-event`): a captured event replayed later cannot undo what came after it.
+   * Default 5 min.
+   */
+  readonly maxControlEventAgeMs: number;
+  /** Per-identity limits that keep every command below the broker's maximum message size. */
+  readonly limits: IdentityLimits;
   /** How many recent event ids each identity remembers for duplicate detection. Default 16. */
   readonly dedupeWindow: number;
   /** At most this many future time boundaries are searched for a permission's `validUntil`. Default 8. */
@@ -26,6 +36,8 @@ export const defaultEngineConfig: EngineConfig = {
   excessPrivilegeWindowMs: 7 * 24 * 60 * 60 * 1000,
   suddenWideningThreshold: 10,
   maxFutureSkewMs: 5 * 60 * 1000,
+  maxControlEventAgeMs: 5 * 60 * 1000,
+  limits: defaultIdentityLimits,
   dedupeWindow: 16,
   horizonSearchDepth: 8,
   tombstones: 16,

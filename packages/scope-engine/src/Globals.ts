@@ -35,10 +35,12 @@ export interface Globals {
   readonly orders: ReadonlyMap<string, ActiveOrder>;
   /** Ids of lifted orders and cancelled windows, so a late duplicate cannot re-apply them. */
   readonly lifted: readonly string[];
+  /** Event time of the last toggle of each incident, so an older (late or replayed) toggle cannot undo a newer one. */
+  readonly incidentToggles: ReadonlyMap<string, number>;
   /** Recent broadcast event ids (duplicate detection for org-wide events). */
   readonly recentEventIds: readonly string[];
 }
 
-export const emptyGlobals = (): Globals => ({ windows: new Map(), incidents: new Map(), orders: new Map(), lifted: [], recentEventIds: [] });
+export const emptyGlobals = (): Globals => ({ windows: new Map(), incidents: new Map(), orders: new Map(), lifted: [], incidentToggles: new Map(), recentEventIds: [] });
 
 export const NARROWING_ORDER_KINDS: ReadonlySet<OrderKind> = new Set(['read-only', 'deny-actions', 'quarantine']);

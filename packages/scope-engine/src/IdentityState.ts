@@ -41,6 +41,12 @@ export interface Session {
   readonly system: string;
   readonly startedAt: number;
   readonly expiresAt: number | undefined;
+  /**
+   * Started by a producer allowed to start sessions (a signed `session.started`). Only attested
+   * sessions are sent to enforcement points and seen by policies; an *observed* session (from an
+   * unsigned observation, e.g. an ingested log) is kept so that it can be revoked and alerted on.
+   */
+  readonly attested: boolean;
 }
 
 export interface Approval {
@@ -49,6 +55,8 @@ export interface Approval {
   readonly sessionId: string | undefined;
   readonly approvedBy: string;
   readonly expiresAt: number;
+  /** The approver was verified to be a person (the only approvals the engine accepts; false only for state written before approvals were verified). */
+  readonly human: boolean;
 }
 
 export interface Anomaly {
@@ -72,6 +80,8 @@ export interface ScopeEntry {
   /** Epoch ms, or null when no future instant can remove it without a new event. */
   readonly validUntil: number | null;
   readonly grants: readonly string[];
+  /** Sessions the permission is bound to (approvals and just-in-time grants given for a session); undefined: any live session. */
+  readonly sessions: readonly string[] | undefined;
 }
 
 export interface IdentityState {
@@ -83,6 +93,15 @@ export interface IdentityState {
   readonly owner: string;
   readonly labels: Readonly<Record<string, string>>;
   readonly createdAt: number;
+  /**
+   * The attributes (kind, name, namespace, owner, labels) come from a producer allowed to send
+   * identity lifecycle events. An identity first seen in an unsigned observation is provisional: it
+   * exists (its observations are recorded, narrowing orders reach it) but has no runtime scope until
+   * a signed `identity.created` or `identity.updated` attests it.
+   */
+  readonly attested: boolean;
+  /** Event time of the last lifecycle change (created, disabled, enabled): an older replayed lifecycle event cannot undo a newer one. */
+  readonly lifecycleAt: number;
   /** Scope version: +1 on every change of permissions, sessions or status. */
   readonly version: number;
   /** Logical clock: the latest instant this identity was evaluated at. */
@@ -129,6 +148,8 @@ export function newIdentity(init: {
   owner: string;
   labels: Readonly<Record<string, string>>;
   at: number;
+  attested: boolean;
+  lifecycleAt: number;
 }): IdentityState {
   const { at, ...attributes } = init;
   return {
@@ -156,3 +177,9 @@ export function newIdentity(init: {
 }
 
 export const permKey = (action: string, resource: string): string => `${action}\u0000${resource}`;
+
+/** Sessions enforcement points accept and policies see: attested ones. */
+export function attestedSessions(s: IdentityState): readonly Session[] {
+  for (const x of s.sessions) if (!x.attested) return s.sessions.filter((y) => y.attested);
+  return s.sessions;
+}

@@ -1,7 +1,10 @@
 import {
   isBroadcastEvent,
+  isControlEventType,
   type BroadcastEvent,
   type Cause,
+  type DeadLetterReason,
+  type DriftAlertType,
   type IdentityEvent,
   type IdentityId,
   type LivescopeEvent,
@@ -10,48 +13,112 @@ import {
   type ScopePermission,
   type ScopeSnapshot,
 } from '@livescope/contracts';
+import { LivescopeError, markErrorClass } from '@livescope/errors';
 import { computeScope, type ScopeResult } from './computeScope.js';
 import { defaultEngineConfig, type EngineConfig } from './EngineConfig.js';
 import type { EngineOutput, HandleResult } from './EngineOutput.js';
+import { evolveGlobals, type GlobalEffect, type GlobalsState, type PolicyCompiler, type PublishedPolicies, type ReleaseWindowVerifier, type Targets } from './evolveGlobals.js';
 import { endSession, evolveIdentity, leaseRevocations, revokeEverything, toMs, type AlertIntent, type RevocationIntent } from './evolveIdentity.js';
-import { emptyGlobals, type ActiveOrder, type Globals } from './Globals.js';
+import { emptyGlobals, type Globals } from './Globals.js';
 import { idHash, ring } from './idHash.js';
 import { IdentityIndex } from './IdentityIndex.js';
-import { NONE, type IdentityState, type ScopeEntry } from './IdentityState.js';
+import { attestedSessions, NONE, type IdentityState, type ScopeEntry } from './IdentityState.js';
+import { estimateCommandBytes, exceededLimit } from './limits.js';
 import { PermInterner } from './PermInterner.js';
-import { permitAllPolicy, PolicyInput, type ScopePolicy } from './ScopePolicy.js';
+import { permitAllPolicy, type ScopePolicy } from './ScopePolicy.js';
 import { selectorTerms, targetMatches } from './selectors.js';
 import { TimerHeap } from './TimerHeap.js';
 
-/** Compiles a published policy set. Throws (with a readable message) when the set is invalid. */
-export type PolicyCompiler = (files: readonly { id: string; text: string }[], version: number) => ScopePolicy;
-/** Verifies the signature of a release window. */
-export type ReleaseWindowVerifier = (window: Extract<BroadcastEvent, { type: 'org.release-window' }>['data']) => boolean;
+export type { PolicyCompiler, PublishedPolicies, ReleaseWindowVerifier } from './evolveGlobals.js';
 
 export interface EngineDeps {
-  readonly config?: Partial<EngineConfig>;
+  readonly config?: Partial<Omit<EngineConfig, "limits">> & { readonly limits?: Partial<EngineConfig["limits"]> };
   readonly compilePolicies: PolicyCompiler;
   readonly verifyReleaseWindow: ReleaseWindowVerifier;
 }
 
-export interface PublishedPolicies {
-  readonly version: number;
-  readonly files: readonly { id: string; text: string }[];
-}
+/**
+ * Who produced an event, as the worker established from its producer signature and the keyring:
+ * - `unsigned`: no producer signature — an observation (see `@livescope/contracts` trust.ts);
+ * - `trusted`: signed by a key whose capabilities allow the event type, optionally limited to namespaces;
+ * - `refused`: signed, but forged, by an unknown key, or by a key not allowed to send this type.
+ */
+export type ProducerVerdict =
+  | { readonly kind: 'unsigned' }
+  | { readonly kind: 'trusted'; readonly keyId: string; readonly namespaces?: readonly string[] }
+  | { readonly kind: 'refused'; readonly keyId?: string; readonly reason: string };
+
+export const UNSIGNED: ProducerVerdict = { kind: 'unsigned' };
 
 export interface MessageMeta {
-  /** Kafka timestamp of the message (epoch ms): the processing instant, deterministic on replay. */
+  /**
+   * The processing instant, epoch ms: the Kafka message timestamp, which the broker assigns when it
+   * appends the message (LogAppendTime) — part of the log, so a replay is deterministic, and not
+   * chosen by any producer.
+   */
   readonly timestampMs: number;
+  /** Who produced the event. Default `unsigned` (an observation). */
+  readonly producer?: ProducerVerdict;
 }
 
 const iso = (ms: number): string => new Date(ms).toISOString();
 const MAX_TIMER_STEPS = 64;
+/** Longest failure text kept in a dead letter or an alert. */
+const MAX_MESSAGE = 1000;
+/** Policy and order ids listed per cause: keeps a command's size bounded whatever the policy set. */
+const MAX_CAUSE_IDS = 16;
+
+/**
+ * Thrown inside a transaction to refuse the event being applied (a limit, a widening by an
+ * observation); `handle` rolls the partition back to before the event and dead-letters it.
+ */
+class Refusal extends LivescopeError<Extract<DeadLetterReason, 'limit-exceeded' | 'unauthorized-producer'>> {
+  constructor(code: Extract<DeadLetterReason, 'limit-exceeded' | 'unauthorized-producer'>, message: string) {
+    super(code, 'poison', message);
+  }
+  get reason(): Extract<DeadLetterReason, 'limit-exceeded' | 'unauthorized-producer'> {
+    return this.code;
+  }
+}
+markErrorClass(Refusal, 'ScopeEngine.Refusal');
+
+/** Rejections that also raise a drift alert for the SOC (someone tried something). */
+const ALERTED: Partial<Record<DeadLetterReason, DriftAlertType>> = {
+  'unauthorized-producer': 'unauthorized-producer',
+  'stale-control-event': 'unauthorized-producer',
+  'invalid-approval': 'invalid-approval',
+  'invalid-signature': 'unauthorized-producer',
+};
+
+function describeError(e: unknown): string {
+  if (!(e instanceof Error)) return String(e).slice(0, MAX_MESSAGE);
+  const code = (e as { code?: unknown }).code;
+  return `${e.name}${typeof code === 'string' ? ` ${code}` : ''}: ${e.message}`.slice(0, MAX_MESSAGE);
+}
+
+/** Everything a rollback needs to put the partition back as it was. */
+interface Savepoint {
+  readonly globals: GlobalsState;
+  readonly globalsDirty: boolean;
+  readonly outLengths: readonly [number, number, number, number];
+  readonly journal: [string, IdentityState | undefined][];
+  rebuiltTimers: boolean;
+}
+
+/** A timer that failed to fire (a defect or data the engine cannot handle); the identity keeps its state. */
+export interface TimerFailure {
+  readonly identityId: string;
+  readonly at: number;
+  readonly message: string;
+}
 
 /**
  * The runtime-scope engine of one partition. Deterministic and free of I/O: it is a function of
- * the sequence of events (with their message timestamps) and of timer firings, which happen at
- * the instants the engine itself computed. The worker shell persists `dirty()` states and
- * publishes the outputs.
+ * the sequence of events (with their message timestamps and producer verdicts) and of timer
+ * firings, which happen at the instants the engine itself computed. It keeps the identity store,
+ * its index and timers; the rules are `evolveIdentity` (identity events) and `evolveGlobals`
+ * (org-wide events). Every event is applied as a transaction: if applying it fails or is refused,
+ * the partition is exactly as before it. The worker shell persists `drainDirty()` and publishes outputs.
  */
 export class ScopeEngine {
   readonly config: EngineConfig;
@@ -61,23 +128,23 @@ export class ScopeEngine {
   private readonly interner = new PermInterner();
   private readonly dirtyIds = new Set<string>();
   private globalsDirty = false;
-  private globalsState: Globals = emptyGlobals();
-  private policyState: ScopePolicy = permitAllPolicy;
-  private published: PublishedPolicies | undefined;
+  private gs: GlobalsState = { globals: emptyGlobals(), policy: permitAllPolicy, published: undefined };
+  private tx: Savepoint | undefined;
+  private timerFailures: TimerFailure[] = [];
 
   constructor(private readonly deps: EngineDeps) {
-    this.config = { ...defaultEngineConfig, ...deps.config };
+    this.config = { ...defaultEngineConfig, ...deps.config, limits: { ...defaultEngineConfig.limits, ...deps.config?.limits } };
   }
 
   // --- state access (worker shell, control plane, tests) ----------------------------------------
   get globals(): Globals {
-    return this.globalsState;
+    return this.gs.globals;
   }
   get policy(): ScopePolicy {
-    return this.policyState;
+    return this.gs.policy;
   }
   get publishedPolicies(): PublishedPolicies | undefined {
-    return this.published;
+    return this.gs.published;
   }
   get size(): number {
     return this.identities.size;
@@ -114,58 +181,185 @@ export class ScopeEngine {
       if (s) identities.push(s);
     }
     this.dirtyIds.clear();
-    const globals = this.globalsDirty ? this.globalsState : undefined;
-    const policies = this.globalsDirty ? this.published : undefined;
+    const globals = this.globalsDirty ? this.gs.globals : undefined;
+    const policies = this.globalsDirty ? this.gs.published : undefined;
     this.globalsDirty = false;
     return { identities, globals, policies };
   }
 
+  /** Timers that failed since the last call (each is logged and counted by the worker), then forgets them. */
+  drainTimerFailures(): TimerFailure[] {
+    const out = this.timerFailures;
+    this.timerFailures = [];
+    return out;
+  }
+
   /** Loads persisted state (after a restart or a partition assignment); rebuilds indexes and timers. */
   load(state: { identities: Iterable<IdentityState>; globals?: Globals; policies?: PublishedPolicies }): void {
-    if (state.policies) {
-      this.policyState = this.deps.compilePolicies(state.policies.files, state.policies.version);
-      this.published = state.policies;
-    }
-    if (state.globals) this.globalsState = state.globals;
+    if (state.policies) this.gs = { ...this.gs, policy: this.deps.compilePolicies(state.policies.files, state.policies.version), published: state.policies };
+    if (state.globals) this.gs = { ...this.gs, globals: state.globals };
     for (const s of state.identities) this.put(s, false);
   }
 
   // --- input ---------------------------------------------------------------------------------
+  /**
+   * Applies one event. Never throws: an event that cannot be applied — refused, invalid, over a
+   * limit, or failing inside the engine — comes back `rejected` with the dead-letter reason, and
+   * the partition's state and `out` are exactly as before it.
+   */
   handle(event: LivescopeEvent, meta: MessageMeta, out: EngineOutput): HandleResult {
-    const eventMs = toMs(event.time);
-    if (eventMs > meta.timestampMs + this.config.maxFutureSkewMs) {
-      return { status: 'rejected', reason: 'timestamp-in-future', message: `event time ${event.time} is more than ${this.config.maxFutureSkewMs} ms after the message timestamp ${iso(meta.timestampMs)}` };
+    const producer = meta.producer ?? UNSIGNED;
+    const eventTime = toMs(event.time);
+    if (!(eventTime <= meta.timestampMs + this.config.maxFutureSkewMs)) {
+      return { status: 'rejected', reason: 'timestamp-in-future', message: `event time ${event.time} is more than ${this.config.maxFutureSkewMs} ms after the broker's append time ${iso(meta.timestampMs)}` };
     }
-    return isBroadcastEvent(event) ? this.handleBroadcast(event, meta, out) : this.handleIdentityEvent(event, meta, out, eventMs);
+    // An event's own time never runs ahead of the broker's clock (it is only used to order facts).
+    const eventMs = Math.min(eventTime, meta.timestampMs);
+    if (producer.kind === 'refused') return this.reject(event, meta, out, 'unauthorized-producer', `${event.type} ${event.id} refused: ${producer.reason}`, producer);
+    const control = isControlEventType(event.type);
+    if (control && producer.kind !== 'trusted') {
+      return this.reject(event, meta, out, 'unauthorized-producer', `${event.type} ${event.id} is a control event and carries no producer signature; only a producer key allowed to send ${event.type} can`, producer);
+    }
+    if (control && eventMs < meta.timestampMs - this.config.maxControlEventAgeMs) {
+      return this.reject(event, meta, out, 'stale-control-event', `${event.type} ${event.id} was signed for ${event.time}, more than ${this.config.maxControlEventAgeMs} ms before the broker appended it (${iso(meta.timestampMs)}): a replay of a captured event is refused`, producer);
+    }
+    const save = this.begin(out);
+    let result: HandleResult;
+    try {
+      result = isBroadcastEvent(event) ? this.handleBroadcast(event, meta, producer, out, eventMs) : this.handleIdentityEvent(event, meta, producer, out, eventMs);
+    } catch (e) {
+      this.rollback(save, out);
+      if (e instanceof Refusal) return this.reject(event, meta, out, e.reason, e.message, producer);
+      // A defect or data the engine cannot handle: poison for this event only.
+      return { status: 'rejected', reason: 'unprocessable', message: `applying ${event.type} ${event.id} failed inside the engine: ${describeError(e)}` };
+    } finally {
+      this.tx = undefined;
+    }
+    if (result.status === 'rejected') {
+      this.rollback(save, out);
+      return this.reject(event, meta, out, result.reason, result.message, producer);
+    }
+    return result;
   }
 
-  /** Fires every timer due at or before `nowMs`, each at its own instant. */
+  /** Fires every timer due at or before `nowMs`, each at its own instant. Never throws (see `drainTimerFailures`). */
   tick(nowMs: number, out: EngineOutput): number {
     let fired = 0;
+    const failed = new Set<string>();
     while (this.timers.size > 0 && this.timers.peek()! <= nowMs) {
       const { at, id } = this.timers.pop()!;
       const s = this.identities.get(id);
-      if (!s || s.wakeAt !== at) continue;
-      this.advance(s, at, out);
-      fired++;
+      if (!s || s.wakeAt !== at || failed.has(id)) continue;
+      const save = this.begin(out);
+      try {
+        this.advance(s, at, out);
+        fired++;
+      } catch (e) {
+        this.rollback(save, out);
+        failed.add(id);
+        // The identity keeps its state; its timer is retried at its next event.
+        this.timerFailures.push({ identityId: id, at, message: e instanceof Refusal ? `${e.reason}: ${e.message}` : describeError(e) });
+      } finally {
+        this.tx = undefined;
+      }
     }
     return fired;
   }
 
-  private handleIdentityEvent(event: IdentityEvent, meta: MessageMeta, out: EngineOutput, eventMs: number): HandleResult {
+  // --- transactions ---------------------------------------------------------------------------
+  private begin(out: EngineOutput): Savepoint {
+    const save: Savepoint = {
+      globals: this.gs,
+      globalsDirty: this.globalsDirty,
+      outLengths: [out.changes.length, out.snapshots.length, out.revocations.length, out.alerts.length],
+      journal: [],
+      rebuiltTimers: false,
+    };
+    this.tx = save;
+    return save;
+  }
+
+  /** Puts every identity touched since `save` back, and the org-wide state, and drops the outputs. */
+  private rollback(save: Savepoint, out: EngineOutput): void {
+    for (let i = save.journal.length - 1; i >= 0; i--) {
+      const [id, before] = save.journal[i]!;
+      const current = this.identities.get(id);
+      if (before === undefined) {
+        this.identities.delete(id);
+        if (current) this.index.remove(current);
+      } else {
+        this.identities.set(id, before);
+        // Re-index from the current terms to the old ones (update() diffs the two states).
+        this.index.update(before, current);
+      }
+    }
+    // The timer entries of the restored states are still in the heap (superseded entries are skipped
+    // lazily) unless the heap was rebuilt meanwhile.
+    if (save.rebuiltTimers) this.rebuildTimers();
+    this.gs = save.globals;
+    this.globalsDirty = save.globalsDirty;
+    out.changes.length = save.outLengths[0];
+    out.snapshots.length = save.outLengths[1];
+    out.revocations.length = save.outLengths[2];
+    out.alerts.length = save.outLengths[3];
+  }
+
+  /** The rejection, with a drift alert when it means someone tried something (emitted after any rollback). */
+  private reject(event: LivescopeEvent, meta: MessageMeta, out: EngineOutput, reason: DeadLetterReason, message: string, producer: ProducerVerdict): HandleResult {
+    const text = message.slice(0, MAX_MESSAGE);
+    const type = ALERTED[reason];
+    if (type !== undefined) {
+      const subject = isBroadcastEvent(event) ? undefined : this.identities.has(event.subject) ? event.subject : undefined;
+      out.alerts.push({
+        kind: 'drift.alert',
+        alertId: `${subject ?? 'org'}/${event.id}/${type}`,
+        type,
+        severity: type === 'invalid-approval' ? 'high' : 'critical',
+        ...(subject !== undefined ? { identityId: subject } : {}),
+        at: iso(meta.timestampMs),
+        summary: text,
+        details: { eventId: event.id, eventType: event.type, source: event.source, reason, producerKeyId: producer.kind === 'unsigned' ? null : (producer.keyId ?? null) },
+        cause: { eventId: event.id, eventType: event.type },
+      });
+    }
+    return { status: 'rejected', reason, message: text };
+  }
+
+  private handleIdentityEvent(event: IdentityEvent, meta: MessageMeta, producer: ProducerVerdict, out: EngineOutput, eventMs: number): HandleResult {
     let prev = this.identities.get(event.subject);
     const eventHash = idHash(event.id);
     if (prev?.recentEventIds.includes(eventHash)) return { status: 'duplicate' };
+    const trusted = producer.kind === 'trusted';
+    if (producer.kind === 'trusted' && producer.namespaces !== undefined) {
+      const namespaces = producer.namespaces;
+      const touched = [prev?.namespace ?? (event.type === 'identity.created' ? event.data.namespace : undefined), event.type === 'identity.updated' ? event.data.namespace : undefined];
+      for (const ns of touched) {
+        if (ns !== undefined && !namespaces.includes(ns)) return { status: 'rejected', reason: 'unauthorized-producer', message: `producer key ${producer.keyId} is limited to namespaces ${namespaces.join(', ')} and cannot send ${event.type} for ${event.subject} in namespace ${ns}` };
+      }
+    }
     const t = Math.max(prev?.clock ?? 0, meta.timestampMs);
     if (prev) prev = this.advance(prev, t, out);
-    const tr = evolveIdentity(prev, event, t, this.config, this.interner, eventMs);
+    const tr = evolveIdentity(prev, event, { t, eventTimeMs: eventMs, config: this.config, interner: this.interner, trusted, isKnownIdentity: (id) => this.identities.has(id) });
     if (tr.reject) return { status: 'rejected', ...tr.reject };
     // A no-op is not remembered for duplicate detection: repeating it is a no-op too, and it costs no state write.
     if (tr.state === prev && tr.alerts.length === 0 && tr.revocations.length === 0) return { status: 'unchanged' };
+    if (tr.state !== prev) {
+      const over = exceededLimit(tr.state, this.config.limits);
+      if (over !== undefined && (prev === undefined || exceededLimit(prev, this.config.limits) !== over)) {
+        return { status: 'rejected', reason: 'limit-exceeded', message: `${event.type} ${event.id} refused: ${event.subject} would hold ${over}` };
+      }
+    }
     const cause: Cause = { eventId: event.id, eventType: event.type };
     let next: IdentityState = { ...tr.state, clock: t, recentEventIds: ring(tr.state.recentEventIds, eventHash, this.config.dedupeWindow) };
-    const recompute = tr.recompute === true || (tr.recompute !== false && this.policyState.reads(tr.recompute));
+    const recompute = tr.recompute === true || (tr.recompute !== false && this.gs.policy.reads(tr.recompute));
     next = this.settle(prev, next, t, cause, recompute, out);
+    // The rule for observations, whatever the event and the policies: nothing an unsigned producer
+    // sends may widen a scope. (A session it starts is observed, a risk it lowers is ignored, so this
+    // only fires for policies that widen on other facts, e.g. `forbid when session.count > 3`.)
+    if (!trusted && prev !== undefined) {
+      const widened = widening(prev, next);
+      if (widened !== undefined) throw new Refusal('unauthorized-producer', `${event.type} ${event.id} from an unsigned producer would widen the scope of ${event.subject} (${widened}); only a producer key allowed to send ${event.type} can`);
+    }
     this.emitRevocations(next, tr.revocations, event.id, t, cause, out);
     this.emitAlerts(next, tr.alerts, event.id, t, cause, out);
     return { status: 'applied', identities: 1 };
@@ -190,7 +384,6 @@ export class ScopeEngine {
     }
     return s;
   }
-
   /** Drops what expired at `t`; a just-in-time grant bound to a session ends that session (revoked). */
   private expire(s: IdentityState, t: number): { state: IdentityState; revocations: RevocationIntent[] } {
     let state = s;
@@ -261,7 +454,7 @@ export class ScopeEngine {
     let scope = next.scope;
     let wakeAt = next.wakeAt;
     if (recompute) {
-      result = computeScope(next, this.globalsState, this.policyState, t, this.config);
+      result = computeScope(next, this.gs.globals, this.gs.policy, t, this.config);
       scope = result.entries;
       wakeAt = result.wakeAt;
     }
@@ -272,7 +465,11 @@ export class ScopeEngine {
     // Keep the held entries when the recompute found the same ones: less to retain and to collect.
     if (unchangedScope && prev !== undefined && scope !== prev.scope && samePerms(prev.scope, scope)) scope = prev.scope;
     const changed = !unchangedScope || !sameSessions(prev, next) || prev?.status !== next.status;
-    const emit = changed && (prev !== undefined || scope.length > 0 || next.sessions.length > 0);
+    const emit = changed && (prev !== undefined || scope.length > 0 || attestedSessions(next).length > 0);
+    if (emit && scope !== prev?.scope) {
+      const bytes = estimateCommandBytes(prev?.scope ?? NONE, scope, attestedSessions(next), 512 + MAX_CAUSE_IDS * 2 * 260);
+      if (bytes > this.config.limits.maxCommandBytes) throw new Refusal('limit-exceeded', `the scope change of ${next.id} would be about ${bytes} bytes, above the limit of ${this.config.limits.maxCommandBytes} bytes per command`);
+    }
     const version = emit ? (prev?.version ?? 0) + 1 : prev === undefined ? 0 : next.version;
     const stored: IdentityState = keepLists({ ...next, scope, wakeAt, version }, prev);
     if (emit) this.emitChange(prev, stored, result, t, cause, out);
@@ -282,6 +479,7 @@ export class ScopeEngine {
 
   private put(s: IdentityState, dirty: boolean): void {
     const before = this.identities.get(s.id);
+    this.tx?.journal.push([s.id, before]);
     this.identities.set(s.id, s);
     this.index.update(s, before);
     if (s.wakeAt !== null && (s.wakeAt !== before?.wakeAt || !before)) {
@@ -294,6 +492,7 @@ export class ScopeEngine {
   }
 
   private rebuildTimers(): void {
+    if (this.tx) this.tx.rebuiltTimers = true;
     this.timers.clear();
     for (const x of this.identities.values()) if (x.wakeAt !== null) this.timers.push(x.wakeAt, x.id);
   }
@@ -309,11 +508,11 @@ export class ScopeEngine {
     for (const [k, e] of before) {
       if (after.has(k)) continue;
       const why = result?.excluded.get(k);
-      removed.push({ action: e.perm.action, resource: e.perm.resource, access: e.perm.access, cause: { ...cause, policyIds: [...(why?.policyIds ?? [])], orderIds: [...(why?.orderIds ?? [])] } });
+      removed.push({ action: e.perm.action, resource: e.perm.resource, access: e.perm.access, cause: { ...cause, policyIds: (why?.policyIds ?? []).slice(0, MAX_CAUSE_IDS), orderIds: (why?.orderIds ?? []).slice(0, MAX_CAUSE_IDS) } });
     }
     const direction: ScopeChange['direction'] = added.length && removed.length ? 'mixed' : added.length ? 'widening' : removed.length ? 'narrowing' : 'refresh';
     const permissions = next.scope.map(toScopePermission);
-    const sessions = next.sessions.map((s) => s.sessionId) as ScopeChange['sessions'];
+    const sessions = attestedSessions(next).map((s) => s.sessionId) as ScopeChange['sessions'];
     const at = iso(t);
     const change: ScopeChange = {
       kind: 'scope.change',
@@ -328,7 +527,11 @@ export class ScopeEngine {
       added,
       removed,
       // The event's own order (an issue or a lift) and the orders and policies that removed permissions.
-      cause: { ...cause, policyIds: [...new Set([...(cause.policyIds ?? []), ...removed.flatMap((r) => r.cause.policyIds ?? [])])], orderIds: [...new Set([...(cause.orderIds ?? []), ...removed.flatMap((r) => r.cause.orderIds ?? [])])] },
+      cause: {
+        ...cause,
+        policyIds: [...new Set([...(cause.policyIds ?? []), ...removed.flatMap((r) => r.cause.policyIds ?? [])])].slice(0, MAX_CAUSE_IDS),
+        orderIds: [...new Set([...(cause.orderIds ?? []), ...removed.flatMap((r) => r.cause.orderIds ?? [])])].slice(0, MAX_CAUSE_IDS),
+      },
     };
     out.changes.push(change);
     const snapshot: ScopeSnapshot = { kind: 'scope.snapshot', identityId: next.id, version: next.version, at, status: next.status, permissions, sessions };
@@ -342,7 +545,7 @@ export class ScopeEngine {
             type: 'sudden-widening',
             severity: widenedAdmin.length ? 'high' : 'medium',
             summary: `scope of ${next.id} widened by ${added.length} permission${added.length === 1 ? '' : 's'}${widenedAdmin.length ? ` (${widenedAdmin.length} admin)` : ''}`,
-            details: { added: added.map((a) => ({ action: a.action, resource: a.resource, access: a.access })), version: next.version },
+            details: { added: added.slice(0, 100).map((a) => ({ action: a.action, resource: a.resource, access: a.access })), addedCount: added.length, version: next.version },
           },
         ],
         cause.eventId ?? `timer-${t}`,
@@ -365,181 +568,132 @@ export class ScopeEngine {
     }
   }
 
-  // --- broadcast (org-wide) events -----------------------------------------------------------
-  private handleBroadcast(event: BroadcastEvent, meta: MessageMeta, out: EngineOutput): HandleResult {
-    const g = this.globalsState;
-    if (g.recentEventIds.includes(event.id)) return { status: 'duplicate' };
-    const cause: Cause = { eventId: event.id, eventType: event.type };
-    const remember = (next: Partial<Globals>): void => {
-      this.globalsState = { ...this.globalsState, ...next, recentEventIds: ring(this.globalsState.recentEventIds, event.id, 64) };
+  // --- org-wide events: evolveGlobals decides, the engine applies the effects to its identities ----
+  private handleBroadcast(event: BroadcastEvent, meta: MessageMeta, producer: ProducerVerdict, out: EngineOutput, eventMs: number): HandleResult {
+    const namespaces = producer.kind === 'trusted' ? producer.namespaces : undefined;
+    const tr = evolveGlobals(this.gs, event, { t: meta.timestampMs, eventTimeMs: eventMs, compilePolicies: this.deps.compilePolicies, verifyReleaseWindow: this.deps.verifyReleaseWindow, namespaces });
+    if (tr.status === 'rejected') return { status: 'rejected', reason: tr.reject!.reason, message: tr.reject!.message };
+    if (tr.status === 'duplicate') return { status: 'duplicate' };
+    if (tr.state !== this.gs) {
+      this.gs = tr.state;
       this.globalsDirty = true;
-    };
-    switch (event.type) {
-      case 'policies.published': {
-        let compiled: ScopePolicy;
-        try {
-          compiled = this.deps.compilePolicies(event.data.policies, event.data.version);
-        } catch (e) {
-          return { status: 'rejected', reason: 'invalid-policy', message: (e as Error).message };
-        }
-        if (this.published && event.data.version <= this.published.version) return { status: 'duplicate' };
-        const affected = this.policyAffected(this.policyState, compiled);
-        this.policyState = compiled;
-        this.published = { version: event.data.version, files: event.data.policies };
-        remember({});
-        return this.recomputeMany(affected, meta, { ...cause, actor: event.data.publishedBy }, out);
-      }
-      case 'org.release-window': {
-        const d = event.data;
-        if (g.lifted.includes(`window:${d.windowId}`)) return { status: 'unchanged' };
-        if (!this.deps.verifyReleaseWindow(d)) return { status: 'rejected', reason: 'invalid-signature', message: `release window ${d.windowId} is not validly signed by ${d.signedBy}` };
-        const windows = new Map(g.windows);
-        windows.set(d.windowId, { windowId: d.windowId, namespace: d.namespace, startsAt: toMs(d.startsAt), endsAt: toMs(d.endsAt), signedBy: d.signedBy });
-        remember({ windows });
-        return this.policyState.reads(PolicyInput.releaseWindows) ? this.recomputeMany(this.index.lookupAny([`permns=${d.namespace}`]), meta, cause, out) : { status: 'applied', identities: 0 };
-      }
-      case 'org.release-window-cancelled': {
-        const w = g.windows.get(event.data.windowId);
-        const windows = new Map(g.windows);
-        windows.delete(event.data.windowId);
-        remember({ windows, lifted: ring(g.lifted, `window:${event.data.windowId}`, 256) });
-        return w && this.policyState.reads(PolicyInput.releaseWindows) ? this.recomputeMany(this.index.lookupAny([`permns=${w.namespace}`]), meta, cause, out) : { status: 'applied', identities: 0 };
-      }
-      case 'org.incident-mode': {
-        const d = event.data;
-        const incidents = new Map(g.incidents);
-        if (d.active) incidents.set(d.incidentId, { incidentId: d.incidentId, namespace: d.namespace });
-        else incidents.delete(d.incidentId);
-        remember({ incidents });
-        return this.policyState.reads(PolicyInput.incidents) ? this.recomputeMany(this.index.lookupAny([`permns=${d.namespace}`]), meta, cause, out) : { status: 'applied', identities: 0 };
-      }
-      case 'order.issued':
-        return this.issueOrder(event, meta, out);
-      case 'order.lifted': {
-        const order = g.orders.get(event.data.orderId);
-        if (!order) {
-          remember({ lifted: ring(g.lifted, `order:${event.data.orderId}`, 256) });
-          return { status: 'unchanged' };
-        }
-        const orders = new Map(g.orders);
-        orders.delete(order.orderId);
-        remember({ orders, lifted: ring(g.lifted, `order:${order.orderId}`, 256) });
-        return this.recomputeMany(this.targets(order.target), meta, { ...cause, orderIds: [order.orderId], actor: event.data.actor }, out);
-      }
-      case 'secret.leaked': {
-        const path = event.data.secretPath;
-        remember({});
-        let n = 0;
-        for (const id of this.index.lookupAny([`secret=${path}`])) {
-          const s = this.identities.get(id);
-          if (!s) continue;
-          const leases = s.leases.filter((l) => l.secretPath === path);
-          if (leases.length === 0) continue;
-          const t = Math.max(s.clock, meta.timestampMs);
-          const advanced = this.advance(s, t, out);
-          const next = { ...advanced, leases: advanced.leases.filter((l) => l.secretPath !== path), clock: t };
-          this.put(next, true);
-          this.emitRevocations(next, leaseRevocations(leases, `secret ${path} leaked`), event.id, t, cause, out);
-          this.emitAlerts(next, [{ type: 'secret-leaked', severity: 'critical', summary: `secret ${path} leaked; ${leases.length} lease(s) of ${s.id} revoked`, details: { secretPath: path, leases: leases.map((l) => l.leaseId), evidence: event.data.evidence } }], event.id, t, cause, out);
-          n++;
-        }
-        return { status: 'applied', identities: n };
-      }
     }
+    if (tr.status === 'unchanged') return { status: 'unchanged' };
+    let n = 0;
+    for (const effect of tr.effects) n += this.applyEffect(effect, event.id, meta, namespaces, tr.cause, out);
+    return { status: 'applied', identities: n };
   }
 
-  private issueOrder(event: Extract<BroadcastEvent, { type: 'order.issued' }>, meta: MessageMeta, out: EngineOutput): HandleResult {
-    const d = event.data;
-    const g = this.globalsState;
-    const cause: Cause = { eventId: event.id, eventType: event.type, orderIds: [d.orderId], actor: d.actor };
-    const remember = (next: Partial<Globals>): void => {
-      this.globalsState = { ...this.globalsState, ...next, recentEventIds: ring(this.globalsState.recentEventIds, event.id, 64) };
-      this.globalsDirty = true;
-    };
-    if (g.lifted.includes(`order:${d.orderId}`)) {
-      remember({});
-      return { status: 'unchanged' };
-    }
-    const expiresAt = d.expiresAt === undefined ? undefined : toMs(d.expiresAt);
-    if (d.kind === 'read-only' || d.kind === 'deny-actions' || d.kind === 'quarantine') {
-      const order: ActiveOrder = { orderId: d.orderId, kind: d.kind, target: d.target, actions: d.actions ?? [], expiresAt, issuedAt: meta.timestampMs, actor: d.actor, reason: d.reason };
-      const orders = new Map(g.orders);
-      const replaced = orders.get(order.orderId);
-      orders.set(order.orderId, order);
-      remember({ orders });
-      // Re-issuing an order id replaces the order: identities only the old target matched are released.
-      const targeted = this.targets(d.target);
-      const released = replaced ? this.targets(replaced.target).filter((id) => !targeted.includes(id)) : [];
-      if (released.length > 0) this.recomputeMany(released, meta, cause, out);
-      const ids = targeted;
-      if (d.kind === 'quarantine') {
-        // Quarantine kills what the identity holds right now, not only its future access.
-        for (const id of ids) {
-          const s = this.identities.get(id);
-          if (!s || s.status !== 'active') continue;
-          const t = Math.max(s.clock, meta.timestampMs);
-          const advanced = this.advance(s, t, out);
-          const intents = revokeEverything(advanced, `quarantined by ${d.actor}: ${d.reason}`);
-          const next: IdentityState = { ...advanced, sessions: [], leases: [], jit: advanced.jit.filter((j) => j.sessionId === undefined), clock: t };
-          const settled = this.settle(advanced, next, t, cause, true, out);
-          this.emitRevocations(settled, intents, event.id, t, cause, out);
-        }
-        return { status: 'applied', identities: ids.length };
-      }
-      return this.recomputeMany(ids, meta, cause, out);
-    }
-    // One-shot revocation orders: act now, keep nothing.
-    remember({});
-    let candidates = this.targets(d.target);
-    if (d.kind === 'revoke-secret-leases' && d.secretPath !== undefined) {
-      const holders = this.index.lookupAny([`secret=${d.secretPath}`]);
-      candidates = candidates.filter((id) => holders.has(id));
-    }
+  private applyEffect(effect: GlobalEffect, eventId: string, meta: MessageMeta, namespaces: readonly string[] | undefined, cause: Cause, out: EngineOutput): number {
+    const ids = this.resolve(effect.targets, namespaces);
     let n = 0;
-    for (const id of candidates) {
+    for (const id of ids) {
       const s = this.identities.get(id);
       if (!s || s.status === 'deleted') continue;
       const t = Math.max(s.clock, meta.timestampMs);
       const advanced = this.advance(s, t, out);
-      let next: IdentityState = advanced;
-      const intents: RevocationIntent[] = [];
-      const reason = `${d.kind} ordered by ${d.actor}: ${d.reason}`;
-      if (d.kind === 'revoke-secret-leases') {
-        const leases = advanced.leases.filter((l) => l.secretPath === d.secretPath);
-        if (leases.length === 0) continue;
-        intents.push(...leaseRevocations(leases, reason));
-        next = { ...advanced, leases: advanced.leases.filter((l) => l.secretPath !== d.secretPath) };
-      } else if (d.kind === 'revoke-session' && d.sessionId !== undefined) {
-        const ended = endSession(advanced, d.sessionId, reason, true, this.config);
-        if (ended.revocations.length === 0 && !advanced.sessions.some((x) => x.sessionId === d.sessionId)) continue;
-        intents.push(...ended.revocations);
-        next = ended.state;
-      } else if (d.kind === 'revoke-token' && d.tokenId !== undefined) {
-        const sessions = advanced.sessions.filter((x) => x.tokenId === d.tokenId);
-        for (const x of sessions) {
-          const ended = endSession(next, x.sessionId, reason, true, this.config);
-          next = ended.state;
-          intents.push(...ended.revocations);
+      switch (effect.type) {
+        case 'recompute':
+          this.settle(advanced, { ...advanced, clock: t }, t, cause, true, out);
+          break;
+        case 'quarantine': {
+          // Quarantine kills what the identity holds right now, not only its future access.
+          if (advanced.status !== 'active') continue;
+          const intents = revokeEverything(advanced, effect.reason);
+          const next: IdentityState = { ...advanced, sessions: [], leases: [], jit: advanced.jit.filter((j) => j.sessionId === undefined), clock: t };
+          const settled = this.settle(advanced, next, t, cause, true, out);
+          this.emitRevocations(settled, intents, eventId, t, cause, out);
+          break;
         }
-        if (!intents.some((r) => r.target.type === 'token')) intents.push({ target: { type: 'token', id: d.tokenId, system: sessions[0]?.system ?? 'livescope' }, reason });
-      } else continue;
-      const settled = this.settle(advanced, { ...next, clock: t }, t, cause, !sameSessions(advanced, next), out);
-      this.emitRevocations(settled, intents, event.id, t, cause, out);
+        case 'revoke-leases': {
+          const leases = advanced.leases.filter((l) => l.secretPath === effect.secretPath);
+          if (leases.length === 0) continue;
+          const settled = this.settle(advanced, { ...advanced, leases: advanced.leases.filter((l) => l.secretPath !== effect.secretPath), clock: t }, t, cause, false, out);
+          this.emitRevocations(settled, leaseRevocations(leases, effect.reason), eventId, t, cause, out);
+          break;
+        }
+        case 'revoke-session': {
+          if (!advanced.sessions.some((x) => x.sessionId === effect.sessionId)) continue;
+          const ended = endSession(advanced, effect.sessionId, effect.reason, true, this.config);
+          const settled = this.settle(advanced, { ...ended.state, clock: t }, t, cause, true, out);
+          this.emitRevocations(settled, ended.revocations, eventId, t, cause, out);
+          break;
+        }
+        case 'revoke-token': {
+          const sessions = advanced.sessions.filter((x) => x.tokenId === effect.tokenId);
+          let next: IdentityState = advanced;
+          const intents: RevocationIntent[] = [];
+          for (const x of sessions) {
+            const ended = endSession(next, x.sessionId, effect.reason, true, this.config);
+            next = ended.state;
+            intents.push(...ended.revocations);
+          }
+          if (!intents.some((r) => r.target.type === 'token')) intents.push({ target: { type: 'token', id: effect.tokenId, system: sessions[0]?.system ?? 'livescope' }, reason: effect.reason });
+          const settled = this.settle(advanced, { ...next, clock: t }, t, cause, !sameSessions(advanced, next), out);
+          this.emitRevocations(settled, intents, eventId, t, cause, out);
+          break;
+        }
+        case 'secret-leaked': {
+          const leases = advanced.leases.filter((l) => l.secretPath === effect.secretPath);
+          if (leases.length === 0) continue;
+          const settled = this.settle(advanced, { ...advanced, leases: advanced.leases.filter((l) => l.secretPath !== effect.secretPath), clock: t }, t, cause, false, out);
+          this.emitRevocations(settled, leaseRevocations(leases, `secret ${effect.secretPath} leaked`), eventId, t, cause, out);
+          this.emitAlerts(
+            settled,
+            [{ type: 'secret-leaked', severity: 'critical', summary: `secret ${effect.secretPath} leaked; ${leases.length} lease(s) of ${s.id} revoked`, details: { secretPath: effect.secretPath, leases: leases.slice(0, 100).map((l) => l.leaseId), evidence: effect.evidence } }],
+            eventId,
+            t,
+            cause,
+            out,
+          );
+          break;
+        }
+        default: {
+          const unknown: never = effect;
+          throw new Error(`unknown org-wide effect ${JSON.stringify(unknown)}`);
+        }
+      }
       n++;
     }
-    return { status: 'applied', identities: n };
+    return effect.type === 'recompute' ? ids.length : n;
   }
 
-  /** Identities an order target names, found through the index (never a scan of the fleet). */
-  private targets(target: ActiveOrder['target']): string[] {
-    if ('identityId' in target) return this.identities.has(target.identityId) ? [target.identityId] : [];
-    if ('selector' in target) {
-      return this.index.lookup(selectorTerms(target.selector)).filter((id) => {
-        const s = this.identities.get(id);
-        return s !== undefined && targetMatches(target, s);
-      });
+  /** Identities a target names, found through the index (never a scan of the fleet), within the producer key's namespaces. */
+  private resolve(targets: Targets, namespaces: readonly string[] | undefined): string[] {
+    let ids: string[];
+    switch (targets.kind) {
+      case 'order': {
+        const target = targets.target;
+        if ('identityId' in target) ids = this.identities.has(target.identityId) ? [target.identityId] : [];
+        else if ('selector' in target) {
+          ids = this.index.lookup(selectorTerms(target.selector)).filter((id) => {
+            const s = this.identities.get(id);
+            return s !== undefined && targetMatches(target, s);
+          });
+        } else ids = [...this.identities.keys()];
+        break;
+      }
+      case 'permission-namespace':
+        ids = [...this.index.lookupAny([`permns=${targets.namespace}`])];
+        break;
+      case 'secret-holders':
+        ids = [...this.index.lookupAny([`secret=${targets.secretPath}`])];
+        break;
+      case 'policy-change': {
+        const affected = this.policyAffected(targets.before, targets.after);
+        ids = affected === 'all' ? [...this.identities.keys()] : affected;
+        break;
+      }
+      default: {
+        const unknown: never = targets;
+        throw new Error(`unknown target ${JSON.stringify(unknown)}`);
+      }
     }
-    return [...this.identities.keys()];
+    if (namespaces === undefined) return ids;
+    return ids.filter((id) => {
+      const s = this.identities.get(id);
+      return s !== undefined && namespaces.includes(s.namespace);
+    });
   }
 
   /** Identities a policy change can affect: the union of the changed policies' scopes. */
@@ -564,24 +718,31 @@ export class ScopeEngine {
     }
     return [...out];
   }
-
-  private recomputeMany(ids: readonly string[] | Set<string> | 'all', meta: MessageMeta, cause: Cause, out: EngineOutput): HandleResult {
-    const list = ids === 'all' ? [...this.identities.keys()] : [...ids];
-    for (const id of list) {
-      const s = this.identities.get(id);
-      if (!s || s.status === 'deleted') continue;
-      const t = Math.max(s.clock, meta.timestampMs);
-      const advanced = this.advance(s, t, out);
-      this.settle(advanced, { ...advanced, clock: t }, t, cause, true, out);
-    }
-    return { status: 'applied', identities: list.length };
-  }
 }
 
+/** Session ids enforcement points accept: the attested sessions, in order. */
 function sameSessions(a: IdentityState | undefined, b: IdentityState): boolean {
-  const x = a?.sessions ?? [];
-  const y = b.sessions;
+  const x = a === undefined ? NONE : attestedSessions(a);
+  const y = attestedSessions(b);
   return x.length === y.length && x.every((s, i) => s.sessionId === y[i]!.sessionId);
+}
+
+/**
+ * What `next` allows that `prev` did not, as text, or undefined: a permission added, bound to more
+ * sessions (or to none), or valid for longer; a session accepted that was not; a status that allows more.
+ */
+export function widening(prev: IdentityState, next: IdentityState): string | undefined {
+  if (prev.status !== 'active' && next.status === 'active') return `status ${prev.status} → active`;
+  const before = new Map(prev.scope.map((e) => [e.perm.key, e]));
+  for (const e of next.scope) {
+    const b = before.get(e.perm.key);
+    if (!b) return `adds ${e.perm.action} on ${e.perm.resource}`;
+    if (b.validUntil !== null && (e.validUntil === null || e.validUntil > b.validUntil)) return `extends ${e.perm.action} on ${e.perm.resource}`;
+    if (b.sessions !== undefined && (e.sessions === undefined || e.sessions.some((x) => !b.sessions!.includes(x)))) return `binds ${e.perm.action} on ${e.perm.resource} to more sessions`;
+  }
+  const held = new Set(attestedSessions(prev).map((s) => s.sessionId));
+  for (const s of attestedSessions(next)) if (!held.has(s.sessionId)) return `accepts session ${s.sessionId}`;
+  return undefined;
 }
 
 export function sameScope(a: readonly ScopeEntry[], b: readonly ScopeEntry[]): boolean {
@@ -591,6 +752,7 @@ export function sameScope(a: readonly ScopeEntry[], b: readonly ScopeEntry[]): b
     const x = a[i]!;
     const y = b[i]!;
     if (x.perm.key !== y.perm.key || x.validUntil !== y.validUntil || x.perm.access !== y.perm.access || x.grants.length !== y.grants.length || x.grants.some((g, j) => g !== y.grants[j])) return false;
+    if (x.sessions !== y.sessions && (x.sessions === undefined || y.sessions === undefined || x.sessions.length !== y.sessions.length || x.sessions.some((s, j) => s !== y.sessions![j]))) return false;
   }
   return true;
 }
@@ -620,7 +782,9 @@ function samePerms(a: readonly ScopeEntry[], b: readonly ScopeEntry[]): boolean 
 }
 
 export function toScopePermission(e: ScopeEntry): ScopePermission {
-  return { action: e.perm.action, resource: e.perm.resource, access: e.perm.access, validUntil: e.validUntil === null ? null : new Date(e.validUntil).toISOString(), grants: [...e.grants] };
+  const p: ScopePermission = { action: e.perm.action, resource: e.perm.resource, access: e.perm.access, validUntil: e.validUntil === null ? null : new Date(e.validUntil).toISOString(), grants: [...e.grants] };
+  if (e.sessions !== undefined) p.sessions = [...e.sessions] as ScopePermission['sessions'];
+  return p;
 }
 
 export type { IdentityId };

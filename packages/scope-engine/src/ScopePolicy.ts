@@ -46,6 +46,8 @@ export interface ContextView {
   readonly nowMs: number;
   readonly session: { readonly active: boolean; readonly count: number; readonly mfa: boolean; readonly tasks: readonly string[] };
   readonly approvals: readonly string[];
+  /** Escalations approved by a verified human (`context.humanApprovals`); the engine accepts no other approvals. */
+  readonly humanApprovals: readonly string[];
   readonly riskScore: number;
   readonly anomalies: readonly string[];
   readonly humanUseDetected: boolean;

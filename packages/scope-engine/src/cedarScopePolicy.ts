@@ -69,6 +69,7 @@ function request(p: PrincipalView, r: ResourceView, c: ContextView): { req: Para
     now: Datetime.fromEpochMs(c.nowMs),
     session: { active: c.session.active, count: c.session.count, mfa: c.session.mfa, tasks: c.session.tasks },
     approvals: c.approvals,
+    humanApprovals: c.humanApprovals,
     riskScore: c.riskScore,
     anomalies: c.anomalies,
     humanUseDetected: c.humanUseDetected,
@@ -87,7 +88,7 @@ function readsFrom(u: PolicyInputs): (input: PolicyInput) => boolean {
   const table: Record<PolicyInput, boolean> = {
     [PolicyInput.now]: u.readsNow,
     [PolicyInput.session]: ctx('session'),
-    [PolicyInput.approvals]: ctx('approvals'),
+    [PolicyInput.approvals]: ctx('approvals') || ctx('humanApprovals'),
     [PolicyInput.riskScore]: ctx('riskScore') || u.principal.attrs.includes('riskScore') || u.principal.attrs.includes('*'),
     [PolicyInput.anomalies]: ctx('anomalies'),
     [PolicyInput.humanUse]: ctx('humanUseDetected'),

@@ -1,6 +1,6 @@
 import type { EngineConfig } from './EngineConfig.js';
 import type { ActiveOrder, Globals } from './Globals.js';
-import type { IdentityState, Perm, ScopeEntry } from './IdentityState.js';
+import type { IdentityState, Perm, ScopeEntry, Session } from './IdentityState.js';
 import { PolicyInput, type ContextView, type PolicyDecision, type PrincipalView, type ResourceView, type ScopePolicy } from './ScopePolicy.js';
 import { orderApplies } from './selectors.js';
 
@@ -40,12 +40,17 @@ export function resourceView(perm: Perm): ResourceView {
 
 const isLive = (expiresAt: number | undefined, t: number): boolean => expiresAt === undefined || expiresAt > t;
 
+/** Whether an attested session is live at `t` (observed sessions never count). */
 export function sessionActiveAt(identity: IdentityState, sessionId: string, t: number): boolean {
-  return identity.sessions.some((s) => s.sessionId === sessionId && isLive(s.expiresAt, t));
+  return identity.sessions.some((s) => s.sessionId === sessionId && s.attested && isLive(s.expiresAt, t));
 }
 
-/** Provisioned permissions at `t`: role grants plus live just-in-time grants (whose session, if any, is live). */
-export function candidatesAt(identity: IdentityState, t: number): Map<string, Candidate> {
+/**
+ * Provisioned permissions at `t`, seen from a session or from none: role grants, live
+ * just-in-time grants not bound to a session, and — seen from session `sessionId` while it is live —
+ * the just-in-time grants bound to it.
+ */
+export function candidatesAt(identity: IdentityState, t: number, sessionId?: string): Map<string, Candidate> {
   const out = new Map<string, Candidate>();
   const add = (perm: Perm, grantId: string, role: string | undefined): void => {
     let c = out.get(perm.key);
@@ -62,15 +67,20 @@ export function candidatesAt(identity: IdentityState, t: number): Map<string, Ca
   for (const g of identity.grants) for (const p of g.perms) add(p, g.grantId, g.role);
   for (const g of identity.jit) {
     if (g.expiresAt <= t) continue;
-    if (g.sessionId !== undefined && !sessionActiveAt(identity, g.sessionId, t)) continue;
+    if (g.sessionId !== undefined && (g.sessionId !== sessionId || !sessionActiveAt(identity, g.sessionId, t))) continue;
     for (const p of g.perms) add(p, g.grantId, undefined);
   }
   return out;
 }
 
-/** The context policies see for `identity` at instant `t`. Per-permission parts (`grant`) are filled by the caller. */
-export function contextAt(identity: IdentityState, globals: Globals, t: number): Omit<ContextView, 'grant'> {
-  const live = identity.sessions.filter((s) => isLive(s.expiresAt, t));
+/**
+ * The context policies see for `identity` at instant `t`, from a session or from none.
+ * Without a session: the facts of every live attested session together, and the approvals not bound
+ * to a session. From session `sessionId`: that session's facts only, and the approvals not bound to a
+ * session plus those given for it. Per-permission parts (`grant`) are filled by the caller.
+ */
+export function contextAt(identity: IdentityState, globals: Globals, t: number, sessionId?: string): Omit<ContextView, 'grant'> {
+  const live = identity.sessions.filter((s) => s.attested && isLive(s.expiresAt, t) && (sessionId === undefined || s.sessionId === sessionId));
   const releaseWindows: string[] = [];
   for (const w of globals.windows.values()) if (w.startsAt <= t && t < w.endsAt && !releaseWindows.includes(w.namespace)) releaseWindows.push(w.namespace);
   const incidentNamespaces: string[] = [];
@@ -83,13 +93,35 @@ export function contextAt(identity: IdentityState, globals: Globals, t: number):
       mfa: live.some((s) => s.mfa),
       tasks: [...new Set(live.flatMap((s) => (s.task === undefined ? [] : [s.task])))],
     },
-    approvals: [...new Set(identity.approvals.filter((a) => a.expiresAt > t).map((a) => a.escalation))],
+    approvals: approvalsAt(identity, t, sessionId, false),
+    humanApprovals: approvalsAt(identity, t, sessionId, true),
     riskScore: identity.riskScore,
     anomalies: [...new Set(identity.anomalies.filter((a) => a.expiresAt > t).map((a) => a.kind))],
     humanUseDetected: identity.humanUseUntil > t,
     releaseWindows,
     incidentNamespaces,
   };
+}
+
+function approvalsAt(identity: IdentityState, t: number, sessionId: string | undefined, humanOnly: boolean): string[] {
+  const out: string[] = [];
+  const sessionLive = sessionId !== undefined && sessionActiveAt(identity, sessionId, t);
+  for (const a of identity.approvals) {
+    if (a.expiresAt <= t || (humanOnly && !a.human)) continue;
+    if (a.sessionId !== undefined && (a.sessionId !== sessionId || !sessionLive)) continue;
+    if (!out.includes(a.escalation)) out.push(a.escalation);
+  }
+  return out;
+}
+
+/** Live attested sessions that something is bound to (a just-in-time grant, an approval): scope is also computed as seen from each. */
+export function boundSessionsAt(identity: IdentityState, t: number): Session[] {
+  const out: Session[] = [];
+  for (const s of identity.sessions) {
+    if (!s.attested || !isLive(s.expiresAt, t)) continue;
+    if (identity.jit.some((g) => g.sessionId === s.sessionId && g.expiresAt > t) || identity.approvals.some((a) => a.sessionId === s.sessionId && a.expiresAt > t)) out.push(s);
+  }
+  return out;
 }
 
 /**
@@ -140,10 +172,12 @@ export interface Evaluator {
   readonly policy: ScopePolicy;
   readonly principal: PrincipalView;
   readonly orders: readonly ActiveOrder[];
+  /** The session the scope is seen from (see `candidatesAt` and `contextAt`); undefined: none. */
+  readonly sessionId?: string;
 }
 
-export function evaluator(identity: IdentityState, globals: Globals, policy: ScopePolicy): Evaluator {
-  return { identity, globals, policy, principal: principalView(identity), orders: ordersFor(identity, globals) };
+export function evaluator(identity: IdentityState, globals: Globals, policy: ScopePolicy, sessionId?: string): Evaluator {
+  return { identity, globals, policy, principal: principalView(identity), orders: ordersFor(identity, globals), sessionId };
 }
 
 export interface PermissionAnswer {
@@ -156,11 +190,11 @@ export interface PermissionAnswer {
 }
 
 /** Whether `perm` is in the runtime scope at `t`, and why. */
-export function answerAt(ev: Evaluator, perm: Perm, t: number, candidates = candidatesAt(ev.identity, t), base?: Omit<ContextView, 'grant'>): PermissionAnswer {
+export function answerAt(ev: Evaluator, perm: Perm, t: number, candidates = candidatesAt(ev.identity, t, ev.sessionId), base?: Omit<ContextView, 'grant'>): PermissionAnswer {
   const c = candidates.get(perm.key);
-  if (ev.identity.status !== 'active' || !c) return { inScope: false, provisioned: !!c, grants: c?.grants ?? [], orderIds: [], decision: undefined, context: undefined };
+  if (ev.identity.status !== 'active' || !ev.identity.attested || !c) return { inScope: false, provisioned: !!c, grants: c?.grants ?? [], orderIds: [], decision: undefined, context: undefined };
   const orderIds = blockingOrders(ev.orders, perm, t);
-  const context: ContextView = { ...(base ?? contextAt(ev.identity, ev.globals, t)), grant: { jit: c.jitOnly, roles: c.roles } };
+  const context: ContextView = { ...(base ?? contextAt(ev.identity, ev.globals, t, ev.sessionId)), grant: { jit: c.jitOnly, roles: c.roles } };
   if (orderIds.length > 0) return { inScope: false, provisioned: true, grants: c.grants, orderIds, decision: undefined, context };
   const decision = ev.policy.decide(ev.principal, resourceView(perm), context);
   return { inScope: decision.allow, provisioned: true, grants: c.grants, orderIds, decision, context };
@@ -174,10 +208,39 @@ export function answerAt(ev: Evaluator, perm: Perm, t: number, candidates = cand
  * late, and the worker's timer refreshes it then.
  */
 export function computeScope(identity: IdentityState, globals: Globals, policy: ScopePolicy, t: number, config: EngineConfig): ScopeResult {
-  if (identity.status !== 'active') return { entries: [], excluded: new Map(), wakeAt: null };
-  const ev = evaluator(identity, globals, policy);
+  if (identity.status !== 'active' || !identity.attested) return { entries: [], excluded: new Map(), wakeAt: null };
+  const base = computeView(identity, globals, policy, t, config, undefined);
+  const bound = boundSessionsAt(identity, t);
+  if (bound.length === 0) return base;
+  // Permissions that only an approval or a just-in-time grant given for a session enables hold only in
+  // that session: the scope is computed as seen from each such session, and what it adds to the scope
+  // seen from none is bound to it.
+  const entries = new Map<string, ScopeEntry>(base.entries.map((e) => [e.perm.key, e]));
+  const excluded = new Map(base.excluded);
+  let wakeAt = base.wakeAt;
+  for (const s of bound) {
+    const view = computeView(identity, globals, policy, t, config, s.sessionId);
+    if (view.wakeAt !== null && (wakeAt === null || view.wakeAt < wakeAt)) wakeAt = view.wakeAt;
+    for (const e of view.entries) {
+      const held = entries.get(e.perm.key);
+      if (held && held.sessions === undefined) continue;
+      excluded.delete(e.perm.key);
+      if (!held) entries.set(e.perm.key, { ...e, sessions: [s.sessionId] });
+      else {
+        const validUntil = held.validUntil === null || e.validUntil === null ? null : Math.max(held.validUntil, e.validUntil);
+        entries.set(e.perm.key, { perm: e.perm, validUntil, grants: [...new Set([...held.grants, ...e.grants])], sessions: [...held.sessions!, s.sessionId] });
+      }
+    }
+  }
+  const list = [...entries.values()].sort((a, b) => (a.perm.key < b.perm.key ? -1 : a.perm.key > b.perm.key ? 1 : 0));
+  return { entries: list, excluded, wakeAt };
+}
+
+/** The scope as seen from one session (or from none): the permissions and their validUntil. */
+function computeView(identity: IdentityState, globals: Globals, policy: ScopePolicy, t: number, config: EngineConfig, sessionId: string | undefined): ScopeResult {
+  const ev = evaluator(identity, globals, policy, sessionId);
   const boundaries = boundariesAfter(identity, globals, policy, t);
-  const candidates = candidatesAt(identity, t);
+  const candidates = candidatesAt(identity, t, sessionId);
   const entries: ScopeEntry[] = [];
   const excluded = new Map<string, { orderIds: readonly string[]; policyIds: readonly string[] }>();
   let wakeAt: number | null = boundaries[0] ?? null;
@@ -187,12 +250,12 @@ export function computeScope(identity: IdentityState, globals: Globals, policy: 
   const at: InstantView = {
     candidates: (x) => {
       let c = candidatesCache.get(x);
-      if (!c) candidatesCache.set(x, (c = candidatesAt(identity, x)));
+      if (!c) candidatesCache.set(x, (c = candidatesAt(identity, x, sessionId)));
       return c;
     },
     context: (x) => {
       let c = contextCache.get(x);
-      if (!c) contextCache.set(x, (c = contextAt(identity, globals, x)));
+      if (!c) contextCache.set(x, (c = contextAt(identity, globals, x, sessionId)));
       return c;
     },
   };
@@ -208,7 +271,7 @@ export function computeScope(identity: IdentityState, globals: Globals, policy: 
     }
     const validUntil = searchValidUntil(ev, c.perm, t, boundaries, config.horizonSearchDepth, at);
     // An exact-size list: the candidate's was grown by push and is kept in the state.
-    entries.push({ perm: c.perm, validUntil, grants: c.grants.length === 1 ? [c.grants[0]!] : c.grants.slice() });
+    entries.push({ perm: c.perm, validUntil, grants: c.grants.length === 1 ? [c.grants[0]!] : c.grants.slice(), sessions: undefined });
   }
   entries.sort((a, b) => (a.perm.key < b.perm.key ? -1 : a.perm.key > b.perm.key ? 1 : 0));
   return { entries, excluded, wakeAt };

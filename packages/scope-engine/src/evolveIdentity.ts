@@ -1,4 +1,4 @@
-import type { DriftAlertType, IdentityEvent, Permission, RevocationTarget, Severity } from '@livescope/contracts';
+import type { DeadLetterReason, DriftAlertType, IdentityEvent, Permission, RevocationTarget, Severity } from '@livescope/contracts';
 import type { EngineConfig } from './EngineConfig.js';
 import { idHash, ring } from './idHash.js';
 import { newIdentity, type IdentityState, type Lease, type Perm, type Session } from './IdentityState.js';
@@ -29,7 +29,30 @@ export interface Transition {
    */
   readonly recompute: boolean | PolicyInputTag;
   /** Set when the event cannot apply; the worker dead-letters it with this reason. */
-  readonly reject?: { readonly reason: 'unknown-identity' | 'identity-deleted'; readonly message: string };
+  readonly reject?: Rejection;
+}
+
+/** Why an identity event is refused (the dead-letter reason) and a message naming what is wrong. */
+export interface Rejection {
+  readonly reason: Extract<DeadLetterReason, 'unknown-identity' | 'identity-deleted' | 'invalid-approval' | 'unauthorized-producer' | 'limit-exceeded' | 'unsupported'>;
+  readonly message: string;
+}
+
+/** What `evolveIdentity` needs besides the state and the event. */
+export interface EvolveContext {
+  /** The processing instant (the broker's append time, or a timer's instant), epoch ms. */
+  readonly t: number;
+  /** The event's own time, capped at `t` (a producer cannot date an event into the future), epoch ms. */
+  readonly eventTimeMs: number;
+  readonly config: EngineConfig;
+  readonly interner: PermInterner;
+  /**
+   * Signed by a producer key allowed to send this event type. Unsigned events are observations: they
+   * can narrow, revoke, raise risk and raise alerts, never widen (see `@livescope/contracts` trust.ts).
+   */
+  readonly trusted: boolean;
+  /** Whether an id names an identity livescope tracks (an approver must not be one). */
+  readonly isKnownIdentity: (id: string) => boolean;
 }
 
 export type PolicyInputTag = (typeof PolicyInput)[keyof typeof PolicyInput];
@@ -91,14 +114,19 @@ export function revokeEverything(state: IdentityState, reason: string): Revocati
  * last-writer-wins by event time, and tombstones stop late events from reviving ended sessions,
  * revoked grants, leases and approvals.
  */
-export function evolveIdentity(state: IdentityState | undefined, event: IdentityEvent, t: number, config: EngineConfig, interner: PermInterner, eventTimeMs: number = toMs(event.time)): Transition {
+export function evolveIdentity(state: IdentityState | undefined, event: IdentityEvent, ctx: EvolveContext): Transition {
+  const { t, config, interner, trusted } = ctx;
+  const eventTimeMs = ctx.eventTimeMs;
   if (event.type === 'identity.created') {
+    const d = event.data;
+    const attributes = { kind: d.kind, name: d.name === event.subject ? event.subject : d.name, namespace: interner.text(d.namespace), owner: interner.text(d.owner), labels: interner.labels(d.labels) };
     if (state) {
       if (state.status === 'deleted') return { ...none(state), reject: { reason: 'identity-deleted', message: `identity ${state.id} was deleted; ids are not reused` } };
+      // A trusted producer attests an identity first seen in an observation: its attributes win.
+      if (trusted && !state.attested) return { state: { ...state, ...attributes, attested: true, lifecycleAt: Math.max(state.lifecycleAt, eventTimeMs) }, revocations: [], alerts: [], recompute: true };
       return none(state); // re-announcement of an existing identity: attributes come with identity.updated
     }
-    const d = event.data;
-    const created = newIdentity({ id: event.subject, kind: d.kind, name: d.name === event.subject ? event.subject : d.name, namespace: interner.text(d.namespace), owner: interner.text(d.owner), labels: interner.labels(d.labels), at: t });
+    const created = newIdentity({ id: event.subject, ...attributes, at: t, attested: trusted, lifecycleAt: eventTimeMs });
     return { state: created, revocations: [], alerts: [], recompute: true };
   }
   if (!state) return { ...none(undefined as never), reject: { reason: 'unknown-identity', message: `no identity.created seen for ${event.subject}` } };
@@ -109,16 +137,30 @@ export function evolveIdentity(state: IdentityState | undefined, event: Identity
     case 'identity.updated': {
       const d = event.data;
       return {
-        state: { ...state, name: d.name ?? state.name, namespace: d.namespace ?? state.namespace, owner: d.owner ?? state.owner, labels: d.labels ?? state.labels },
+        state: {
+          ...state,
+          name: d.name ?? state.name,
+          namespace: d.namespace === undefined ? state.namespace : interner.text(d.namespace),
+          owner: d.owner === undefined ? state.owner : interner.text(d.owner),
+          labels: d.labels === undefined ? state.labels : interner.labels(d.labels),
+          attested: true,
+        },
         revocations: [],
         alerts: [],
         recompute: true,
       };
     }
     case 'identity.disabled':
-      return { state: { ...state, status: 'disabled', sessions: [], leases: [], approvals: [] }, revocations: revokeEverything(state, `identity disabled: ${event.data.reason}`), alerts: [], recompute: true };
+      return {
+        state: { ...state, status: 'disabled', sessions: [], leases: [], approvals: [], lifecycleAt: Math.max(state.lifecycleAt, eventTimeMs) },
+        revocations: revokeEverything(state, `identity disabled: ${event.data.reason}`),
+        alerts: [],
+        recompute: true,
+      };
     case 'identity.enabled':
-      return state.status === 'disabled' ? { state: { ...state, status: 'active' }, revocations: [], alerts: [], recompute: true } : none(state);
+      // An enable older than the last lifecycle change is a replay (or arrived late): it cannot undo a newer disable.
+      if (state.status !== 'disabled' || eventTimeMs < state.lifecycleAt) return none(state);
+      return { state: { ...state, status: 'active', lifecycleAt: eventTimeMs }, revocations: [], alerts: [], recompute: true };
     case 'identity.deleted':
       return {
         state: { ...state, status: 'deleted', grants: [], jit: [], sessions: [], leases: [], approvals: [], anomalies: [], lastUsed: {}, excessReported: [] },
@@ -156,10 +198,13 @@ export function evolveIdentity(state: IdentityState | undefined, event: Identity
     case 'session.started': {
       const d = event.data;
       if (dead(`session:${d.sessionId}`)) return none(state);
-      const session: Session = { sessionId: d.sessionId, task: d.task, mfa: d.mfa, tokenId: d.tokenId, system: d.system, startedAt: t, expiresAt: d.expiresAt === undefined ? undefined : toMs(d.expiresAt) };
+      const existing = state.sessions.find((s) => s.sessionId === d.sessionId);
+      // An observation cannot replace (and so downgrade or re-time) a session a trusted issuer started.
+      if (!trusted && existing?.attested) return none(state);
+      const session: Session = { sessionId: d.sessionId, task: d.task, mfa: d.mfa, tokenId: d.tokenId, system: interner.text(d.system), startedAt: t, expiresAt: d.expiresAt === undefined ? undefined : toMs(d.expiresAt), attested: trusted };
       // Candidates change only through just-in-time grants bound to this session; an expiry is a new wake-up.
-      const full = session.expiresAt !== undefined || state.jit.some((g) => g.sessionId === d.sessionId);
-      return { state: { ...state, sessions: [...state.sessions.filter((s) => s.sessionId !== d.sessionId), session] }, revocations: [], alerts: [], recompute: full || PolicyInput.session };
+      const full = session.expiresAt !== undefined || state.jit.some((g) => g.sessionId === d.sessionId) || state.approvals.some((a) => a.sessionId === d.sessionId);
+      return { state: { ...state, sessions: [...state.sessions.filter((s) => s.sessionId !== d.sessionId), session] }, revocations: [], alerts: [], recompute: !trusted ? false : full || PolicyInput.session };
     }
     case 'session.task-changed':
     case 'session.mfa-verified': {
@@ -167,6 +212,8 @@ export function evolveIdentity(state: IdentityState | undefined, event: Identity
       const idx = state.sessions.findIndex((s) => s.sessionId === d.sessionId);
       if (idx < 0) return none(state);
       const s = state.sessions[idx]!;
+      // What policies see of an attested session comes from its issuer only.
+      if (s.attested && !trusted) return { ...none(state), reject: { reason: 'unauthorized-producer', message: `${event.type} for attested session ${s.sessionId} must be signed by a producer allowed to send it` } };
       const next = event.type === 'session.task-changed' ? { ...s, task: event.data.task } : { ...s, mfa: true };
       const sessions = state.sessions.slice();
       sessions[idx] = next;
@@ -175,8 +222,23 @@ export function evolveIdentity(state: IdentityState | undefined, event: Identity
     case 'session.approval-granted': {
       const d = event.data;
       if (dead(`approval:${d.approvalId}`)) return none(state);
-      const approval = { approvalId: d.approvalId, escalation: d.escalation, sessionId: d.sessionId, approvedBy: d.approvedBy, expiresAt: toMs(d.expiresAt) };
-      return { state: { ...state, approvals: [...state.approvals.filter((a) => a.approvalId !== d.approvalId), approval] }, revocations: [], alerts: [], recompute: PolicyInput.approvals };
+      const a = d.approver;
+      // Only a person may approve an escalation, never the identity itself or another machine.
+      const invalid =
+        a === undefined
+          ? 'carries no verified approver'
+          : a.kind !== 'human'
+            ? `was given by a ${a.kind} (${a.subject}), not a human`
+            : a.evidence === 'none'
+              ? `has no evidence that ${a.subject} is a human`
+              : a.subject === state.id || d.approvedBy === state.id
+                ? `was given by ${state.id} itself`
+                : ctx.isKnownIdentity(a.subject) || ctx.isKnownIdentity(d.approvedBy)
+                  ? `was given by ${ctx.isKnownIdentity(a.subject) ? a.subject : d.approvedBy}, a non-human identity livescope tracks`
+                  : undefined;
+      if (invalid !== undefined) return { ...none(state), reject: { reason: 'invalid-approval', message: `approval ${d.approvalId} of ${d.escalation} for ${state.id} ${invalid}` } };
+      const approval = { approvalId: d.approvalId, escalation: d.escalation, sessionId: d.sessionId, approvedBy: d.approvedBy, expiresAt: toMs(d.expiresAt), human: true };
+      return { state: { ...state, approvals: [...state.approvals.filter((x) => x.approvalId !== d.approvalId), approval] }, revocations: [], alerts: [], recompute: d.sessionId !== undefined ? true : PolicyInput.approvals };
     }
     case 'session.approval-revoked': {
       const id = event.data.approvalId;
@@ -201,6 +263,8 @@ export function evolveIdentity(state: IdentityState | undefined, event: Identity
       const eventTime = eventTimeMs;
       // Unchanged scores are the bulk of telemetry: they must cost nothing (no state write).
       if (eventTime < state.riskAt || state.riskScore === event.data.score) return none(state);
+      // An unsigned observation may raise the risk, never lower it (lowering can widen).
+      if (!trusted && event.data.score < state.riskScore) return none(state);
       return { state: { ...state, riskScore: event.data.score, riskAt: eventTime }, revocations: [], alerts: [], recompute: PolicyInput.riskScore };
     }
     case 'telemetry.anomaly-detected': {
@@ -298,12 +362,18 @@ export function evolveIdentity(state: IdentityState | undefined, event: Identity
         : [];
       return { state: used.length ? markUsed(state, used, t) : state, revocations: [], alerts, recompute: false };
     }
+    default: {
+      // Every type is handled above; an unknown one (a contract newer than this engine) is refused, never guessed.
+      const unknown: never = event;
+      return { ...none(state), reject: { reason: 'unsupported', message: `event type ${String((unknown as { type?: unknown }).type)} is not supported by this engine` } };
+    }
   }
 }
 
 /** Ending a session changes candidates only when just-in-time grants were bound to it. */
 function sessionEndRecompute(state: IdentityState, sessionId: string): boolean | PolicyInputTag {
-  if (!state.sessions.some((s) => s.sessionId === sessionId)) return false;
+  // Observed sessions are invisible to policies and enforcement points: ending one changes no scope.
+  if (!state.sessions.some((s) => s.sessionId === sessionId && s.attested)) return false;
   return state.jit.some((g) => g.sessionId === sessionId) || state.approvals.some((a) => a.sessionId === sessionId) || PolicyInput.session;
 }
 

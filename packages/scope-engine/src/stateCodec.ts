@@ -1,3 +1,4 @@
+import { LivescopeError, markErrorClass } from '@livescope/errors';
 import type { Access, IdentityId, IdentityKind, IdentityStatus } from '@livescope/contracts';
 import type { Globals } from './Globals.js';
 import { NO_RECORD, NONE, type IdentityState, type Perm, type ScopeEntry } from './IdentityState.js';
@@ -13,8 +14,15 @@ import type { PublishedPolicies } from './ScopeEngine.js';
 type PermJson = [action: string, resource: string, access: Access, resourceType?: string | null, system?: string | null, namespace?: string | null, labels?: Record<string, string> | null];
 
 interface IdentityJson {
-  /** 2: `tb` and `re` hold 53-bit hashes (numbers); 1 held the id strings (read, then hashed). */
-  v: 1 | 2;
+  /**
+   * 3: adds `at` (attested), `lc` (lifecycleAt), a session's attested flag, an approval's human flag
+   * and a scope entry's session binding. 2: `tb` and `re` hold 53-bit hashes (numbers); 1 held the id
+   * strings (read, then hashed). Older rows read as attested identities and sessions (they were
+   * written before producers were told apart) and unverified approvals.
+   */
+  v: 1 | 2 | 3;
+  at?: 0 | 1;
+  lc?: number;
   id: string;
   st: IdentityStatus;
   k: IdentityKind;
@@ -27,8 +35,8 @@ interface IdentityJson {
   clk: number;
   g: [grantId: string, role: string, at: number, perms: PermJson[]][];
   j: [grantId: string, expiresAt: number, sessionId: string | null, at: number, perms: PermJson[]][];
-  s: [sessionId: string, task: string | null, mfa: 0 | 1, tokenId: string | null, system: string, startedAt: number, expiresAt: number | null][];
-  a: [approvalId: string, escalation: string, sessionId: string | null, approvedBy: string, expiresAt: number][];
+  s: [sessionId: string, task: string | null, mfa: 0 | 1, tokenId: string | null, system: string, startedAt: number, expiresAt: number | null, attested?: 0 | 1][];
+  a: [approvalId: string, escalation: string, sessionId: string | null, approvedBy: string, expiresAt: number, human?: 0 | 1][];
   an: [anomalyId: string, kind: string, severity: string, expiresAt: number][];
   le: [leaseId: string, secretPath: string, system: string, sessionId: string | null, expiresAt: number][];
   r: number;
@@ -36,7 +44,7 @@ interface IdentityJson {
   hu: number;
   tb: (number | string)[];
   re: (number | string)[];
-  sc: [key: string, validUntil: number | null, grants: string[]][];
+  sc: [key: string, validUntil: number | null, grants: string[], sessions?: string[]][];
   w: number | null;
   u: Record<string, number>;
   xr: string[];
@@ -72,24 +80,28 @@ const str = JSON.stringify;
 /** The row text of an identity state: the layout of `IdentityJson`, written field by field. */
 export function encodeIdentity(s: IdentityState): string {
   return (
-    `{"v":2,"id":${str(s.id)},"st":${str(s.status)},"k":${str(s.kind)},"n":${str(s.name)},"ns":${str(s.namespace)},"o":${str(s.owner)},"l":${part(s.labels, same)}` +
-    `,"c":${num(s.createdAt)},"ver":${num(s.version)},"clk":${num(s.clock)}` +
+    `{"v":3,"id":${str(s.id)},"st":${str(s.status)},"k":${str(s.kind)},"n":${str(s.name)},"ns":${str(s.namespace)},"o":${str(s.owner)},"l":${part(s.labels, same)}` +
+    `,"at":${s.attested ? 1 : 0},"lc":${num(s.lifecycleAt)},"c":${num(s.createdAt)},"ver":${num(s.version)},"clk":${num(s.clock)}` +
     `,"g":${part(s.grants, (gs) => gs.map((g) => [g.grantId, g.role, g.at, g.perms.map(permJson)]))}` +
     `,"j":${part(s.jit, (js) => js.map((g) => [g.grantId, g.expiresAt, g.sessionId ?? null, g.at, g.perms.map(permJson)]))}` +
-    `,"s":${part(s.sessions, (xs) => xs.map((x) => [x.sessionId, x.task ?? null, x.mfa ? 1 : 0, x.tokenId ?? null, x.system, x.startedAt, x.expiresAt ?? null]))}` +
-    `,"a":${part(s.approvals, (xs) => xs.map((x) => [x.approvalId, x.escalation, x.sessionId ?? null, x.approvedBy, x.expiresAt]))}` +
+    `,"s":${part(s.sessions, (xs) => xs.map((x) => [x.sessionId, x.task ?? null, x.mfa ? 1 : 0, x.tokenId ?? null, x.system, x.startedAt, x.expiresAt ?? null, x.attested ? 1 : 0]))}` +
+    `,"a":${part(s.approvals, (xs) => xs.map((x) => [x.approvalId, x.escalation, x.sessionId ?? null, x.approvedBy, x.expiresAt, x.human ? 1 : 0]))}` +
     `,"an":${part(s.anomalies, (xs) => xs.map((x) => [x.anomalyId, x.kind, x.severity, x.expiresAt]))}` +
     `,"le":${part(s.leases, (xs) => xs.map((x) => [x.leaseId, x.secretPath, x.system, x.sessionId ?? null, x.expiresAt]))}` +
     `,"r":${num(s.riskScore)},"ra":${num(s.riskAt)},"hu":${num(s.humanUseUntil)}` +
     `,"tb":${part(s.tombstones, same)},"re":${part(s.recentEventIds, same)}` +
-    `,"sc":${part(s.scope, (es) => es.map((e) => [e.perm.key, e.validUntil, e.grants]))}` +
+    `,"sc":${part(s.scope, (es) => es.map((e) => (e.sessions === undefined ? [e.perm.key, e.validUntil, e.grants] : [e.perm.key, e.validUntil, e.grants, e.sessions])))}` +
     `,"w":${num(s.wakeAt)},"u":${str(s.lastUsed)},"xr":${part(s.excessReported, same)}}`
   );
 }
 
-export class StateDecodeError extends Error {
-  readonly code = 'CORRUPT_STATE';
+/** A stored state row this version cannot read: fatal (stop rather than run on a partial state). */
+export class StateDecodeError extends LivescopeError<'CORRUPT_STATE'> {
+  constructor(message: string) {
+    super('CORRUPT_STATE', 'fatal', message);
+  }
 }
+markErrorClass(StateDecodeError, 'StateDecodeError');
 
 /** Ring entries as hashes: v2 rows hold them, v1 rows held the ids themselves. */
 function hashes(xs: readonly (number | string)[]): readonly number[] {
@@ -104,7 +116,7 @@ function list<J, T>(xs: readonly J[], f: (x: J) => T): readonly T[] {
 
 export function decodeIdentity(text: string, interner: PermInterner): IdentityState {
   const j = JSON.parse(text) as IdentityJson;
-  if (j.v !== 1 && j.v !== 2) throw new StateDecodeError(`identity state layout v${String(j.v)} is not supported by this version`);
+  if (j.v !== 1 && j.v !== 2 && j.v !== 3) throw new StateDecodeError(`identity state layout v${String(j.v)} is not supported by this version`);
   const grants = list(j.g, ([grantId, role, at, perms]) => ({ grantId, role: interner.text(role), at, perms: perms.map((p) => permFrom(interner, p)) }));
   const jit = list(j.j, ([grantId, expiresAt, sessionId, at, perms]) => ({ grantId, expiresAt, sessionId: sessionId ?? undefined, at, perms: perms.map((p) => permFrom(interner, p)) }));
   const byKey = new Map<string, Perm>();
@@ -118,9 +130,9 @@ export function decodeIdentity(text: string, interner: PermInterner): IdentitySt
     for (const p of g.perms) byKey.set(p.key, p);
   }
   const scope: ScopeEntry[] = [];
-  for (const [key, validUntil, ids] of j.sc) {
+  for (const [key, validUntil, ids, sessions] of j.sc) {
     const perm = byKey.get(key);
-    if (perm) scope.push({ perm, validUntil, grants: ids.map((id) => grantIds.get(id) ?? id) });
+    if (perm) scope.push({ perm, validUntil, grants: ids.map((id) => grantIds.get(id) ?? id), sessions });
   }
   // Usage is keyed by permission key: share the interned key strings.
   let lastUsed: Record<string, number> = NO_RECORD;
@@ -136,13 +148,15 @@ export function decodeIdentity(text: string, interner: PermInterner): IdentitySt
     namespace: interner.text(j.ns),
     owner: interner.text(j.o),
     labels: interner.labels(j.l),
+    attested: j.at === undefined ? true : j.at === 1,
+    lifecycleAt: j.lc ?? j.c,
     createdAt: j.c,
     version: j.ver,
     clock: j.clk,
     grants,
     jit,
-    sessions: list(j.s, ([sessionId, task, mfa, tokenId, system, startedAt, expiresAt]) => ({ sessionId, task: task ?? undefined, mfa: mfa === 1, tokenId: tokenId ?? undefined, system: interner.text(system), startedAt, expiresAt: expiresAt ?? undefined })),
-    approvals: list(j.a, ([approvalId, escalation, sessionId, approvedBy, expiresAt]) => ({ approvalId, escalation: interner.text(escalation), sessionId: sessionId ?? undefined, approvedBy, expiresAt })),
+    sessions: list(j.s, ([sessionId, task, mfa, tokenId, system, startedAt, expiresAt, attested]) => ({ sessionId, task: task ?? undefined, mfa: mfa === 1, tokenId: tokenId ?? undefined, system: interner.text(system), startedAt, expiresAt: expiresAt ?? undefined, attested: attested === undefined || attested === 1 })),
+    approvals: list(j.a, ([approvalId, escalation, sessionId, approvedBy, expiresAt, human]) => ({ approvalId, escalation: interner.text(escalation), sessionId: sessionId ?? undefined, approvedBy, expiresAt, human: human === 1 })),
     anomalies: list(j.an, ([anomalyId, kind, severity, expiresAt]) => ({ anomalyId, kind: interner.text(kind), severity: interner.text(severity), expiresAt })),
     leases: list(j.le, ([leaseId, secretPath, system, sessionId, expiresAt]) => ({ leaseId, secretPath, system: interner.text(system), sessionId: sessionId ?? undefined, expiresAt })),
     riskScore: j.r,
@@ -159,6 +173,8 @@ export function decodeIdentity(text: string, interner: PermInterner): IdentitySt
 
 interface GlobalsJson {
   v: 1;
+  /** Incident toggle times; absent in rows written before they were kept. */
+  toggles?: [string, number][];
   windows: [string, { windowId: string; namespace: string; startsAt: number; endsAt: number; signedBy: string }][];
   incidents: [string, { incidentId: string; namespace: string }][];
   orders: [string, Globals['orders'] extends ReadonlyMap<string, infer O> ? O : never][];
@@ -167,14 +183,14 @@ interface GlobalsJson {
 }
 
 export function encodeGlobals(g: Globals): string {
-  const j: GlobalsJson = { v: 1, windows: [...g.windows], incidents: [...g.incidents], orders: [...g.orders], lifted: [...g.lifted], recent: [...g.recentEventIds] };
+  const j: GlobalsJson = { v: 1, windows: [...g.windows], incidents: [...g.incidents], orders: [...g.orders], lifted: [...g.lifted], recent: [...g.recentEventIds], toggles: [...g.incidentToggles] };
   return JSON.stringify(j);
 }
 
 export function decodeGlobals(text: string): Globals {
   const j = JSON.parse(text) as GlobalsJson;
   if (j.v !== 1) throw new StateDecodeError(`globals layout v${String(j.v)} is not supported by this version`);
-  return { windows: new Map(j.windows), incidents: new Map(j.incidents), orders: new Map(j.orders), lifted: j.lifted, recentEventIds: j.recent };
+  return { windows: new Map(j.windows), incidents: new Map(j.incidents), orders: new Map(j.orders), lifted: j.lifted, recentEventIds: j.recent, incidentToggles: new Map(j.toggles ?? []) };
 }
 
 export const encodePolicies = (p: PublishedPolicies): string => JSON.stringify(p);

@@ -1,6 +1,6 @@
-import { broadcastEvent, identityEvent, type LivescopeEvent, type Permission } from '@livescope/contracts';
+import { broadcastEvent, identityEvent, type Approver, type LivescopeEvent, type Permission } from '@livescope/contracts';
 import { emptyOutput, type EngineOutput, type HandleResult } from '../EngineOutput.js';
-import { ScopeEngine, type EngineDeps } from '../ScopeEngine.js';
+import { ScopeEngine, type EngineDeps, type ProducerVerdict } from '../ScopeEngine.js';
 import { permitAllPolicy, type ScopePolicy } from '../ScopePolicy.js';
 
 /** Test fixtures for the pure engine: a fleet clock, event builders and a runner that collects outputs. */
@@ -22,17 +22,34 @@ export const ev = {
   taskCompleted: (id: string, sessionId: string, at: number) => identityEvent('session.task-completed', id, { sessionId }, { id: nextId(), time: at }),
   lease: (id: string, leaseId: string, secretPath: string, expiresAt: number, at: number, sessionId?: string) =>
     identityEvent('secret.lease-created', id, { leaseId, secretPath, expiresAt: new Date(expiresAt).toISOString(), sessionId }, { id: nextId(), time: at }),
-  approval: (id: string, escalation: string, expiresAt: number, at: number) =>
-    identityEvent('session.approval-granted', id, { approvalId: `ap-${seq}`, escalation, approvedBy: 'alice', expiresAt: new Date(expiresAt).toISOString() }, { id: nextId(), time: at }),
+  approval: (id: string, escalation: string, expiresAt: number, at: number, extra: { sessionId?: string; approver?: Partial<Approver>; approvedBy?: string } = {}) =>
+    identityEvent(
+      'session.approval-granted',
+      id,
+      {
+        approvalId: `ap-${seq}`,
+        escalation,
+        approvedBy: extra.approvedBy ?? 'alice',
+        approver: { kind: 'human', subject: 'alice@example.com', issuer: 'https://idp.example.com', evidence: 'oidc-id-token', ...extra.approver },
+        expiresAt: new Date(expiresAt).toISOString(),
+        ...(extra.sessionId !== undefined ? { sessionId: extra.sessionId } : {}),
+      },
+      { id: nextId(), time: at },
+    ),
   order: (data: Parameters<typeof broadcastEvent<'order.issued'>>[1], at: number) => broadcastEvent('order.issued', data, { id: nextId(), time: at }),
   lift: (orderId: string, at: number) => broadcastEvent('order.lifted', { orderId, actor: 'bob' }, { id: nextId(), time: at }),
 };
+
+/** The producer verdict tests use unless they say otherwise: a key allowed to send everything. */
+export const TRUSTED: ProducerVerdict = { kind: 'trusted', keyId: 'test-producer' };
+export const UNSIGNED_PRODUCER: ProducerVerdict = { kind: 'unsigned' };
 
 export interface Run {
   readonly engine: ScopeEngine;
   /** Outputs of the last `send` or `tick`. */
   out: EngineOutput;
-  send(e: LivescopeEvent, at?: number): HandleResult;
+  /** Sends an event at broker time `at` (default: the event's time) from `producer` (default: trusted). */
+  send(e: LivescopeEvent, at?: number, producer?: ProducerVerdict): HandleResult;
   tick(at: number): EngineOutput;
   scopeOf(id: string): string[];
 }
@@ -43,9 +60,9 @@ export function run(policy: ScopePolicy = permitAllPolicy, deps: Partial<EngineD
   const r: Run = {
     engine,
     out: emptyOutput(),
-    send(e, at) {
+    send(e, at, producer = TRUSTED) {
       r.out = emptyOutput();
-      return engine.handle(e, { timestampMs: at ?? Date.parse(e.time) }, r.out);
+      return engine.handle(e, { timestampMs: at ?? Date.parse(e.time), producer }, r.out);
     },
     tick(at) {
       r.out = emptyOutput();
