@@ -9,6 +9,8 @@ import type { Access, IdentityId, IdentityKind, IdentityStatus } from '@livescop
 /** A provisioned permission. Interned: identities that share a role share these objects. */
 export interface Perm {
   readonly key: string;
+  /** UTF-8 bytes of the action and resource as JSON strings (quotes and escapes included): sizes commands before they are built. */
+  readonly jsonBytes: number;
   readonly action: string;
   readonly resource: string;
   readonly access: Access;

@@ -1,5 +1,6 @@
 import type { Permission } from '@livescope/contracts';
 import { permKey, type Perm } from './IdentityState.js';
+import { jsonStringBytes } from './limits.js';
 
 const MAX_TEXTS = 100_000;
 const EMPTY_LABELS: Readonly<Record<string, string>> = Object.freeze({});
@@ -49,6 +50,7 @@ export class PermInterner {
     if (existing && sameAttributes(existing, p)) return existing;
     const perm: Perm = {
       key,
+      jsonBytes: jsonStringBytes(p.action) + jsonStringBytes(p.resource),
       action: p.action,
       resource: p.resource,
       access: p.access,

@@ -67,6 +67,8 @@ const MAX_TIMER_STEPS = 64;
 const MAX_MESSAGE = 1000;
 /** Policy and order ids listed per cause: keeps a command's size bounded whatever the policy set. */
 const MAX_CAUSE_IDS = 16;
+/** A cause without id lists: event id and type (≤ 256 characters each, escaped), actor, field names. */
+const CAUSE_BYTES = 1200;
 
 /**
  * Thrown inside a transaction to refuse the event being applied (a limit, a widening by an
@@ -101,7 +103,8 @@ interface Savepoint {
   readonly globals: GlobalsState;
   readonly globalsDirty: boolean;
   readonly outLengths: readonly [number, number, number, number];
-  readonly journal: [string, IdentityState | undefined][];
+  /** Each identity stored during the transaction: its id, its state before, and whether it was dirty before. */
+  readonly journal: [string, IdentityState | undefined, boolean][];
   rebuiltTimers: boolean;
 }
 
@@ -282,7 +285,8 @@ export class ScopeEngine {
   /** Puts every identity touched since `save` back, and the org-wide state, and drops the outputs. */
   private rollback(save: Savepoint, out: EngineOutput): void {
     for (let i = save.journal.length - 1; i >= 0; i--) {
-      const [id, before] = save.journal[i]!;
+      const [id, before, wasDirty] = save.journal[i]!;
+      if (!wasDirty) this.dirtyIds.delete(id);
       const current = this.identities.get(id);
       if (before === undefined) {
         this.identities.delete(id);
@@ -467,7 +471,7 @@ export class ScopeEngine {
     const changed = !unchangedScope || !sameSessions(prev, next) || prev?.status !== next.status;
     const emit = changed && (prev !== undefined || scope.length > 0 || attestedSessions(next).length > 0);
     if (emit && scope !== prev?.scope) {
-      const bytes = estimateCommandBytes(prev?.scope ?? NONE, scope, attestedSessions(next), 512 + MAX_CAUSE_IDS * 2 * 260);
+      const bytes = estimateCommandBytes(prev?.scope ?? NONE, scope, attestedSessions(next), CAUSE_BYTES, CAUSE_BYTES + MAX_CAUSE_IDS * 2 * 260);
       if (bytes > this.config.limits.maxCommandBytes) throw new Refusal('limit-exceeded', `the scope change of ${next.id} would be about ${bytes} bytes, above the limit of ${this.config.limits.maxCommandBytes} bytes per command`);
     }
     const version = emit ? (prev?.version ?? 0) + 1 : prev === undefined ? 0 : next.version;
@@ -479,7 +483,7 @@ export class ScopeEngine {
 
   private put(s: IdentityState, dirty: boolean): void {
     const before = this.identities.get(s.id);
-    this.tx?.journal.push([s.id, before]);
+    this.tx?.journal.push([s.id, before, this.dirtyIds.has(s.id)]);
     this.identities.set(s.id, s);
     this.index.update(s, before);
     if (s.wakeAt !== null && (s.wakeAt !== before?.wakeAt || !before)) {

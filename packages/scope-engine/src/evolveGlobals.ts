@@ -1,4 +1,4 @@
-import type { BroadcastEvent, Cause, OrderTarget, Selector } from '@livescope/contracts';
+import type { BroadcastEvent, Cause, OrderTarget } from '@livescope/contracts';
 import { toMs } from './evolveIdentity.js';
 import type { ActiveOrder, Globals } from './Globals.js';
 import { ring } from './idHash.js';
@@ -141,7 +141,8 @@ export function evolveGlobals(s: GlobalsState, event: BroadcastEvent, ctx: Globa
       return issueOrder(s, event, ctx, remember, outside, refuse);
     case 'order.lifted': {
       const order = g.orders.get(event.data.orderId);
-      if (order && outside(targetNamespace(order.target))) return refuse(`order ${order.orderId} targets identities outside the producer key's namespaces`);
+      // Lifting is widening: a key limited to namespaces can lift only an order confined to them.
+      if (order && ctx.namespaces !== undefined && outside(targetNamespace(order.target))) return refuse(`order ${order.orderId} is not confined to the producer key's namespaces ${ctx.namespaces.join(', ')}; it cannot lift it`);
       const liftedCause: Cause = { ...cause, orderIds: [event.data.orderId], actor: event.data.actor };
       if (!order) return { status: 'unchanged', state: remember({ lifted: ring(g.lifted, `order:${event.data.orderId}`, MAX_LIFTED) }), effects: [], cause: liftedCause };
       const orders = new Map(g.orders);
@@ -175,8 +176,10 @@ function issueOrder(
   const d = event.data;
   const g = s.globals;
   const cause: Cause = { eventId: event.id, eventType: event.type, orderIds: [d.orderId], actor: d.actor };
-  // A key limited to namespaces may target an identity (the engine checks its namespace) or a selector inside them.
-  if (ctx.namespaces !== undefined && !('identityId' in d.target) && outside(targetNamespace(d.target))) {
+  // A key limited to namespaces reaches only identities inside them (the engine filters the targets);
+  // a selector that names another namespace is refused outright.
+  const named = targetNamespace(d.target);
+  if (ctx.namespaces !== undefined && named !== undefined && outside(named)) {
     return refuse(`order ${d.orderId} targets identities outside the producer key's namespaces ${ctx.namespaces.join(', ')}`);
   }
   if (g.lifted.includes(`order:${d.orderId}`)) return { status: 'unchanged', state: remember({}), effects: [], cause };

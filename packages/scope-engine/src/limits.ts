@@ -62,24 +62,55 @@ export function exceededLimit(s: IdentityState, limits: IdentityLimits): string 
   return undefined;
 }
 
-/** JSON bytes of one scope permission, an upper bound (quotes, escapes of plain text, field names). */
-function entryBytes(e: ScopeEntry): number {
-  // {"action":"","resource":"","access":"admin","validUntil":"2026-12-06T00:00:00.000Z","grants":[],"sessions":[]}
-  let n = 120 + e.perm.action.length + e.perm.resource.length * 2;
-  for (const g of e.grants) n += g.length * 2 + 3;
-  if (e.sessions) for (const x of e.sessions) n += x.length + 3;
+/** UTF-8 bytes of `s` written as a JSON string by JSON.stringify: quotes, escapes and multi-byte characters counted. */
+export function jsonStringBytes(s: string): number {
+  let n = 2;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c === 0x22 || c === 0x5c) n += 2;
+    else if (c < 0x20) n += 6;
+    else if (c < 0x80) n += 1;
+    else if (c < 0x800) n += 2;
+    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < s.length && s.charCodeAt(i + 1) >= 0xdc00 && s.charCodeAt(i + 1) <= 0xdfff) {
+      n += 4;
+      i++;
+    } else if (c >= 0xd800 && c <= 0xdfff) n += 6;
+    else n += 3;
+  }
   return n;
 }
+
+/** JSON bytes of one scope permission, an upper bound. */
+function entryBytes(e: ScopeEntry): number {
+  // {"action":,"resource":,"access":"admin","validUntil":"2026-12-06T00:00:00.000Z","grants":[],"sessions":[]}
+  let n = 110 + e.perm.jsonBytes;
+  // Ids are printable ASCII: at most a quote or backslash escape each.
+  for (const g of e.grants) n += g.length * 2 + 3;
+  if (e.sessions) for (const x of e.sessions) n += x.length * 2 + 3;
+  return n;
+}
+
+/** Bytes of a delta entry (`added` / `removed`) without its cause. */
+const deltaBytes = (e: ScopeEntry): number => 100 + e.perm.jsonBytes;
 
 /**
  * An upper bound of the size of the scope change that moves an identity from `prev` to `next`: the
  * full scope (`permissions`), the added and removed deltas with their causes, and the sessions.
- * Resource names are counted twice to cover JSON escapes of unusual characters.
+ * Resource names are counted twice to cover JSON escapes of unusual characters. `causeBytes` bounds
+ * one cause of an added permission (event id, type, actor), `removedCauseBytes` one of a removed
+ * permission (which also lists the policies and orders that removed it).
  */
-export function estimateCommandBytes(prev: readonly ScopeEntry[], next: readonly ScopeEntry[], sessions: readonly { sessionId: string }[], causeBytes: number): number {
-  let n = 1024 + causeBytes;
-  for (const e of next) n += entryBytes(e) * 2 + causeBytes;
-  for (const e of prev) n += 200 + e.perm.action.length + e.perm.resource.length * 2 + causeBytes;
-  for (const s of sessions) n += s.sessionId.length + 3;
+export function estimateCommandBytes(prev: readonly ScopeEntry[], next: readonly ScopeEntry[], sessions: readonly { sessionId: string }[], causeBytes: number, removedCauseBytes: number): number {
+  let n = 1024 + removedCauseBytes;
+  const held = new Set<string>();
+  for (const e of prev) held.add(e.perm.key);
+  const kept = new Set<string>();
+  for (const e of next) {
+    n += entryBytes(e);
+    if (held.has(e.perm.key)) kept.add(e.perm.key);
+    else n += deltaBytes(e) + causeBytes;
+  }
+  for (const e of prev) if (!kept.has(e.perm.key)) n += deltaBytes(e) + removedCauseBytes;
+  for (const s of sessions) n += s.sessionId.length * 2 + 3;
   return n;
 }
