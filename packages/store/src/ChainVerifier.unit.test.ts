@@ -82,7 +82,7 @@ describe('chain verification against signed heads', () => {
 describe('chain format 1 (rows written before the upgrade)', () => {
   /** A row as the previous release wrote it: `at` hashed as the producer's text, chain_version 1. */
   function legacyRows(ats: readonly string[], payloadOf: (at: string) => string): StoredAuditRow[] {
-    let prev = GENESIS_HASH;
+    let prev: Buffer = GENESIS_HASH;
     return ats.map((at, i) => {
       const r: AuditRecord = { partition: 0, seq: i + 1, at, kind: 'order.issued', identityId: null, version: null, actor: 'alice', eventId: `e${i}`, payload: payloadOf(at) };
       const hash = auditHashV1(prev, r);

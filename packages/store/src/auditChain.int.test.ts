@@ -78,7 +78,7 @@ describe('audit chain over a real PostgreSQL', () => {
         await client.query(m.sql);
         await client.query('INSERT INTO schema_migrations (version, name) VALUES ($1, $2)', [m.version, m.name]);
       }
-      let prev = GENESIS_HASH;
+      let prev: Buffer = GENESIS_HASH;
       const old = [
         { at: '2026-12-06T10:00:00.000Z', kind: 'scope.change', identityId: 'a', version: 1, actor: null, eventId: 'e1', payload: '{"identityId":"a","version":1}' },
         broadcast('b1', '2026-12-06T10:00:00Z'),

@@ -92,9 +92,13 @@ function daysIn(year: number, month: number): number {
  * Payloads made by `JSON.stringify` never change (it escapes both).
  */
 export function canonicalText(s: string): string {
+  // Both checks are native and near free on the common text; the exact pattern needs look-around at every character.
+  if (isWellFormed(s) && !s.includes('\u0000')) return s;
   return s.replace(NOT_PG_TEXT, '\uFFFD');
 }
 
+// ES2024 (Node >= 20), not in the ES2023 lib this project compiles against.
+const isWellFormed = (s: string): boolean => (s as unknown as { isWellFormed(): boolean }).isWellFormed();
 // A high surrogate not followed by a low one, a low one not preceded by a high one, or NUL.
 const NOT_PG_TEXT = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]|\u0000/g;
 

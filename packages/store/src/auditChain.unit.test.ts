@@ -1,7 +1,7 @@
 import { Instant } from '@livescope/contracts';
 import { describe, expect, it } from 'vitest';
 import { auditHash, auditHashV1, canonicalInstantMs, canonicalRecord, canonicalText, chain, GENESIS_HASH, legacyAtCandidates } from './auditChain.js';
-import { StoreError } from './StoreError.js';
+import type { StoreError } from './StoreError.js';
 
 const T = Date.UTC(2026, 11, 6, 10, 0, 0);
 

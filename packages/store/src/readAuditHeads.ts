@@ -206,7 +206,7 @@ export class AuditHeadCollector {
     const cur = this.latest.get(v.partition);
     if (!cur || v.seq > cur.seq) this.latest.set(v.partition, v);
     let distinct = this.heads.get(v.partition);
-    if (!distinct) this.heads.set(v.partition, (distinct = new Map()));
+    if (!distinct) this.heads.set(v.partition, (distinct = new Map<string, VerifiedAuditHead>()));
     const key = `${v.seq}:${v.hash}`;
     if (!distinct.has(key)) {
       distinct.set(key, v);
