@@ -1,5 +1,6 @@
 import pg from 'pg';
-import { chain, GENESIS_HASH, auditHash, type AuditRecord, type ChainedAuditRecord, type ChainTail } from './auditChain.js';
+import { chain, GENESIS_HASH, type AuditRecord, type ChainedAuditRecord, type ChainTail } from './auditChain.js';
+import { PartitionChainVerifier, type AuditHeadRef, type AuditProblem, type AuditProblemKind } from './ChainVerifier.js';
 import { migrations } from './migrations.js';
 import { classifyPgError, StoreError } from './StoreError.js';
 
@@ -45,11 +46,45 @@ export interface BatchCommit {
 }
 
 export interface AuditVerification {
+  /** No partition has a problem. */
   readonly ok: boolean;
+  /** Partitions verified: every chain in the table, plus every partition a head was given for. */
   readonly partitions: number;
+  /** Rows verified (those before a partition's problem included). */
   readonly rows: number;
-  /** The first row that does not verify, if any. */
-  readonly firstBad?: { readonly partition: number; readonly seq: number; readonly problem: 'tampered' | 'missing' | 'broken-link' };
+  /** The first problem (lowest partition), kept for callers that show one. */
+  readonly firstBad?: { readonly partition: number; readonly seq: number; readonly problem: AuditProblemKind; readonly detail: string };
+  /** The first problem of every partition that does not verify, by partition. */
+  readonly problems: readonly AuditProblem[];
+  /** Signed heads matched against a row (0 when none were given). */
+  readonly headsChecked: number;
+  /**
+   * When heads were given: partitions whose chain has rows but no head covers any of them. Their
+   * tail is protected by the hash links only (a removed tail would go unnoticed): a publisher that
+   * is not running, or a chain newer than the last publication.
+   */
+  readonly partitionsWithoutHead: readonly number[];
+}
+
+export interface VerifyAuditOptions {
+  /**
+   * Signed chain heads by partition, signatures already checked (`readAuditHeads`). Each must be
+   * in the table; without them a removed tail is undetectable.
+   */
+  readonly heads?: ReadonlyMap<number, readonly AuditHeadRef[]>;
+  /** Called with the number of rows verified so far, after every page. */
+  readonly onProgress?: (rows: number) => void;
+  /** Rows read per query. Default 5000. */
+  readonly pageRows?: number;
+}
+
+/** The last row of a partition's chain and the partition's committed offset, read together. */
+export interface AuditChainHead {
+  readonly partition: number;
+  readonly seq: number;
+  readonly hash: Buffer;
+  /** partition_state.next_offset in the same snapshot (-1 when nothing was applied). */
+  readonly nextOffset: bigint;
 }
 
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
@@ -66,8 +101,9 @@ function identityRowsJson(rows: readonly IdentityRow[]): string {
   return `[${parts.join(',')}]`;
 }
 
+/** Audit rows in canonical form (see auditChain.ts): `at` travels as epoch milliseconds. */
 function auditRowsJson(rows: readonly ChainedAuditRecord[]): string {
-  return JSON.stringify(rows.map((r) => [r.seq, r.at, r.kind, r.identityId, r.version, r.actor, r.eventId, r.payload, r.prevHash.toString('hex'), r.hash.toString('hex')]));
+  return JSON.stringify(rows.map((r) => [r.seq, r.atMs, r.kind, r.identityId, r.version, r.actor, r.eventId, r.payload, r.prevHash.toString('hex'), r.hash.toString('hex'), r.chainVersion]));
 }
 
 /**
@@ -195,8 +231,11 @@ export class Store {
             SET partition = EXCLUDED.partition, version = EXCLUDED.version, status = EXCLUDED.status,
                 wake_at = EXCLUDED.wake_at, state = EXCLUDED.state, updated_at = EXCLUDED.updated_at
        ), au AS (
-         INSERT INTO audit_log (partition, seq, at, kind, identity_id, version, actor, event_id, payload, prev_hash, hash)
-         SELECT $2, (a->>0)::bigint, (a->>1)::timestamptz, a->>2, a->>3, (a->>4)::bigint, a->>5, a->>6, a->>7, decode(a->>8, 'hex'), decode(a->>9, 'hex')
+         INSERT INTO audit_log (partition, seq, at, kind, identity_id, version, actor, event_id, payload, prev_hash, hash, chain_version)
+         SELECT $2, (a->>0)::bigint,
+                -- exact integer arithmetic: no text parsing (years 0000-9999 all work), no float rounding
+                'epoch'::timestamptz + ((a->>1)::bigint / 1000) * interval '1 second' + ((a->>1)::bigint % 1000) * interval '1 millisecond',
+                a->>2, a->>3, (a->>4)::bigint, a->>5, a->>6, a->>7, decode(a->>8, 'hex'), decode(a->>9, 'hex'), (a->>10)::smallint
            FROM json_array_elements($9::json) AS a
           WHERE EXISTS (SELECT 1 FROM fence)
        )
@@ -211,32 +250,85 @@ export class Store {
     return last ? { seq: last.seq, hash: last.hash } : tail;
   }
 
-  /** Walks every partition's chain and reports the first row that is tampered, missing or unlinked. */
-  async verifyAudit(onProgress?: (rows: number) => void): Promise<AuditVerification> {
-    const { rows: parts } = await this.query<{ partition: number }>('SELECT DISTINCT partition FROM audit_log ORDER BY partition', [], 'list audit partitions');
+  /**
+   * The head of each given partition's chain (its last row) with the partition's committed offset,
+   * in one snapshot. Partitions without a chain row, or without a row in partition_state for
+   * `topic`, are left out.
+   */
+  async auditChainHeads(topic: string, partitions: readonly number[]): Promise<AuditChainHead[]> {
+    if (partitions.length === 0) return [];
+    const { rows } = await this.query<{ partition: number; next_offset: string; seq: string; hash: Buffer }>(
+      `SELECT p.partition, p.next_offset::text AS next_offset, a.seq::text AS seq, a.hash
+         FROM partition_state p
+         CROSS JOIN LATERAL (SELECT seq, hash FROM audit_log WHERE partition = p.partition ORDER BY seq DESC LIMIT 1) a
+        WHERE p.topic = $1 AND p.partition = ANY($2::int[])
+        ORDER BY p.partition`,
+      [topic, [...partitions]],
+      'read audit chain heads',
+    );
+    return rows.map((r) => ({ partition: r.partition, seq: Number(r.seq), hash: r.hash, nextOffset: BigInt(r.next_offset) }));
+  }
+
+  /**
+   * Walks every partition's chain (links, hashes in the row's chain format) and checks every given
+   * signed head against it; reports the first problem of each partition. Accepts the progress
+   * callback alone, as before heads existed.
+   */
+  async verifyAudit(options: VerifyAuditOptions | ((rows: number) => void) = {}): Promise<AuditVerification> {
+    const o: VerifyAuditOptions = typeof options === 'function' ? { onProgress: options } : options;
+    const heads = o.heads ?? new Map<number, readonly AuditHeadRef[]>();
+    const pageRows = o.pageRows ?? 5000;
+    // Distinct partitions by a loose index scan on the primary key, not a scan of the whole table.
+    const { rows: parts } = await this.query<{ partition: number }>(
+      `WITH RECURSIVE p AS (
+         SELECT min(partition) AS partition FROM audit_log
+         UNION ALL
+         SELECT (SELECT min(a.partition) FROM audit_log a WHERE a.partition > p.partition) FROM p WHERE p.partition IS NOT NULL
+       ) SELECT partition FROM p WHERE partition IS NOT NULL`,
+      [],
+      'list audit partitions',
+    );
+    const withRows = new Set(parts.map((r) => r.partition));
+    const partitions = [...new Set([...withRows, ...[...heads.entries()].filter(([, hs]) => hs.some((h) => h.seq > 0)).map(([p]) => p)])].sort((a, b) => a - b);
+    const problems: AuditProblem[] = [];
+    const partitionsWithoutHead: number[] = [];
     let total = 0;
-    for (const { partition } of parts) {
-      let prev: { seq: number; hash: Buffer } = { seq: 0, hash: GENESIS_HASH };
-      for (;;) {
-        const { rows } = await this.query<{ seq: string; at: Date; kind: string; identity_id: string | null; version: string | null; actor: string | null; event_id: string | null; payload: string; prev_hash: Buffer; hash: Buffer }>(
-          'SELECT seq, at, kind, identity_id, version, actor, event_id, payload, prev_hash, hash FROM audit_log WHERE partition = $1 AND seq > $2 ORDER BY seq LIMIT 5000',
-          [partition, prev.seq],
+    let headsChecked = 0;
+    for (const partition of partitions) {
+      const verifier = new PartitionChainVerifier(partition, heads.get(partition) ?? []);
+      let problem: AuditProblem | undefined;
+      for (let after = 0; !problem; ) {
+        const { rows } = await this.query<{ seq: string; chain_version: number; at_ms: string; kind: string; identity_id: string | null; version: string | null; actor: string | null; event_id: string | null; payload: string; prev_hash: Buffer; hash: Buffer }>(
+          `SELECT seq::text AS seq, chain_version, floor(extract(epoch FROM at) * 1000)::text AS at_ms, kind, identity_id, version::text AS version, actor, event_id, payload, prev_hash, hash
+             FROM audit_log WHERE partition = $1 AND seq > $2 ORDER BY seq LIMIT $3`,
+          [partition, after, pageRows],
           'read audit',
         );
         if (rows.length === 0) break;
+        const before = verifier.rows;
         for (const r of rows) {
-          const seq = Number(r.seq);
-          if (seq !== prev.seq + 1) return { ok: false, partitions: parts.length, rows: total, firstBad: { partition, seq: prev.seq + 1, problem: 'missing' } };
-          if (!r.prev_hash.equals(prev.hash)) return { ok: false, partitions: parts.length, rows: total, firstBad: { partition, seq, problem: 'broken-link' } };
-          const rec: AuditRecord = { partition, seq, at: r.at.toISOString(), kind: r.kind, identityId: r.identity_id, version: r.version === null ? null : Number(r.version), actor: r.actor, eventId: r.event_id, payload: r.payload };
-          if (!auditHash(prev.hash, rec).equals(r.hash)) return { ok: false, partitions: parts.length, rows: total, firstBad: { partition, seq, problem: 'tampered' } };
-          prev = { seq, hash: r.hash };
-          total++;
+          problem = verifier.push({ partition, seq: Number(r.seq), chainVersion: r.chain_version, atMs: Number(r.at_ms), kind: r.kind, identityId: r.identity_id, version: r.version === null ? null : Number(r.version), actor: r.actor, eventId: r.event_id, payload: r.payload, prevHash: r.prev_hash, hash: r.hash });
+          if (problem) break;
         }
-        onProgress?.(total);
+        total += verifier.rows - before;
+        o.onProgress?.(total);
+        after = Number(rows[rows.length - 1]!.seq);
       }
+      problem ??= verifier.finish();
+      if (problem) problems.push(problem);
+      headsChecked += verifier.headsMatched;
+      if (o.heads && withRows.has(partition) && verifier.headsMatched === 0 && !problem) partitionsWithoutHead.push(partition);
     }
-    return { ok: true, partitions: parts.length, rows: total };
+    const first = problems[0];
+    return {
+      ok: problems.length === 0,
+      partitions: partitions.length,
+      rows: total,
+      ...(first ? { firstBad: { partition: first.partition, seq: first.seq, problem: first.problem, detail: first.detail } } : {}),
+      problems,
+      headsChecked,
+      partitionsWithoutHead,
+    };
   }
 
   // --- views for the control plane -----------------------------------------------------------

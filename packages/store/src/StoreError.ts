@@ -1,6 +1,16 @@
 import { classifySqlState, LivescopeError, markErrorClass, type ErrorClass, type ErrorContext } from '@livescope/errors';
 
-export type StoreErrorCode = 'PG_UNAVAILABLE' | 'PG_ERROR' | 'PG_DATA' | 'FENCED' | 'MIGRATION' | 'CORRUPT_STATE';
+export type StoreErrorCode =
+  | 'PG_UNAVAILABLE'
+  | 'PG_ERROR'
+  | 'PG_DATA'
+  | 'FENCED'
+  | 'MIGRATION'
+  | 'CORRUPT_STATE'
+  /** An audit record without a canonical form: data that cannot be stored, like PG_DATA. */
+  | 'INVALID_AUDIT_RECORD'
+  /** The audit heads topic could not be read to its end in time (broker down or slow): retry. */
+  | 'AUDIT_HEADS_UNAVAILABLE';
 
 const classOf: Readonly<Record<StoreErrorCode, ErrorClass>> = {
   PG_UNAVAILABLE: 'transient',
@@ -9,14 +19,17 @@ const classOf: Readonly<Record<StoreErrorCode, ErrorClass>> = {
   FENCED: 'reassigned',
   MIGRATION: 'fatal',
   CORRUPT_STATE: 'fatal',
+  INVALID_AUDIT_RECORD: 'poison',
+  AUDIT_HEADS_UNAVAILABLE: 'transient',
 };
 
 /**
  * Root error of the store. The classification follows from the code: `PG_UNAVAILABLE` transient (the
  * database is unreachable or restarting: retry with backoff); `PG_DATA` poison (the data written was
  * refused, e.g. a value PostgreSQL cannot store: the input that produced it is dead-lettered);
- * `FENCED` reassigned (another worker moved the partition on: drop it and reload if assigned again);
- * the others fatal.
+ * `INVALID_AUDIT_RECORD` poison too (an audit record without a canonical form); `FENCED` reassigned
+ * (another worker moved the partition on: drop it and reload if assigned again);
+ * `AUDIT_HEADS_UNAVAILABLE` transient; the others fatal.
  */
 export class StoreError extends LivescopeError<StoreErrorCode> {
   constructor(code: StoreErrorCode, message: string, options: { cause?: unknown; context?: ErrorContext } = {}) {

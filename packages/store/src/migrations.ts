@@ -79,4 +79,22 @@ CREATE TABLE enforcer_status (
 );
 `,
   },
+  {
+    version: 3,
+    name: 'audit chain format 2, TRUNCATE refused',
+    sql: `
+-- Hash format of each row (see packages/store/src/auditChain.ts). Rows written before this
+-- migration (and by workers still running the previous release) hashed \`at\` as the producer's
+-- raw text: format 1. This release writes format 2, which hashes the canonical form it stores.
+ALTER TABLE audit_log ADD COLUMN chain_version smallint NOT NULL DEFAULT 1;
+
+-- The row trigger refuses UPDATE and DELETE; TRUNCATE fires no row trigger, so it needs its own,
+-- statement-level one. The message names the refused operation.
+CREATE OR REPLACE FUNCTION audit_log_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  RAISE EXCEPTION 'audit_log is append-only: % refused', TG_OP USING ERRCODE = 'insufficient_privilege';
+END $$;
+CREATE TRIGGER audit_log_no_truncate BEFORE TRUNCATE ON audit_log FOR EACH STATEMENT EXECUTE FUNCTION audit_log_append_only();
+`,
+  },
 ];
