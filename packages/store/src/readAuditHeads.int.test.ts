@@ -46,7 +46,7 @@ async function commit(partition: number, from: number, count: number): Promise<v
 function headMessage(h: Omit<AuditHead, 'kind' | 'topic' | 'at' | 'workerId'>, by: CommandSigner = signer) {
   const head: AuditHead = { kind: 'audit.head', topic: topics.events, at: new Date().toISOString(), workerId: 'w1', ...h };
   const value = encodeWire(1, Buffer.from(JSON.stringify(head)));
-  return { key: `p${h.partition}`, value, headers: by.headers(value) };
+  return { key: `p${h.partition}`, value, headers: by.headers(topics.auditHeads, `p${h.partition}`, value) };
 }
 
 async function publishHeadsFromTable(): Promise<void> {

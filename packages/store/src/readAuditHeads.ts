@@ -9,7 +9,8 @@ import { StoreError } from './StoreError.js';
  * of `@livescope/transport`, built from the workers' public signing keys, is one.
  */
 export interface HeadSignatureVerifier {
-  check(value: Buffer, headers: IHeaders | undefined): string;
+  /** Verifies the signature of a message read from `topic` with `key` (it binds both); throws when it does not verify. */
+  check(topic: string, key: string | null, value: Buffer, headers: IHeaders | undefined): { kid: string };
 }
 
 export interface ReadAuditHeadsOptions {
@@ -85,7 +86,7 @@ const HASH = /^[0-9a-f]{64}$/;
  * its signature verifies; the rest are reported in `rejected`.
  */
 export async function readAuditHeads(o: ReadAuditHeadsOptions): Promise<AuditHeadsRead> {
-  const collector = new AuditHeadCollector(o.eventsTopic, o.verifier, o.maxHeadsPerPartition ?? 10_000);
+  const collector = new AuditHeadCollector(o.eventsTopic, o.verifier, o.maxHeadsPerPartition ?? 10_000, o.topic);
   const timeoutMs = o.timeoutMs ?? 60_000;
   const admin = o.kafka.admin();
   await admin.connect();
@@ -159,6 +160,8 @@ export class AuditHeadCollector {
     private readonly eventsTopic: string,
     private readonly verifier: HeadSignatureVerifier,
     private readonly maxHeadsPerPartition = 10_000,
+    /** The heads topic the messages are read from (their signatures bind it). */
+    private readonly headsTopic = '',
   ) {}
 
   take(kafkaPartition: number, m: Pick<KafkaMessage, 'offset' | 'key' | 'value' | 'headers'>): VerifiedAuditHead | RejectedAuditHead | undefined {
@@ -172,7 +175,7 @@ export class AuditHeadCollector {
     };
     let kid: string;
     try {
-      kid = this.verifier.check(value, m.headers);
+      kid = this.verifier.check(this.headsTopic, m.key?.toString() ?? null, value, m.headers).kid;
     } catch (e) {
       return reject('signature', (e as Error).message);
     }

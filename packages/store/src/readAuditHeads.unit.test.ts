@@ -12,16 +12,17 @@ const forger = new CommandSigner(parsePrivateKey(mallory.kid, mallory.privateKey
 
 const EVENTS = 'livescope.events.v1';
 const hex = (c: string): string => c.repeat(64);
+const HEADS_TOPIC = 'livescope.audit.heads.v1';
 const head = (partition: number, seq: number, hash: string, extra: Partial<AuditHead> = {}): AuditHead => ({ kind: 'audit.head', topic: EVENTS, partition, seq: String(seq), hash, nextOffset: '10', at: '2026-12-06T10:00:00.000Z', workerId: 'w1', ...extra });
 let offset = 0;
 const message = (value: unknown, by: CommandSigner | null = signer) => {
   const bytes = encodeWire(7, Buffer.from(typeof value === 'string' ? value : JSON.stringify(value)));
-  return { offset: String(offset++), key: Buffer.from('p0'), value: bytes, headers: by ? by.headers(bytes) : {} };
+  return { offset: String(offset++), key: Buffer.from('p0'), value: bytes, headers: by ? by.headers(HEADS_TOPIC, 'p0', bytes) : {} };
 };
 
 describe('collecting signed audit heads', () => {
   it('keeps verified heads, distinct per (seq, hash), sorted, with the highest seq as the latest', () => {
-    const c = new AuditHeadCollector(EVENTS, verifier);
+    const c = new AuditHeadCollector(EVENTS, verifier, 10_000, HEADS_TOPIC);
     for (const h of [head(0, 5, hex('a')), head(0, 9, hex('b')), head(0, 5, hex('a')), head(0, 7, hex('c')), head(1, 2, hex('d'))]) c.take(0, message(h));
     const r = c.result();
     expect(r.messages).toBe(5);
@@ -32,7 +33,7 @@ describe('collecting signed audit heads', () => {
   });
 
   it('rejects a forged head (signed by another key under the same key id) and never uses it', () => {
-    const c = new AuditHeadCollector(EVENTS, verifier);
+    const c = new AuditHeadCollector(EVENTS, verifier, 10_000, HEADS_TOPIC);
     c.take(0, message(head(0, 5, hex('a'))));
     const forged = c.take(0, message(head(0, 500, hex('f')), forger));
     expect(forged).toMatchObject({ reason: 'signature', detail: expect.stringMatching(/does not match/) as string });
@@ -43,7 +44,7 @@ describe('collecting signed audit heads', () => {
   });
 
   it('rejects unsigned heads, unknown keys and a value altered after signing', () => {
-    const c = new AuditHeadCollector(EVENTS, verifier);
+    const c = new AuditHeadCollector(EVENTS, verifier, 10_000, HEADS_TOPIC);
     c.take(0, message(head(0, 5, hex('a')), null));
     const other = generateSigningKeyPair('other-key');
     c.take(0, message(head(0, 5, hex('a')), new CommandSigner(parsePrivateKey(other.kid, other.privateKey))));
@@ -56,7 +57,7 @@ describe('collecting signed audit heads', () => {
   });
 
   it('rejects signed values that are not audit heads', () => {
-    const c = new AuditHeadCollector(EVENTS, verifier);
+    const c = new AuditHeadCollector(EVENTS, verifier, 10_000, HEADS_TOPIC);
     c.take(0, message('{not json'));
     c.take(0, message({ kind: 'heartbeat' }));
     c.take(0, message(head(0, 5, 'nothex')));
@@ -66,14 +67,14 @@ describe('collecting signed audit heads', () => {
   });
 
   it('counts heads of another events topic without using them', () => {
-    const c = new AuditHeadCollector(EVENTS, verifier);
+    const c = new AuditHeadCollector(EVENTS, verifier, 10_000, HEADS_TOPIC);
     c.take(0, message(head(0, 5, hex('a'), { topic: 'other.events' })));
     expect(c.result()).toMatchObject({ otherTopic: 1, rejectedCount: 0 });
     expect(c.result().heads.size).toBe(0);
   });
 
   it('bounds the heads kept per partition, keeping the most recent and always the highest seq', () => {
-    const c = new AuditHeadCollector(EVENTS, verifier, 3);
+    const c = new AuditHeadCollector(EVENTS, verifier, 3, HEADS_TOPIC);
     c.take(0, message(head(0, 100, hex('a'))));
     for (let seq = 1; seq <= 5; seq++) c.take(0, message(head(0, seq, hex('b'))));
     const r = c.result();

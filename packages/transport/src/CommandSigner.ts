@@ -2,9 +2,12 @@ import { createPrivateKey, createPublicKey, generateKeyPairSync, sign, verify, t
 import type { IHeaders } from 'kafkajs';
 import { TransportError } from './TransportError.js';
 
-/** Kafka headers that carry a command's Ed25519 signature over the exact message value. */
+/** Kafka headers that carry a command's Ed25519 signature, its key id and the key's epoch. */
 export const SIGNATURE_HEADER = 'livescope-sig';
 export const KEY_ID_HEADER = 'livescope-kid';
+export const EPOCH_HEADER = 'livescope-epoch';
+
+const COMMAND_DOMAIN = 'livescope.command.v2';
 
 export interface SigningKey {
   readonly kid: string;
@@ -14,48 +17,99 @@ export interface SigningKey {
 export interface VerifyingKey {
   readonly kid: string;
   readonly publicKey: KeyObject;
+  /** The epoch this key signs at; when set, a command must carry exactly it. */
+  readonly epoch?: number;
 }
 
-/** Signs command values with the active key. Rotation: start signing with a new kid; verifiers hold both for a while. */
-export class CommandSigner {
-  constructor(readonly key: SigningKey) {}
+/** One message to sign: where it goes and what it holds. */
+export interface SignedMessageParts {
+  readonly topic: string;
+  readonly key: string | null;
+  readonly value: Buffer;
+}
 
-  headers(value: Buffer): IHeaders {
-    return this.headersOf(this.sign(value));
+/**
+ * The bytes a command signature covers: a domain tag, the topic, the message key (the identity id
+ * for commands about an identity), the signing key's epoch, and the exact value (which holds the
+ * identity id and the version). So a signed command cannot be moved to another topic (a change
+ * replayed as a snapshot), re-keyed to another identity, or presented as signed at another epoch.
+ */
+export function commandSigningPayload(topic: string, key: string | null, epoch: number, value: Buffer): Buffer {
+  return Buffer.concat([Buffer.from(`${COMMAND_DOMAIN}\n${topic}\n${key ?? ''}\n${epoch}\n`, 'utf8'), value]);
+}
+
+/**
+ * Signs commands with the active key. Rotation: start signing with a new kid at a higher epoch;
+ * verifiers hold both keys for a while, then raise their minimum epoch so the old key's commands
+ * can no longer be replayed.
+ */
+export class CommandSigner {
+  constructor(
+    readonly key: SigningKey,
+    /** Epoch of the key, bound into every signature. Default 1. */
+    readonly epoch = 1,
+  ) {}
+
+  headers(topic: string, key: string | null, value: Buffer): IHeaders {
+    return this.headersOf(this.sign(topic, key, value));
   }
 
-  /** The Ed25519 signature of a value (deterministic). */
-  sign(value: Buffer): Buffer {
-    return sign(null, value, this.key.privateKey);
+  /** The Ed25519 signature of a message (deterministic). */
+  sign(topic: string, key: string | null, value: Buffer): Buffer {
+    return sign(null, this.payload(topic, key, value), this.key.privateKey);
+  }
+
+  /** The bytes signed for a message with this key's epoch. */
+  payload(topic: string, key: string | null, value: Buffer): Buffer {
+    return commandSigningPayload(topic, key, this.epoch, value);
   }
 
   /** The headers that carry a signature made with this key (on any thread). */
   headersOf(signature: Buffer): IHeaders {
-    return { [KEY_ID_HEADER]: this.key.kid, [SIGNATURE_HEADER]: signature };
+    return { [KEY_ID_HEADER]: this.key.kid, [EPOCH_HEADER]: String(this.epoch), [SIGNATURE_HEADER]: signature };
   }
 }
 
-/** Verifies command signatures against a set of trusted public keys (several during a rotation). */
-export class CommandVerifier {
-  private readonly keys: Map<string, KeyObject>;
+export interface CommandVerifierOptions {
+  /** Commands signed at a lower epoch are refused (after a key rotation). Default 0. */
+  readonly minEpoch?: number;
+}
 
-  constructor(keys: readonly VerifyingKey[]) {
-    this.keys = new Map(keys.map((k) => [k.kid, k.publicKey]));
+/** Verifies command signatures against a set of trusted public keys (several during a key rotation). */
+export class CommandVerifier {
+  private readonly keys: Map<string, VerifyingKey>;
+  private readonly minEpoch: number;
+
+  constructor(keys: readonly VerifyingKey[], options: CommandVerifierOptions = {}) {
+    this.keys = new Map(keys.map((k) => [k.kid, k]));
+    this.minEpoch = options.minEpoch ?? 0;
   }
 
   get keyIds(): string[] {
     return [...this.keys.keys()];
   }
 
-  /** Throws a `poison` TransportError when the value is unsigned, signed by an unknown key, or forged. */
-  check(value: Buffer, headers: IHeaders | undefined): string {
+  /**
+   * Checks the signature of a message read from `topic` with `key`. Throws a `poison` TransportError
+   * when it is unsigned, signed by an unknown key or at a refused epoch, or forged (including a
+   * genuine signature moved to another topic or key). Returns the key id and epoch.
+   */
+  check(topic: string, key: string | null, value: Buffer, headers: IHeaders | undefined): { kid: string; epoch: number } {
     const kid = headerString(headers?.[KEY_ID_HEADER]);
     const sig = headerBuffer(headers?.[SIGNATURE_HEADER]);
     if (kid === undefined || sig === undefined) throw new TransportError('SIGNATURE_MISSING', 'poison', 'command is not signed');
-    const key = this.keys.get(kid);
-    if (!key) throw new TransportError('UNKNOWN_KEY_ID', 'poison', `command is signed with unknown key id ${kid}`);
-    if (!verify(null, value, key, sig)) throw new TransportError('SIGNATURE_INVALID', 'poison', `signature by ${kid} does not match the command`);
-    return kid;
+    const trusted = this.keys.get(kid);
+    if (!trusted) throw new TransportError('UNKNOWN_KEY_ID', 'poison', `command is signed with unknown key id ${kid.slice(0, 128)}`);
+    const epochText = headerString(headers?.[EPOCH_HEADER]);
+    const epoch = epochText === undefined ? Number.NaN : Number(epochText);
+    if (!Number.isSafeInteger(epoch) || epoch < 0) throw new TransportError('SIGNATURE_INVALID', 'poison', `command signed by ${kid} carries no valid key epoch`);
+    if (epoch < this.minEpoch || (trusted.epoch !== undefined && epoch !== trusted.epoch)) {
+      throw new TransportError('KEY_EPOCH_REFUSED', 'poison', `command signed by ${kid} at epoch ${epoch}, which is refused (minimum ${this.minEpoch}${trusted.epoch !== undefined ? `, key epoch ${trusted.epoch}` : ''})`);
+    }
+    if (sig.length !== 64 || !verify(null, commandSigningPayload(topic, key, epoch, value), trusted.publicKey, sig)) {
+      throw new TransportError('SIGNATURE_INVALID', 'poison', `signature by ${kid} does not match the command on ${topic} for key ${String(key).slice(0, 256)}`);
+    }
+    return { kid, epoch };
   }
 }
 

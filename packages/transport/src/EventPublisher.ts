@@ -1,5 +1,6 @@
 import { encodeWireJson, isBroadcastEvent, LivescopeEvent, parseWith, type LivescopeEventInput } from '@livescope/contracts';
 import type { Admin, Message, Producer } from 'kafkajs';
+import type { ProducerSigner } from './ProducerKeyring.js';
 import { TransportError } from './TransportError.js';
 
 /** Key of broadcast (org-wide) events; they are written to every partition explicitly. */
@@ -8,7 +9,9 @@ export const BROADCAST_KEY = '@broadcast';
 /**
  * Writes input events to the events topic in the wire format: identity events keyed by identity
  * id, broadcast events copied to every partition (one `sendBatch`, so they land together). A
- * publish resolves only when the broker has the events durably (acks=all).
+ * publish resolves only when the broker has the events durably (acks=all). With a `signer`, every
+ * event carries its producer signature (control events are applied only when signed by a key the
+ * workers' keyring allows to send them). The broker stamps each message with its own append time.
  */
 export class EventPublisher {
   constructor(
@@ -16,6 +19,7 @@ export class EventPublisher {
     readonly topic: string,
     readonly schemaId: number,
     readonly partitions: number,
+    private readonly signer?: ProducerSigner,
   ) {}
 
   static async partitionCount(admin: Admin, topic: string): Promise<number> {
@@ -38,9 +42,10 @@ export class EventPublisher {
     for (const e of events) {
       const value = encodeWireJson(this.schemaId, e);
       if (isBroadcastEvent(e)) {
-        for (let p = 0; p < this.partitions; p++) messages.push({ key: BROADCAST_KEY, value, partition: p, timestamp });
+        const headers = this.signer?.headers(this.topic, BROADCAST_KEY, value);
+        for (let p = 0; p < this.partitions; p++) messages.push({ key: BROADCAST_KEY, value, partition: p, timestamp, ...(headers ? { headers } : {}) });
       } else {
-        messages.push({ key: e.subject, value, timestamp });
+        messages.push({ key: e.subject, value, timestamp, ...(this.signer ? { headers: this.signer.headers(this.topic, e.subject, value) } : {}) });
       }
     }
     return messages;

@@ -1,6 +1,7 @@
 import { Worker } from 'node:worker_threads';
 import type { IHeaders } from 'kafkajs';
-import { CommandSigner, type SigningKey } from './CommandSigner.js';
+import { sign } from 'node:crypto';
+import type { CommandSigner, SignedMessageParts, SigningKey } from './CommandSigner.js';
 import { TransportError } from './TransportError.js';
 
 /**
@@ -32,19 +33,20 @@ export class SignerPool {
   private readonly pending = new Map<number, Pending>();
   private nextId = 0;
   private failed: Error | undefined;
-  /** Inline signing and the header layout. */
-  private readonly signer: CommandSigner;
+  readonly key: SigningKey;
 
   /**
+   * @param signer the key, its epoch and the header layout.
    * @param threads signing threads; 0 signs everything inline.
    * @param inlineBelow sets smaller than this are signed inline. Default 32.
    */
   constructor(
-    readonly key: SigningKey,
+    private readonly signer: CommandSigner,
     threads: number,
     private readonly inlineBelow = 32,
   ) {
-    this.signer = new CommandSigner(key);
+    this.key = signer.key;
+    const key = this.key;
     if (threads <= 0) return;
     const pkcs8 = key.privateKey.export({ format: 'der', type: 'pkcs8' });
     for (let i = 0; i < threads; i++) {
@@ -65,14 +67,15 @@ export class SignerPool {
     return this.workers.length;
   }
 
-  /** The signature headers of each value, in order. */
-  async headersFor(values: readonly Buffer[]): Promise<IHeaders[]> {
-    const sigs = await this.signAll(values);
+  /** The signature headers of each message, in order (see `commandSigningPayload` for what is signed). */
+  async headersFor(messages: readonly SignedMessageParts[]): Promise<IHeaders[]> {
+    const sigs = await this.signAll(messages.map((m) => this.signer.payload(m.topic, m.key, m.value)));
     return sigs.map((sig) => this.signer.headersOf(sig));
   }
 
+  /** Ed25519 signatures of the given payloads (already built with `CommandSigner.payload`). */
   async signAll(values: readonly Buffer[]): Promise<Buffer[]> {
-    if (this.workers.length === 0 || this.failed || values.length < this.inlineBelow) return values.map((v) => this.signer.sign(v));
+    if (this.workers.length === 0 || this.failed || values.length < this.inlineBelow) return values.map((v) => sign(null, v, this.key.privateKey));
     // Everything goes to the threads: the calling thread meanwhile works on other partitions.
     const size = Math.ceil(values.length / this.workers.length);
     const jobs: Promise<Uint8Array[]>[] = [];

@@ -7,3 +7,4 @@ export * from './EventPublisher.js';
 export * from './partitionForKey.js';
 export * from './ensureTopics.js';
 export * from './SignerPool.js';
+export * from './ProducerKeyring.js';

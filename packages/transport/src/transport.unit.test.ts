@@ -1,7 +1,9 @@
 import { broadcastEvent, decodeWire, identityEvent, topicConfigs, topicSpecs } from '@livescope/contracts';
 import type { Producer } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
-import { CommandSigner, CommandVerifier, generateSigningKeyPair, parsePrivateKey, parsePublicKey, KEY_ID_HEADER, SIGNATURE_HEADER } from './CommandSigner.js';
+import { PRODUCER_KEY_ID_HEADER } from '@livescope/contracts';
+import { CommandSigner, CommandVerifier, EPOCH_HEADER, generateSigningKeyPair, parsePrivateKey, parsePublicKey, KEY_ID_HEADER, SIGNATURE_HEADER } from './CommandSigner.js';
+import { ProducerKeyring, ProducerSigner } from './ProducerKeyring.js';
 import { BROADCAST_KEY, EventPublisher } from './EventPublisher.js';
 import { partitionForKey } from './partitionForKey.js';
 import { TransportError } from './TransportError.js';
@@ -18,29 +20,75 @@ const codeOf = (fn: () => unknown): string => {
 describe('command signatures', () => {
   const k1 = generateSigningKeyPair('k1');
   const k2 = generateSigningKeyPair('k2');
-  const value = Buffer.from('{"kind":"scope.change"}');
+  const value = Buffer.from('{"kind":"scope.change","identityId":"sa-1","version":3}');
+  const T = 'livescope.scope.changes.v1';
+  const signer1 = new CommandSigner(parsePrivateKey('k1', k1.privateKey));
 
   it('verifies a signed value, also during a key rotation', () => {
     const verifier = new CommandVerifier([parsePublicKey('k1', k1.publicKey), parsePublicKey('k2', k2.publicKey)]);
-    expect(verifier.check(value, new CommandSigner(parsePrivateKey('k1', k1.privateKey)).headers(value))).toBe('k1');
-    expect(verifier.check(value, new CommandSigner(parsePrivateKey('k2', k2.privateKey)).headers(value))).toBe('k2');
+    expect(verifier.check(T, 'sa-1', value, signer1.headers(T, 'sa-1', value))).toEqual({ kid: 'k1', epoch: 1 });
+    expect(verifier.check(T, 'sa-1', value, new CommandSigner(parsePrivateKey('k2', k2.privateKey), 2).headers(T, 'sa-1', value))).toEqual({ kid: 'k2', epoch: 2 });
   });
 
   it('refuses unsigned, tampered, unknown-key and wrong-key values', () => {
     const verifier = new CommandVerifier([parsePublicKey('k1', k1.publicKey)]);
-    const headers = new CommandSigner(parsePrivateKey('k1', k1.privateKey)).headers(value);
-    expect(codeOf(() => verifier.check(value, {}))).toBe('SIGNATURE_MISSING');
-    expect(codeOf(() => verifier.check(Buffer.from('{"kind":"scope.change","x":1}'), headers))).toBe('SIGNATURE_INVALID');
-    expect(codeOf(() => verifier.check(value, { ...headers, [KEY_ID_HEADER]: 'k9' }))).toBe('UNKNOWN_KEY_ID');
-    const forged = new CommandSigner(parsePrivateKey('k1', k2.privateKey)).headers(value);
-    expect(codeOf(() => verifier.check(value, forged))).toBe('SIGNATURE_INVALID');
+    const headers = signer1.headers(T, 'sa-1', value);
+    expect(codeOf(() => verifier.check(T, 'sa-1', value, {}))).toBe('SIGNATURE_MISSING');
+    expect(codeOf(() => verifier.check(T, 'sa-1', Buffer.from('{"kind":"scope.change","x":1}'), headers))).toBe('SIGNATURE_INVALID');
+    expect(codeOf(() => verifier.check(T, 'sa-1', value, { ...headers, [KEY_ID_HEADER]: 'k9' }))).toBe('UNKNOWN_KEY_ID');
+    const forged = new CommandSigner(parsePrivateKey('k1', k2.privateKey)).headers(T, 'sa-1', value);
+    expect(codeOf(() => verifier.check(T, 'sa-1', value, forged))).toBe('SIGNATURE_INVALID');
     expect(headers[SIGNATURE_HEADER]).toHaveLength(64);
+  });
+
+  it('binds the topic, the key and the epoch: a genuine signature moved elsewhere is refused', () => {
+    const verifier = new CommandVerifier([parsePublicKey('k1', k1.publicKey)]);
+    const headers = signer1.headers(T, 'sa-1', value);
+    expect(codeOf(() => verifier.check('livescope.scope.snapshots.v1', 'sa-1', value, headers))).toBe('SIGNATURE_INVALID');
+    expect(codeOf(() => verifier.check(T, 'sa-2', value, headers))).toBe('SIGNATURE_INVALID');
+    expect(codeOf(() => verifier.check(T, 'sa-1', value, { ...headers, [EPOCH_HEADER]: '7' }))).toBe('SIGNATURE_INVALID');
+    expect(codeOf(() => verifier.check(T, 'sa-1', value, { ...headers, [EPOCH_HEADER]: 'x' }))).toBe('SIGNATURE_INVALID');
+  });
+
+  it('refuses an epoch below the minimum, or another epoch than the key is pinned to', () => {
+    const old = signer1.headers(T, 'sa-1', value);
+    expect(codeOf(() => new CommandVerifier([parsePublicKey('k1', k1.publicKey)], { minEpoch: 2 }).check(T, 'sa-1', value, old))).toBe('KEY_EPOCH_REFUSED');
+    expect(codeOf(() => new CommandVerifier([{ ...parsePublicKey('k1', k1.publicKey), epoch: 3 }]).check(T, 'sa-1', value, old))).toBe('KEY_EPOCH_REFUSED');
   });
 
   it('accepts PEM keys too', () => {
     const pem = parsePrivateKey('k1', k1.privateKey).privateKey.export({ format: 'pem', type: 'pkcs8' }).toString();
     const pub = parsePublicKey('k1', k1.publicKey).publicKey.export({ format: 'pem', type: 'spki' }).toString();
-    expect(new CommandVerifier([parsePublicKey('k1', pub)]).check(value, new CommandSigner(parsePrivateKey('k1', pem)).headers(value))).toBe('k1');
+    expect(new CommandVerifier([parsePublicKey('k1', pub)]).check(T, null, value, new CommandSigner(parsePrivateKey('k1', pem)).headers(T, null, value)).kid).toBe('k1');
+  });
+});
+
+describe('producer signatures of input events', () => {
+  const k = generateSigningKeyPair('control-plane');
+  const signer = ProducerSigner.fromConfig('control-plane', k.privateKey);
+  const keyring = ProducerKeyring.fromJson(JSON.stringify({ 'control-plane': { publicKey: k.publicKey, eventTypes: ['order.*', 'session.approval-granted'], namespaces: ['payments'] } }));
+  const value = Buffer.from('{"type":"order.issued"}');
+  const T = 'livescope.events.v1';
+
+  it('trusts a valid signature by a key allowed to send the type, with its namespaces', () => {
+    expect(keyring.check(T, '@broadcast', value, signer.headers(T, '@broadcast', value), 'order.issued')).toEqual({ kind: 'trusted', keyId: 'control-plane', namespaces: ['payments'] });
+    expect(keyring.check(T, 'sa-1', value, undefined, 'order.issued')).toEqual({ kind: 'unsigned' });
+  });
+
+  it('refuses another type, a forged or moved signature, an unknown key', () => {
+    const h = signer.headers(T, 'sa-1', value);
+    expect(keyring.check(T, 'sa-1', value, h, 'policies.published')).toMatchObject({ kind: 'refused', reason: expect.stringContaining('may not send policies.published') });
+    expect(keyring.check(T, 'sa-2', value, h, 'order.issued')).toMatchObject({ kind: 'refused' });
+    expect(keyring.check('other.events', 'sa-1', value, h, 'order.issued')).toMatchObject({ kind: 'refused' });
+    expect(keyring.check(T, 'sa-1', Buffer.from('{"type":"order.lifted"}'), h, 'order.issued')).toMatchObject({ kind: 'refused' });
+    const stranger = ProducerSigner.fromConfig('stranger', generateSigningKeyPair('s').privateKey);
+    expect(keyring.check(T, 'sa-1', value, stranger.headers(T, 'sa-1', value), 'order.issued')).toMatchObject({ kind: 'refused', keyId: 'stranger' });
+    expect(keyring.check(T, 'sa-1', value, { [PRODUCER_KEY_ID_HEADER]: 'control-plane' }, 'order.issued')).toMatchObject({ kind: 'refused' });
+  });
+
+  it('names the problem in a bad keyring', () => {
+    expect(codeOf(() => ProducerKeyring.fromJson('{"k":{"publicKey":"x"}}'))).toBe('BAD_KEY');
+    expect(codeOf(() => ProducerKeyring.fromJson('not json'))).toBe('BAD_KEY');
   });
 });
 

@@ -113,6 +113,6 @@ export class AuditHeadPublisher {
   /** Confluent wire format, signed over the exact value like a command, keyed `p<partition>`. */
   private message(h: AuditHead): Message {
     const value = encodeWire(this.o.schemaId, Buffer.from(JSON.stringify(h)));
-    return { key: `p${h.partition}`, value, headers: this.o.signer.headers(value) };
+    return { key: `p${h.partition}`, value, headers: this.o.signer.headers(this.o.topics.auditHeads, `p${h.partition}`, value) };
   }
 }

@@ -70,7 +70,7 @@ describe('AuditHeadPublisher', () => {
     const frame = decodeWire(m!.value as Buffer);
     expect(frame.schemaId).toBe(42);
     expect(AuditHead.parse(JSON.parse(frame.payload.toString()))).toEqual({ kind: 'audit.head', topic: topics.events, partition: 0, seq: '7', hash: 'a'.repeat(64), nextOffset: '70', at: '2026-12-06T10:00:00.000Z', workerId: 'w1' });
-    expect(verifier.check(m!.value as Buffer, m!.headers)).toBe('worker-key');
+    expect(verifier.check(topics.auditHeads, 'p0', m!.value as Buffer, m!.headers).kid).toBe('worker-key');
   });
 
   it('is read back by the heads collector of the store as verified heads', async () => {
@@ -78,7 +78,7 @@ describe('AuditHeadPublisher', () => {
     heads.set(0, 7, hash('a'));
     heads.set(1, 2, hash('b'));
     await publisher.publish([0, 1]);
-    const collector = new AuditHeadCollector(topics.events, verifier);
+    const collector = new AuditHeadCollector(topics.events, verifier, 10_000, topics.auditHeads);
     sent.messages.forEach((m, i) => collector.take(0, { offset: String(i), key: Buffer.from(m.key as string), value: m.value as Buffer, headers: m.headers ?? {} }));
     const read = collector.result();
     expect(read.rejectedCount).toBe(0);

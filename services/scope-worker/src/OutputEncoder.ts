@@ -1,10 +1,18 @@
-import { encodeWire, valueSubject, type DeadLetter, type TopicNames } from '@livescope/contracts';
+import { encodeWire, valueSubject, type DeadLetter, type DriftAlert, type TopicNames } from '@livescope/contracts';
 import type { EngineOutput } from '@livescope/scope-engine';
 import type { BatchCommit } from '@livescope/store';
 import type { CommandSigner, SignerPool } from '@livescope/transport';
 import type { Message, TopicMessages } from 'kafkajs';
 
 type AuditRow = BatchCommit['audit'][number];
+
+/** A message waiting for its signature, with what the signature binds (topic and key). */
+interface ToSign {
+  readonly topic: string;
+  readonly key: string;
+  readonly value: Buffer;
+  readonly message: Message;
+}
 
 /**
  * Most bytes (keys, values, headers) of outputs sent in one produce request. kafkajs puts all of a
@@ -68,29 +76,30 @@ export class OutputEncoder {
 
   /** The batch's outputs as messages, every command signed (inline). */
   encode(out: EngineOutput, deadLetters: readonly DeadLetter[], audit: AuditRow[]): TopicMessages[] {
-    const toSign: Message[] = [];
+    const toSign: ToSign[] = [];
     const result = this.encodeUnsigned(out, deadLetters, audit, toSign);
-    for (const m of toSign) m.headers = this.signer.headers(m.value as Buffer);
+    for (const s of toSign) s.message.headers = this.signer.headers(s.topic, s.key, s.value);
     return result;
   }
 
   /** As `encode`, signing on the signing threads when there is a pool (same signatures: Ed25519 is deterministic). */
   async encodeBatch(out: EngineOutput, deadLetters: readonly DeadLetter[], audit: AuditRow[]): Promise<TopicMessages[]> {
     if (!this.pool) return this.encode(out, deadLetters, audit);
-    const toSign: Message[] = [];
+    const toSign: ToSign[] = [];
     const result = this.encodeUnsigned(out, deadLetters, audit, toSign);
     if (toSign.length > 0) {
-      const headers = await this.pool.headersFor(toSign.map((m) => m.value as Buffer));
-      toSign.forEach((m, i) => (m.headers = headers[i]));
+      const headers = await this.pool.headersFor(toSign);
+      toSign.forEach((s, i) => (s.message.headers = headers[i]));
     }
     return result;
   }
 
-  private encodeUnsigned(out: EngineOutput, deadLetters: readonly DeadLetter[], audit: AuditRow[], toSign: Message[]): TopicMessages[] {
+  private encodeUnsigned(out: EngineOutput, deadLetters: readonly DeadLetter[], audit: AuditRow[], toSign: ToSign[]): TopicMessages[] {
     const t = this.topics;
     const signed = (topic: string, key: string, json: string): Message => {
-      const m: Message = { key, value: encodeWire(this.id(topic), Buffer.from(json)) };
-      toSign.push(m);
+      const value = encodeWire(this.id(topic), Buffer.from(json));
+      const m: Message = { key, value };
+      toSign.push({ topic, key, value, message: m });
       return m;
     };
     const changes: Message[] = [];
@@ -131,9 +140,14 @@ export class OutputEncoder {
     return result;
   }
 
+  /** A drift alert the worker raises itself (not from the engine), in the wire format, unsigned like the engine's. */
+  alert(schemaId: number, a: DriftAlert): Message {
+    return { key: a.identityId ?? null, value: encodeWire(schemaId, Buffer.from(JSON.stringify(a))) };
+  }
+
   signed(topic: string, key: string, json: string, partition?: number): Message {
     const value = encodeWire(this.id(topic), Buffer.from(json));
-    const msg: Message = { key, value, headers: this.signer.headers(value) };
+    const msg: Message = { key, value, headers: this.signer.headers(topic, key, value) };
     if (partition !== undefined) msg.partition = partition;
     return msg;
   }

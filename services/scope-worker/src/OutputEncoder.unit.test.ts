@@ -9,7 +9,7 @@ const keys = generateSigningKeyPair('k1');
 const key = parsePrivateKey(keys.kid, keys.privateKey);
 const topics = topicNames('');
 const ids = new Map(Object.values(topics).map((t, i) => [valueSubject(t), 100 + i]));
-const pool = new SignerPool(key, 1, 1);
+const pool = new SignerPool(new CommandSigner(key), 1, 1);
 afterAll(() => pool.close());
 
 function output(n: number): ReturnType<typeof emptyOutput> {

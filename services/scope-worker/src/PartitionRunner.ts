@@ -1,12 +1,31 @@
-import { ContractError, decodeEvent, decodeWire, isBroadcastEvent, type DeadLetter, type DeadLetterReason, type LivescopeEvent } from '@livescope/contracts';
-import { clearOutput, emptyOutput, encodeGlobals, encodeIdentity, encodePolicies, decodeGlobals, decodeIdentity, decodePolicies, type ScopeEngine } from '@livescope/scope-engine';
+import { createHash } from 'node:crypto';
+import {
+  ContractError,
+  DEAD_LETTER_VALUE_BYTES,
+  decodeEvent,
+  decodeWire,
+  isBroadcastEvent,
+  type DeadLetter,
+  type DeadLetterReason,
+  type LivescopeEvent,
+} from '@livescope/contracts';
+import { classify, retry } from '@livescope/errors';
+import { clearOutput, emptyOutput, encodeGlobals, encodeIdentity, encodePolicies, decodeGlobals, decodeIdentity, decodePolicies, type EngineOutput, type ProducerVerdict, type ScopeEngine } from '@livescope/scope-engine';
 import { StoreError, type BatchCommit, type ChainTail, type Store } from '@livescope/store';
-import { BROADCAST_KEY, TransportError, type Logger, type SchemaRegistryClient } from '@livescope/transport';
+import { BROADCAST_KEY, type Logger, type ProducerKeyring, type SchemaRegistryClient } from '@livescope/transport';
 import type { KafkaMessage, Producer } from 'kafkajs';
 import { chunkTopicMessages, type OutputEncoder } from './OutputEncoder.js';
 import { Mutex } from './Mutex.js';
-import { retryTransient } from './retry.js';
 import type { WorkerMetrics } from './WorkerMetrics.js';
+
+/**
+ * Hooks that only test entry points install (src/testing/, excluded from the build): they make a
+ * partition fail in ways the real dependencies cannot be made to fail on demand.
+ */
+export interface PartitionFaults {
+  /** Called before every commit of a partition; a throw counts as the commit's failure. */
+  beforeCommit?(partition: number): void;
+}
 
 export interface PartitionContext {
   readonly topic: string;
@@ -19,19 +38,18 @@ export interface PartitionContext {
   readonly encoder: OutputEncoder;
   readonly metrics: WorkerMetrics;
   readonly logger: Logger;
+  readonly keyring: ProducerKeyring;
   readonly createEngine: () => ScopeEngine;
   readonly isShuttingDown: () => boolean;
+  readonly faults?: PartitionFaults;
 }
 
 type AuditRow = BatchCommit['audit'][number];
 
 /** Broadcast events that carry an actor are audited once, on partition 0 (every partition sees them). */
 const AUDITED_BROADCASTS = new Set(['order.issued', 'order.lifted', 'policies.published', 'org.release-window', 'org.release-window-cancelled', 'org.incident-mode', 'secret.leaked']);
-
-const isTransient = (e: unknown): boolean =>
-  (StoreError.is(e) && e.classification === 'transient') ||
-  (TransportError.is(e) && e.classification === 'transient') ||
-  (e instanceof Error && /KafkaJS|ECONNREFUSED|ETIMEDOUT|ECONNRESET|Connection error|Broker not connected|Request timed out/i.test(`${e.name} ${e.message}`));
+/** Longest reason text kept in a dead letter. */
+const MAX_DEAD_LETTER_MESSAGE = 2000;
 
 /**
  * One partition of the events topic owned by this worker: its engine, its committed position and
@@ -39,11 +57,19 @@ const isTransient = (e: unknown): boolean =>
  * (acks=all) → commit states, audit and offset in PostgreSQL (one fenced statement).
  * Outputs are produced BEFORE the commit: a crash in between replays the batch, which produces the
  * same commands (same versions), and enforcers ignore what they already hold.
+ *
+ * Failures are classified (see @livescope/errors): a message that does not decode or that the
+ * engine refuses is dead-lettered here and costs only itself; transient failures of the broker,
+ * the registry or PostgreSQL are retried in place (order kept); anything else leaves `process`
+ * with its classification for the worker to act on (poison of the batch: isolate the culprit;
+ * reassigned: drop the partition; fatal: stop).
  */
 export class PartitionRunner {
   readonly lock = new Mutex();
   dropped = false;
   private readonly log: Logger;
+  /** Log end offset last seen for the partition (heartbeats and stuck detection). */
+  logEndOffset = -1n;
 
   private constructor(
     private readonly ctx: PartitionContext,
@@ -92,57 +118,92 @@ export class PartitionRunner {
     const audit: AuditRow[] = [];
     const t0 = performance.now();
     for (const m of fresh) {
-      const event = this.decode(m, deadLetters);
-      if (!event) continue;
-      const result = this.engine.handle(event, { timestampMs: Number(m.timestamp) }, out);
+      const decoded = this.decode(m, deadLetters);
+      if (!decoded) continue;
+      const { event, producer } = decoded;
+      // The broker's append time (LogAppendTime on the events topic): no producer chooses it.
+      const result = this.engine.handle(event, { timestampMs: Number(m.timestamp), producer }, out);
       this.ctx.metrics.eventsConsumed.inc({ type: event.type, outcome: result.status });
       if (result.status === 'rejected') deadLetters.push(this.deadLetter(m, result.reason, result.message, event));
-      else if (result.status === 'applied' && this.partition === 0 && isBroadcastEvent(event) && AUDITED_BROADCASTS.has(event.type)) audit.push(broadcastAudit(event));
+      else if (result.status === 'applied' && this.partition === 0 && isBroadcastEvent(event) && AUDITED_BROADCASTS.has(event.type)) audit.push(broadcastAudit(event, producer));
     }
     // Timers due by now fire in the same commit, each at its own instant.
     this.ctx.metrics.timersFired.inc(this.engine.tick(timerNowMs, out));
+    this.reportTimerFailures();
     this.ctx.metrics.recomputeSeconds.observe((performance.now() - t0) / 1000);
     const last = BigInt(fresh[fresh.length - 1]!.offset);
     await this.flush(out, deadLetters, audit, last + 1n);
+  }
+
+  /**
+   * Dead-letters one message without applying it and moves past it: the worker's answer when the
+   * message made its batch fail after the engine had accepted it (an output the broker refused for
+   * size, a value PostgreSQL refused). The partition must have been reloaded first, so that the
+   * engine holds the state from before the message.
+   */
+  async skip(m: KafkaMessage, reason: DeadLetterReason, message: string): Promise<void> {
+    const offset = BigInt(m.offset);
+    if (offset < this.position) return;
+    await this.flush(emptyOutput(), [this.deadLetter(m, reason, message, undefined)], [], offset + 1n);
   }
 
   /** Fires due timers with no new input and commits their effects at the current position. */
   async tick(nowMs: number): Promise<void> {
     const out = emptyOutput();
     const fired = this.engine.tick(nowMs, out);
+    this.reportTimerFailures();
     if (fired === 0) return;
     this.ctx.metrics.timersFired.inc(fired);
     await this.flush(out, [], [], this.position);
     clearOutput(out);
   }
 
-  private decode(m: KafkaMessage, deadLetters: DeadLetter[]): LivescopeEvent | undefined {
+  private reportTimerFailures(): void {
+    for (const f of this.engine.drainTimerFailures()) {
+      this.ctx.metrics.timerFailures.inc();
+      this.log.error({ identityId: f.identityId, at: new Date(f.at).toISOString(), reason: f.message }, 'a scope timer failed; the identity keeps its state until its next event');
+    }
+  }
+
+  private decode(m: KafkaMessage, deadLetters: DeadLetter[]): { event: LivescopeEvent; producer: ProducerVerdict } | undefined {
+    let event: LivescopeEvent | undefined;
     try {
-      const event = decodeEvent(m.value, { maxBytes: this.ctx.maxMessageBytes, isKnownSchemaId: (id) => this.ctx.registry.isKnown(this.ctx.eventsSubject, id) });
+      event = decodeEvent(m.value, { maxBytes: this.ctx.maxMessageBytes, isKnownSchemaId: (id) => this.ctx.registry.isKnown(this.ctx.eventsSubject, id) });
       const key = m.key?.toString();
       if (!isBroadcastEvent(event)) {
         if (key === undefined || key.length === 0) throw new ContractError('missing-key', `identity event ${event.id} has no message key; it must be keyed by identity id ${event.subject}`);
-        if (key !== event.subject) throw new ContractError('key-mismatch', `message key ${key} does not match the event subject ${event.subject}`);
+        if (key !== event.subject) throw new ContractError('key-mismatch', `message key ${key.slice(0, 256)} does not match the event subject ${event.subject}`);
       } else if (key !== undefined && key !== BROADCAST_KEY) {
-        throw new ContractError('key-mismatch', `broadcast event ${event.id} must be keyed ${BROADCAST_KEY}, not ${key}`);
+        throw new ContractError('key-mismatch', `broadcast event ${event.id} must be keyed ${BROADCAST_KEY}, not ${key.slice(0, 256)}`);
       }
-      return event;
+      const producer = this.ctx.keyring.check(this.ctx.topic, key ?? null, m.value!, m.headers, event.type);
+      return { event, producer };
     } catch (e) {
-      if (!ContractError.is(e)) throw e;
-      deadLetters.push(this.deadLetter(m, e.code, e.message, undefined));
+      // Decoding is pure: anything it throws is about these bytes. A defect in the decoder must not
+      // stop the partition either; it is dead-lettered with its class name for the operator.
+      const reason: DeadLetterReason = ContractError.is(e) ? e.code : 'unprocessable';
+      const message = ContractError.is(e) ? e.message : `decoding failed: ${e instanceof Error ? `${e.name}: ${e.message}` : String(e)}`;
+      deadLetters.push(this.deadLetter(m, reason, message, event));
       return undefined;
     }
   }
 
   private deadLetter(m: KafkaMessage, reason: DeadLetterReason, message: string, event: LivescopeEvent | undefined): DeadLetter {
     this.ctx.metrics.deadLetters.inc({ reason });
-    this.log.warn({ offset: m.offset, reason, eventId: event?.id }, `dead-lettered: ${message}`);
+    this.log.warn({ offset: m.offset, reason, eventId: event?.id }, `dead-lettered: ${message.slice(0, 300)}`);
+    const value = m.value ?? Buffer.alloc(0);
+    const truncated = value.length > DEAD_LETTER_VALUE_BYTES;
+    const key = m.key && m.key.length > 1024 ? m.key.subarray(0, 1024) : m.key;
     return {
       kind: 'dead-letter',
       reason,
-      message,
-      source: { topic: this.ctx.topic, partition: this.partition, offset: m.offset, timestamp: m.timestamp, ...(m.key ? { key: m.key.toString('base64') } : {}) },
-      value: (m.value ?? Buffer.alloc(0)).toString('base64'),
+      message: message.slice(0, MAX_DEAD_LETTER_MESSAGE),
+      source: { topic: this.ctx.topic, partition: this.partition, offset: m.offset, timestamp: m.timestamp, ...(key ? { key: key.toString('base64') } : {}) },
+      // A dead letter always fits the broker's limit: the original is kept up to a bound, with its length and hash.
+      value: (truncated ? value.subarray(0, DEAD_LETTER_VALUE_BYTES) : value).toString('base64'),
+      valueBytes: value.length,
+      valueSha256: createHash('sha256').update(value).digest('hex'),
+      ...(truncated ? { valueTruncated: true } : {}),
       ...(event ? { eventId: event.id, eventType: event.type } : {}),
       workerId: this.ctx.workerId,
     };
@@ -152,23 +213,24 @@ export class PartitionRunner {
   private async resolveUnknownSchemaIds(messages: readonly KafkaMessage[]): Promise<void> {
     const unknown = new Set<number>();
     for (const m of messages) {
+      if (m.value === null || m.value.length > this.ctx.maxMessageBytes) continue;
       try {
         const { schemaId } = decodeWire(m.value);
         if (!this.ctx.registry.isKnown(this.ctx.eventsSubject, schemaId)) unknown.add(schemaId);
-      } catch {
+      } catch (e) {
         // Not wire format: dead-lettered by decode().
+        if (!ContractError.is(e)) throw e;
       }
     }
     for (const id of unknown) {
-      await retryTransient(() => this.ctx.registry.refreshUnknown(this.ctx.eventsSubject, id, Date.now()), {
-        isTransient,
+      await retry(() => this.ctx.registry.refreshUnknown(this.ctx.eventsSubject, id, Date.now()), {
         shouldStop: () => this.dropped || this.ctx.isShuttingDown(),
         onRetry: (e, attempt, delayMs) => this.onRetry('registry', e, attempt, delayMs),
       });
     }
   }
 
-  private async flush(out: Parameters<OutputEncoder['encode']>[0], deadLetters: readonly DeadLetter[], audit: AuditRow[], nextOffset: bigint): Promise<void> {
+  private async flush(out: EngineOutput, deadLetters: readonly DeadLetter[], audit: AuditRow[], nextOffset: bigint): Promise<void> {
     const topicMessages = await this.ctx.encoder.encodeBatch(out, deadLetters, audit);
     const m = this.ctx.metrics;
     for (const t of topicMessages) m.commands.inc({ kind: t.topic.replace(/^.*livescope\./, '') }, t.messages.length);
@@ -176,9 +238,8 @@ export class PartitionRunner {
     const tp = performance.now();
     // Every output is acknowledged (acks=all) before the commit; large output sets go as several requests, in order.
     for (const request of chunkTopicMessages(topicMessages)) {
-      await retryTransient(() => this.ctx.producer.sendBatch({ topicMessages: request, acks: -1 }), {
-        isTransient,
-        shouldStop: () => this.dropped,
+      await retry(() => this.ctx.producer.sendBatch({ topicMessages: request, acks: -1 }), {
+        shouldStop: () => this.dropped || this.ctx.isShuttingDown(),
         onRetry: (e, attempt, delayMs) => this.onRetry('kafka', e, attempt, delayMs),
       });
     }
@@ -198,9 +259,10 @@ export class PartitionRunner {
     if (commit.identities.length === 0 && audit.length === 0 && !commit.globals && nextOffset === this.dbOffset) return;
     const tc = performance.now();
     let attempted = false;
-    this.auditTail = await retryTransient(
+    this.auditTail = await retry(
       async () => {
         try {
+          this.ctx.faults?.beforeCommit?.(this.partition);
           return await this.ctx.store.commitBatch(commit, this.auditTail);
         } catch (e) {
           // A commit whose reply was lost may have succeeded: then the row holds our offset and owner.
@@ -212,7 +274,7 @@ export class PartitionRunner {
           throw e;
         }
       },
-      { isTransient, shouldStop: () => this.dropped, onRetry: (e, attempt, delayMs) => this.onRetry('postgres', e, attempt, delayMs) },
+      { shouldStop: () => this.dropped || this.ctx.isShuttingDown(), onRetry: (e, attempt, delayMs) => this.onRetry('postgres', e, attempt, delayMs) },
     );
     m.batchSeconds.observe({ phase: 'commit' }, (performance.now() - tc) / 1000);
     this.dbOffset = nextOffset;
@@ -222,11 +284,14 @@ export class PartitionRunner {
 
   private onRetry(component: string, e: unknown, attempt: number, delayMs: number): void {
     this.ctx.metrics.transientErrors.inc({ component });
-    this.log.warn({ component, attempt, delayMs, err: (e as Error).message }, `${component} unavailable; retrying`);
+    this.log.warn({ component, attempt, delayMs, err: e, class: classify(e) }, `${component} unavailable; retrying`);
   }
 }
 
-function broadcastAudit(event: LivescopeEvent): AuditRow {
+function broadcastAudit(event: LivescopeEvent, producer: ProducerVerdict): AuditRow {
   const data = event.data as { actor?: string; publishedBy?: string; signedBy?: string };
-  return { at: event.time, kind: event.type, identityId: null, version: null, actor: data.actor ?? data.publishedBy ?? data.signedBy ?? null, eventId: event.id, payload: JSON.stringify(event) };
+  const claimed = data.actor ?? data.publishedBy ?? data.signedBy ?? null;
+  // The actor is what the signed event says, prefixed with the producer key that vouched for it.
+  const actor = producer.kind === 'trusted' ? `${producer.keyId}:${claimed ?? '-'}` : claimed;
+  return { at: event.time, kind: event.type, identityId: null, version: null, actor, eventId: event.id, payload: JSON.stringify(event) };
 }

@@ -1,14 +1,19 @@
-import { subjectSpecsFor, topicNames, valueSubject, type Heartbeat, type TopicNames } from '@livescope/contracts';
+import { subjectSpecsFor, topicNames, valueSubject, type DriftAlert, type Heartbeat, type TopicNames } from '@livescope/contracts';
+import { classify, retry, type ErrorClass } from '@livescope/errors';
 import type { ScopeEngine } from '@livescope/scope-engine';
 import type { Store } from '@livescope/store';
-import type { CommandSigner, Logger, SchemaRegistryClient, SignerPool } from '@livescope/transport';
-import type { Admin, Consumer, EachBatchPayload, Kafka, Producer } from 'kafkajs';
+import { TransportError, type CommandSigner, type Logger, type ProducerKeyring, type SchemaRegistryClient, type SignerPool } from '@livescope/transport';
+import kafkajs, { type Admin, type Consumer, type EachBatchPayload, type Kafka, type KafkaMessage, type Producer } from 'kafkajs';
+import { AuditHeadPublisher } from './AuditHeadPublisher.js';
 import type { WorkerConfig } from './config.js';
 import { Mutex } from './Mutex.js';
 import { OutputEncoder } from './OutputEncoder.js';
-import { PartitionRunner, type PartitionContext } from './PartitionRunner.js';
-import { retryStartup } from './retry.js';
+import { PartitionRunner, type PartitionContext, type PartitionFaults } from './PartitionRunner.js';
+import { ReportRelay } from './ReportRelay.js';
 import type { WorkerMetrics } from './WorkerMetrics.js';
+
+// kafkajs is CommonJS: its enums are read off the module object.
+const { ConfigResourceTypes } = kafkajs;
 
 export interface WorkerDeps {
   readonly config: WorkerConfig;
@@ -21,30 +26,78 @@ export interface WorkerDeps {
   readonly signer: CommandSigner;
   /** Signs batches of commands on threads; optional (inline signing without it). */
   readonly signerPool?: SignerPool;
+  /** Which producer keys may sign which input events. */
+  readonly keyring: ProducerKeyring;
   readonly createEngine: () => ScopeEngine;
+  /** Fault hooks of test entry points only (src/testing/). */
+  readonly faults?: PartitionFaults;
+}
+
+/** The worker's lifecycle; every transition is logged and exported as `livescope_worker_state`. */
+export type WorkerState = 'created' | 'starting' | 'running' | 'stopping' | 'stopped' | 'failed';
+
+/** Progress of one partition as the heartbeats see it: stuck = input waiting and no advance for a while. */
+interface Progress {
+  position: bigint;
+  since: number;
+  stuckAlerted: boolean;
 }
 
 /**
  * The scope-worker process shell: a consumer-group member on the events topic that owns a set of
  * partitions, each a `PartitionRunner`. It wires Kafka, the registry and PostgreSQL around the
- * pure engine and owns the timers (scope expiry, heartbeats) and the process lifecycle.
+ * pure engine and owns the timers (scope expiry, heartbeats, audit heads), the report relay and the
+ * lifecycle: `run()` resolves when the worker is stopped and rejects when it fails (a fatal error).
+ *
+ * What happens to a failure is decided by its classification (see @livescope/errors):
+ * transient → retried in place by the partition (order kept); poison of a batch → the batch is
+ * applied again message by message and the one that fails is dead-lettered alone; reassigned →
+ * the partition is dropped (and reloaded if assigned again); fatal → the worker stops cleanly.
+ * Nothing unclassified reaches kafkajs.
  */
 export class ScopeWorker {
   readonly topics: TopicNames;
   private readonly runners = new Map<number, PartitionRunner>();
-  private readonly loading = new Map<number, Promise<PartitionRunner | undefined>>();
+  private readonly loading = new Map<number, Promise<PartitionRunner>>();
   private readonly loadLock = new Mutex();
   private consumer: Consumer | undefined;
   private admin: Admin | undefined;
   private encoder: OutputEncoder | undefined;
+  private auditHeads: AuditHeadPublisher | undefined;
+  private relay: ReportRelay | undefined;
+  private alertSchemaId = 0;
   private timers: NodeJS.Timeout[] = [];
-  private stopping = false;
   private assigned = new Set<number>();
+  private readonly progress = new Map<number, Progress>();
   private firstProcessedAt: number | undefined;
+  private lifecycle: WorkerState = 'created';
+  private settle!: { resolve: () => void; reject: (e: unknown) => void };
+  /** Settles when the worker has stopped (resolves) or failed (rejects). */
+  readonly done: Promise<void>;
   readonly startedAt = Date.now();
 
   constructor(private readonly deps: WorkerDeps) {
     this.topics = topicNames(deps.config.topicPrefix);
+    this.done = new Promise<void>((resolve, reject) => (this.settle = { resolve, reject }));
+    // Nobody may be awaiting yet: a failure is still reported through run() and the log.
+    this.done.catch(() => undefined);
+    deps.metrics.state.set({ state: 'created' }, 1);
+  }
+
+  get state(): WorkerState {
+    return this.lifecycle;
+  }
+
+  private set state(next: WorkerState) {
+    if (next === this.lifecycle) return;
+    this.deps.logger.info({ from: this.lifecycle, to: next }, `scope worker ${next}`);
+    this.deps.metrics.state.set({ state: this.lifecycle }, 0);
+    this.deps.metrics.state.set({ state: next }, 1);
+    this.lifecycle = next;
+  }
+
+  private get stopping(): boolean {
+    return this.lifecycle === 'stopping' || this.lifecycle === 'stopped' || this.lifecycle === 'failed';
   }
 
   get ownedPartitions(): number[] {
@@ -60,17 +113,34 @@ export class ScopeWorker {
     return this.runners.get(partition);
   }
 
-  /** Connects everything, retrying while a dependency is unavailable (up to `startupTimeoutMs`). */
+  /** Starts, then settles like `done`: resolves when stopped, rejects with the fatal error when the worker fails. */
+  async run(): Promise<void> {
+    await this.start();
+    return this.done;
+  }
+
+  /** Connects everything, retrying while a dependency is unavailable (up to `startupTimeoutMs`). Resolves once running. */
   async start(): Promise<void> {
+    if (this.lifecycle !== 'created') throw new Error(`scope worker cannot start from state ${this.lifecycle}`);
     const { config, logger } = this.deps;
-    await retryStartup('starting the scope worker', () => this.startOnce(), {
-      timeoutMs: config.startupTimeoutMs,
-      log: (msg, attempt, err) => logger.warn({ attempt, err }, msg),
-      shouldStop: () => this.stopping,
-    });
+    this.state = 'starting';
+    try {
+      await retry(() => this.startOnce(), {
+        timeoutMs: config.startupTimeoutMs,
+        baseMs: 250,
+        shouldStop: () => this.stopping,
+        onRetry: (err, attempt, delayMs) => logger.warn({ err, attempt, delayMs }, 'starting the scope worker failed; retrying'),
+      });
+    } catch (e) {
+      await this.fail(e);
+      throw e;
+    }
+    if (this.stopping) return;
     this.timers.push(setInterval(() => void this.tickAll(), config.timerResolutionMs));
     this.timers.push(setInterval(() => void this.sendHeartbeats(), config.heartbeatIntervalMs));
-    logger.info({ topic: this.topics.events, groupId: config.groupId, workerId: config.workerId }, 'scope worker started');
+    this.auditHeads!.start(() => this.ownedPartitions, config.auditHeadIntervalMs);
+    this.state = 'running';
+    logger.info({ topic: this.topics.events, groupId: config.groupId, workerId: config.workerId, producerKeys: this.deps.keyring.keyIds }, 'scope worker started');
   }
 
   private async startOnce(): Promise<void> {
@@ -88,8 +158,53 @@ export class ScopeWorker {
       admin.connect(),
       this.deps.producer.connect(),
     ]);
+    await this.checkBrokerTime(admin);
     this.encoder = new OutputEncoder(this.topics, schemaIds, this.deps.signer, this.deps.signerPool);
+    this.alertSchemaId = schemaIds.get(valueSubject(this.topics.driftAlerts))!;
+    this.auditHeads = new AuditHeadPublisher({
+      store: this.deps.store,
+      producer: this.deps.producer,
+      signer: this.deps.signer,
+      topics: this.topics,
+      schemaId: schemaIds.get(valueSubject(this.topics.auditHeads))!,
+      workerId: config.workerId,
+      maxSilenceMs: config.auditHeadMaxSilenceMs,
+      logger: this.deps.logger,
+    });
+    this.relay = new ReportRelay({
+      kafka,
+      producer: this.deps.producer,
+      registry,
+      topics: this.topics,
+      groupId: `${config.groupId}-report-relay`,
+      eventsSchemaId: schemaIds.get(valueSubject(this.topics.events))!,
+      deadLetterSchemaId: schemaIds.get(valueSubject(this.topics.deadLetters))!,
+      maxMessageBytes: config.maxMessageBytes,
+      workerId: config.workerId,
+      metrics: this.deps.metrics,
+      logger: this.deps.logger.child({ component: 'report-relay' }),
+      isStopping: () => this.stopping,
+      onFatal: (e) => void this.fail(e),
+    });
     await this.runConsumer();
+    await this.relay.start();
+  }
+
+  /**
+   * The processing instant of an event is its message timestamp, so the events topic must be
+   * stamped by the broker (LogAppendTime): with CreateTime a producer would choose it (a telemetry
+   * event dated three hours ahead would expire a quarantine). A topic not upgraded is fatal.
+   */
+  private async checkBrokerTime(admin: Admin): Promise<void> {
+    const res = await admin.describeConfigs({ includeSynonyms: false, resources: [{ type: ConfigResourceTypes.TOPIC, name: this.topics.events, configNames: ['message.timestamp.type'] }] });
+    const value = res.resources[0]?.configEntries.find((c) => c.configName === 'message.timestamp.type')?.configValue;
+    if (value !== 'LogAppendTime') {
+      throw new TransportError(
+        'TOPIC_METADATA',
+        'fatal',
+        `topic ${this.topics.events} has message.timestamp.type=${value ?? 'unknown'}: producers would choose the instant their events are processed at. Set it to LogAppendTime (bash infra/start.sh or infra/provision-topics.ts does; see docs/operations.md "Upgrading")`,
+      );
+    }
   }
 
   private async runConsumer(): Promise<void> {
@@ -106,15 +221,18 @@ export class ScopeWorker {
     });
     this.consumer = consumer;
     consumer.on(consumer.events.GROUP_JOIN, (e) => {
-      const assignment = (e.payload.memberAssignment[this.topics.events] ?? []);
+      const assignment = e.payload.memberAssignment[this.topics.events] ?? [];
       this.assigned = new Set(assignment);
-      logger.info({ partitions: assignment, generation: e.payload.groupId }, 'partitions assigned');
+      logger.info({ partitions: assignment }, 'partitions assigned');
       void this.dropUnassigned();
     });
     consumer.on(consumer.events.CRASH, (e) => {
-      logger.error({ err: e.payload.error.message, restart: e.payload.restart }, 'consumer crashed');
-      // kafkajs restarts the consumer itself after retriable errors; after the others we do, with fresh state.
-      if (!e.payload.restart && !this.stopping) void this.restartConsumer();
+      const cls = classify(e.payload.error);
+      logger.error({ err: e.payload.error, class: cls, restart: e.payload.restart }, 'consumer crashed');
+      if (this.stopping || e.payload.restart) return;
+      // kafkajs restarts the consumer itself after retriable errors; after the others we do (transient), or stop (fatal).
+      if (cls === 'fatal') void this.fail(e.payload.error);
+      else void this.restartConsumer();
     });
     await consumer.connect();
     await consumer.subscribe({ topic: this.topics.events, fromBeginning: true });
@@ -127,40 +245,60 @@ export class ScopeWorker {
     });
   }
 
-  /** After a non-retriable consumer crash: drop every partition (reloaded from PostgreSQL) and join again. */
+  /** After a consumer crash kafkajs does not recover from: drop every partition (reloaded from PostgreSQL) and join again. */
   private async restartConsumer(): Promise<void> {
-    const { logger } = this.deps;
     for (const r of this.runners.values()) r.dropped = true;
     this.runners.clear();
-    await this.consumer?.disconnect().catch(() => undefined);
-    for (let attempt = 1; !this.stopping; attempt++) {
-      try {
-        await this.runConsumer();
-        logger.warn({ attempt }, 'consumer restarted after a crash');
-        return;
-      } catch (e) {
-        const delay = Math.min(10_000, 500 * attempt);
-        logger.warn({ attempt, delayMs: delay, err: (e as Error).message }, 'consumer restart failed; retrying');
-        await new Promise((r) => setTimeout(r, delay));
-      }
+    await this.consumer?.disconnect().catch((err: unknown) => this.deps.logger.warn({ err }, 'consumer disconnect after a crash'));
+    try {
+      await retry(() => this.runConsumer(), {
+        baseMs: 500,
+        maxMs: 10_000,
+        isRetriable: (e) => classify(e) !== 'fatal',
+        shouldStop: () => this.stopping,
+        onRetry: (err, attempt, delayMs) => this.deps.logger.warn({ err, attempt, delayMs }, 'consumer restart failed; retrying'),
+      });
+      this.deps.logger.warn('consumer restarted after a crash');
+    } catch (e) {
+      if (!this.stopping) await this.fail(e);
     }
   }
 
+  /** Stops cleanly: the batch in flight finishes its commit, final audit heads are published. Resolves `done`. */
   async stop(): Promise<void> {
+    if (this.stopping) return this.done.catch(() => undefined);
+    this.state = 'stopping';
+    await this.shutdown();
+    this.state = 'stopped';
+    this.deps.logger.info('scope worker stopped');
+    this.settle.resolve();
+  }
+
+  /** A fatal error: log it whole, shut down, reject `done` (the process exits non-zero). */
+  private async fail(e: unknown): Promise<void> {
     if (this.stopping) return;
-    this.stopping = true;
+    this.deps.logger.fatal({ err: e, class: classify(e) }, 'scope worker failed; stopping');
+    this.state = 'stopping';
+    await this.shutdown();
+    this.state = 'failed';
+    this.settle.reject(e);
+  }
+
+  private async shutdown(): Promise<void> {
+    const log = this.deps.logger;
     for (const t of this.timers) clearInterval(t);
     // Disconnecting waits for the batch in flight, which finishes its commit.
-    await this.consumer?.disconnect().catch((e: Error) => this.deps.logger.warn({ err: e.message }, 'consumer disconnect'));
+    await this.consumer?.disconnect().catch((err: unknown) => log.warn({ err }, 'consumer disconnect'));
+    await this.relay?.stop();
     await Promise.all([...this.runners.values()].map((r) => r.lock.run(() => Promise.resolve())));
-    await this.deps.producer.disconnect().catch(() => undefined);
-    await this.admin?.disconnect().catch(() => undefined);
-    await this.deps.signerPool?.close();
-    this.deps.logger.info('scope worker stopped');
+    await this.auditHeads?.stop();
+    await this.deps.producer.disconnect().catch((err: unknown) => log.warn({ err }, 'producer disconnect'));
+    await this.admin?.disconnect().catch((err: unknown) => log.warn({ err }, 'admin disconnect'));
+    await this.deps.signerPool?.close().catch((err: unknown) => log.warn({ err }, 'signing threads'));
   }
 
   private ctx(): PartitionContext {
-    const { config, logger, store, producer, registry, metrics, createEngine } = this.deps;
+    const { config, logger, store, producer, registry, metrics, createEngine, keyring, faults } = this.deps;
     return {
       topic: this.topics.events,
       eventsSubject: valueSubject(this.topics.events),
@@ -172,12 +310,14 @@ export class ScopeWorker {
       encoder: this.encoder!,
       metrics,
       logger,
+      keyring,
       createEngine,
       isShuttingDown: () => this.stopping,
+      ...(faults ? { faults } : {}),
     };
   }
 
-  private async runnerFor(partition: number): Promise<PartitionRunner | undefined> {
+  private async runnerFor(partition: number): Promise<PartitionRunner> {
     const existing = this.runners.get(partition);
     if (existing) return existing;
     let pending = this.loading.get(partition);
@@ -197,13 +337,23 @@ export class ScopeWorker {
     return pending;
   }
 
+  /** Forgets a partition's in-memory state; the next batch reloads it from PostgreSQL. */
+  private drop(runner: PartitionRunner): void {
+    runner.dropped = true;
+    if (this.runners.get(runner.partition) === runner) this.runners.delete(runner.partition);
+  }
+
+  /**
+   * One fetched batch of a partition. Never throws into kafkajs: every failure is handled by its
+   * classification here (an unresolved offset makes kafkajs fetch the rest again).
+   */
   private async eachBatch(payload: EachBatchPayload): Promise<void> {
     const { batch } = payload;
-    if (batch.messages.length === 0) return;
-    const runner = await this.runnerFor(batch.partition);
-    if (!runner || runner.dropped) return;
-    await runner.lock.run(async () => {
-      if (runner.dropped) return;
+    if (batch.messages.length === 0 || this.stopping) return;
+    try {
+      const hw = BigInt(batch.highWatermark);
+      let runner = await this.runnerFor(batch.partition);
+      if (hw > runner.logEndOffset) runner.logEndOffset = hw;
       const first = BigInt(batch.firstOffset() ?? '0');
       if (first > runner.position) {
         // Kafka's committed offset is ahead of PostgreSQL (e.g. the database was restored): rewind.
@@ -213,35 +363,88 @@ export class ScopeWorker {
       }
       const max = this.deps.config.maxBatchMessages;
       for (let i = 0; i < batch.messages.length; i += max) {
-        if (!payload.isRunning() || payload.isStale() || runner.dropped) break;
+        if (!payload.isRunning() || payload.isStale() || this.stopping) break;
         const chunk = batch.messages.slice(i, i + max);
-        try {
-          await runner.process(chunk, Date.now());
-        } catch (e) {
-          // The engine may be ahead of PostgreSQL now: forget the partition; the retried batch reloads it.
-          runner.dropped = true;
-          this.runners.delete(batch.partition);
-          this.deps.logger.error({ partition: batch.partition, err: (e as Error).message }, 'batch failed; partition state dropped and reloaded on retry');
-          throw e;
-        }
+        runner = await this.processChunk(runner, chunk);
+        if (runner.dropped) return;
         this.firstProcessedAt ??= Date.now();
         payload.resolveOffset(chunk[chunk.length - 1]!.offset);
         await payload.heartbeat();
       }
-      this.deps.metrics.consumerLag.set({ partition: String(batch.partition) }, Math.max(0, Number(BigInt(batch.highWatermark) - runner.position)));
-    });
-    await payload.commitOffsetsIfNecessary();
+      this.deps.metrics.consumerLag.set({ partition: String(batch.partition) }, Math.max(0, Number(hw - runner.position)));
+      await payload.commitOffsetsIfNecessary();
+    } catch (e) {
+      // Loading the partition or committing offsets to Kafka failed: a transient cause is retried by
+      // kafkajs refetching the batch (the partition reloads); anything else stops the worker.
+      const cls = classify(e);
+      if (cls === 'fatal') return void (await this.fail(e));
+      this.deps.logger.warn({ err: e, class: cls, partition: batch.partition }, 'batch not processed; it is fetched again');
+    }
+  }
+
+  /**
+   * Applies a chunk, reacting to its failure by classification. Returns the runner to go on with
+   * (a fresh one after a reload), or a dropped one when the partition is no longer ours.
+   */
+  private async processChunk(runner: PartitionRunner, chunk: readonly KafkaMessage[]): Promise<PartitionRunner> {
+    const outcome = await this.attempt(runner, () => runner.process(chunk, Date.now()));
+    if (outcome === 'ok' || outcome === 'gone') return runner;
+    // Poison: some message of the chunk made outputs the broker refused, or values PostgreSQL
+    // refused, after the engine had accepted it. Reload the state of record and apply the chunk
+    // message by message; the one that fails again is dead-lettered alone.
+    this.deps.logger.warn({ partition: runner.partition, messages: chunk.length, from: chunk[0]!.offset }, 'a batch was refused after it was applied; isolating the message that caused it');
+    let current = await this.reload(runner);
+    for (const m of chunk) {
+      if (current.dropped || this.stopping) return current;
+      const one = await this.attempt(current, () => current.process([m], Date.now()));
+      if (one === 'gone') return current;
+      if (one === 'ok') continue;
+      current = await this.reload(current);
+      const skipped = await this.attempt(current, () => current.skip(m, skipReason(one.cause), `applying the event succeeded but its effects could not be stored or produced: ${describe(one.cause)}`));
+      if (skipped !== 'ok') {
+        if (skipped !== 'gone') await this.fail(skipped.cause);
+        return current;
+      }
+    }
+    return current;
+  }
+
+  /** Runs a partition step and maps its failure: transient while dropped/stopping and reassigned → gone; fatal → the worker fails. */
+  private async attempt(runner: PartitionRunner, step: () => Promise<void>): Promise<'ok' | 'gone' | { poison: true; cause: unknown }> {
+    try {
+      await runner.lock.run(async () => {
+        if (runner.dropped) throw new PartitionGone();
+        await step();
+      });
+      return 'ok';
+    } catch (e) {
+      if (e instanceof PartitionGone) return 'gone';
+      const cls: ErrorClass = classify(e);
+      this.deps.metrics.batchFailures.inc({ class: cls });
+      // The engine may be ahead of PostgreSQL now: forget the partition; it is reloaded on demand.
+      this.drop(runner);
+      if (cls === 'poison') return { poison: true, cause: e };
+      if (cls === 'fatal') await this.fail(e);
+      else this.deps.logger.warn({ err: e, class: cls, partition: runner.partition }, cls === 'reassigned' ? 'partition moved to another worker; state dropped' : 'partition step interrupted; state dropped and reloaded on the next batch');
+      return 'gone';
+    }
+  }
+
+  private async reload(runner: PartitionRunner): Promise<PartitionRunner> {
+    this.drop(runner);
+    return this.runnerFor(runner.partition);
   }
 
   private async dropUnassigned(): Promise<void> {
     for (const [p, runner] of this.runners) {
       if (this.assigned.has(p)) continue;
       await runner.lock.run(() => {
-        runner.dropped = true;
-        this.runners.delete(p);
+        this.drop(runner);
         this.deps.metrics.identities.remove({ partition: String(p) });
         return Promise.resolve();
       });
+      this.progress.delete(p);
+      this.deps.metrics.partitionStuck.remove({ partition: String(p) });
       this.deps.logger.info({ partition: p }, 'partition revoked; state dropped');
     }
     this.deps.metrics.partitionsOwned.set(this.runners.size);
@@ -252,21 +455,88 @@ export class ScopeWorker {
     for (const runner of this.runners.values()) {
       const due = runner.engine.nextWakeAt();
       if (due === undefined || due > now || runner.dropped) continue;
-      await runner.lock
-        .run(async () => {
-          if (!runner.dropped) await runner.tick(Date.now());
-        })
-        .catch((e: Error) => this.deps.logger.error({ partition: runner.partition, err: e.message }, 'timer tick failed'));
+      const outcome = await this.attempt(runner, () => runner.tick(Date.now()));
+      if (typeof outcome === 'object') this.deps.logger.error({ err: outcome.cause, partition: runner.partition }, 'timer effects could not be stored; the partition reloads and fires them again');
     }
   }
 
+  /**
+   * Per owned partition: the next offset to apply and the log end offset (read from the broker, so
+   * an idle partition and a stuck one are told apart). Enforcers fail closed for a partition that
+   * does not advance while input waits; the worker exports it and raises `partition-stuck` once.
+   */
   private async sendHeartbeats(): Promise<void> {
-    if (this.runners.size === 0 || !this.encoder) return;
-    const at = new Date().toISOString();
+    if (this.runners.size === 0 || !this.encoder || this.stopping) return;
+    let ends = new Map<number, bigint>();
+    try {
+      const offsets = await this.admin!.fetchTopicOffsets(this.topics.events);
+      ends = new Map(offsets.map((o) => [o.partition, BigInt(o.high)]));
+    } catch (err) {
+      this.deps.logger.warn({ err }, 'log end offsets unavailable; heartbeats carry the last seen');
+    }
+    const now = Date.now();
+    const at = new Date(now).toISOString();
+    const alerts: DriftAlert[] = [];
     const messages = [...this.runners.values()].map((r) => {
-      const hb: Heartbeat = { kind: 'heartbeat', workerId: this.deps.config.workerId, partition: r.partition, at, nextOffset: r.position.toString() };
+      const end = ends.get(r.partition);
+      if (end !== undefined && end > r.logEndOffset) r.logEndOffset = end;
+      const logEnd = r.logEndOffset < r.position ? r.position : r.logEndOffset;
+      this.trackProgress(r.partition, r.position, logEnd, now, alerts);
+      const hb: Heartbeat = { kind: 'heartbeat', workerId: this.deps.config.workerId, partition: r.partition, at, nextOffset: r.position.toString(), logEndOffset: logEnd.toString() };
       return this.encoder!.signed(this.topics.heartbeats, `p${r.partition}`, JSON.stringify(hb));
     });
-    await this.deps.producer.send({ topic: this.topics.heartbeats, acks: -1, messages }).catch((e: Error) => this.deps.logger.warn({ err: e.message }, 'heartbeat not sent'));
+    const send = [{ topic: this.topics.heartbeats, messages }, ...(alerts.length ? [{ topic: this.topics.driftAlerts, messages: alerts.map((a) => this.encoder!.alert(this.alertSchemaId, a)) }] : [])];
+    await this.deps.producer.sendBatch({ topicMessages: send, acks: -1 }).catch((err: unknown) => this.deps.logger.warn({ err }, 'heartbeat not sent'));
   }
+
+  private trackProgress(partition: number, position: bigint, logEnd: bigint, now: number, alerts: DriftAlert[]): void {
+    const p = this.progress.get(partition);
+    if (!p || position !== p.position || position >= logEnd) {
+      if (p?.stuckAlerted) this.deps.logger.info({ partition }, 'partition advancing again');
+      this.progress.set(partition, { position, since: now, stuckAlerted: false });
+      this.deps.metrics.partitionStuck.set({ partition: String(partition) }, 0);
+      return;
+    }
+    if (now - p.since < this.deps.config.partitionStuckMs || p.stuckAlerted) return;
+    p.stuckAlerted = true;
+    this.deps.metrics.partitionStuck.set({ partition: String(partition) }, 1);
+    const summary = `partition ${partition} of ${this.topics.events} has not advanced from offset ${position} for ${now - p.since} ms while ${logEnd - position} message(s) wait; enforcement points fail closed for its identities`;
+    this.deps.logger.error({ partition, position: position.toString(), logEndOffset: logEnd.toString() }, summary);
+    alerts.push({
+      kind: 'drift.alert',
+      alertId: `${this.deps.config.workerId}/partition-stuck/${partition}/${position}`,
+      type: 'partition-stuck',
+      severity: 'critical',
+      at: new Date(now).toISOString(),
+      summary,
+      details: { partition, nextOffset: position.toString(), logEndOffset: logEnd.toString(), workerId: this.deps.config.workerId, stuckForMs: now - p.since },
+      cause: {},
+    });
+  }
+}
+
+/** The partition was dropped (revoked, fenced, or stopping) before the step could run. */
+class PartitionGone extends Error {}
+
+const SIZE_TYPES = new Set(['MESSAGE_TOO_LARGE', 'RECORD_LIST_TOO_LARGE']);
+
+/** The broker error type of a kafkajs error or of what it wraps. */
+function kafkaErrorType(e: unknown): string | undefined {
+  for (let x = e, depth = 0; typeof x === 'object' && x !== null && depth < 5; x = (x as { cause?: unknown }).cause, depth++) {
+    const type = (x as { type?: unknown }).type;
+    if (typeof type === 'string') return type;
+  }
+  return undefined;
+}
+
+/** A message whose outputs the broker refused for their size exceeded a limit; anything else could not be processed. */
+function skipReason(e: unknown): 'limit-exceeded' | 'unprocessable' {
+  const type = kafkaErrorType(e);
+  return type !== undefined && SIZE_TYPES.has(type) ? 'limit-exceeded' : 'unprocessable';
+}
+
+function describe(e: unknown): string {
+  if (!(e instanceof Error)) return String(e);
+  const code = (e as Error & { code?: unknown }).code ?? kafkaErrorType(e);
+  return `${e.name}${typeof code === 'string' ? ` ${code}` : ''}: ${e.message}`;
 }

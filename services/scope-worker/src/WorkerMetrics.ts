@@ -14,6 +14,11 @@ export class WorkerMetrics {
   readonly consumerLag = new Gauge({ name: 'livescope_consumer_lag_messages', help: 'High watermark minus next offset to process, by partition.', labelNames: ['partition'], registers: [this.registry] });
   readonly transientErrors = new Counter({ name: 'livescope_transient_errors_total', help: 'Transient errors retried with backoff, by component (kafka, postgres, registry).', labelNames: ['component'], registers: [this.registry] });
   readonly partitionsOwned = new Gauge({ name: 'livescope_partitions_owned', help: 'Partitions of the events topic this worker owns.', registers: [this.registry] });
+  readonly timerFailures = new Counter({ name: 'livescope_timer_failures_total', help: 'Scope timers that failed to fire (the identity keeps its state until its next event).', registers: [this.registry] });
+  readonly reportsRelayed = new Counter({ name: 'livescope_reports_relayed_total', help: 'Enforcement decision reports relayed from the reports topic into the events topic.', registers: [this.registry] });
+  readonly partitionStuck = new Gauge({ name: 'livescope_partition_stuck', help: '1 while a partition has input waiting and has not advanced for LIVESCOPE_PARTITION_STUCK_MS, by partition.', labelNames: ['partition'], registers: [this.registry] });
+  readonly batchFailures = new Counter({ name: 'livescope_batch_failures_total', help: 'Batches that failed after the engine applied them, by classification (poison batches are retried message by message).', labelNames: ['class'], registers: [this.registry] });
+  readonly state = new Gauge({ name: 'livescope_worker_state', help: '1 for the state the worker is in (starting, running, stopping, stopped, failed).', labelNames: ['state'], registers: [this.registry] });
   readonly partitionLoadSeconds = new Histogram({ name: 'livescope_partition_load_seconds', help: 'Time to load a partition state from PostgreSQL on assignment.', buckets: [0.01, 0.05, 0.1, 0.5, 1, 2, 5, 10, 30], registers: [this.registry] });
 
   constructor() {

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { z } from 'zod';
 
@@ -32,6 +33,13 @@ const Env = z.object({
   LIVESCOPE_EXCESS_PRIVILEGE_WINDOW_MS: int(60_000, 365 * 86_400_000).default(7 * 86_400_000),
   LIVESCOPE_MAX_FUTURE_SKEW_MS: int(0, 86_400_000).default(5 * 60_000),
   LIVESCOPE_SIGNING_THREADS: int(0, 64).default(1),
+  LIVESCOPE_SIGNING_KEY_EPOCH: int(0, 1_000_000).default(1),
+  LIVESCOPE_PRODUCER_KEYS: z.string().optional(),
+  LIVESCOPE_PRODUCER_KEYS_FILE: z.string().min(1).optional(),
+  LIVESCOPE_MAX_CONTROL_EVENT_AGE_MS: int(1000, 86_400_000).default(5 * 60_000),
+  LIVESCOPE_PARTITION_STUCK_MS: int(1000, 3_600_000).default(30_000),
+  LIVESCOPE_AUDIT_HEAD_INTERVAL_MS: int(100, 3_600_000).default(10_000),
+  LIVESCOPE_AUDIT_HEAD_MAX_SILENCE_MS: int(1000, 86_400_000).default(5 * 60_000),
 });
 
 export interface WorkerConfig {
@@ -62,6 +70,18 @@ export interface WorkerConfig {
   readonly startupTimeoutMs: number;
   /** Threads that sign a batch's commands (Ed25519); 0 signs on the main thread. Default 1. */
   readonly signingThreads: number;
+  /** Epoch of the signing key, bound into every command signature (raise it with each key rotation). Default 1. */
+  readonly signingKeyEpoch: number;
+  /** The producer keyring (JSON, see docs/threat-model.md): key id → public key, event types, namespaces. */
+  readonly producerKeys: string;
+  /** Signed control events older than this (vs the broker's append time) are refused as replays. Default 5 min. */
+  readonly maxControlEventAgeMs: number;
+  /** A partition with input waiting that has not advanced for this long is stuck (metric, alert). Default 30 s. */
+  readonly partitionStuckMs: number;
+  /** How often changed audit chain heads are published, signed. Default 10 s. */
+  readonly auditHeadIntervalMs: number;
+  /** An unchanged head is published again after this long. Default 5 min. */
+  readonly auditHeadMaxSilenceMs: number;
 }
 
 export class ConfigError extends Error {
@@ -83,6 +103,14 @@ export function loadWorkerConfig(env: Record<string, string | undefined> = proce
     releaseSigners = z.record(z.string(), z.string()).parse(JSON.parse(e.LIVESCOPE_RELEASE_SIGNERS));
   } catch {
     throw new ConfigError('LIVESCOPE_RELEASE_SIGNERS must be a JSON object of signer name → Ed25519 public key');
+  }
+  let producerKeys = e.LIVESCOPE_PRODUCER_KEYS ?? '{}';
+  if (e.LIVESCOPE_PRODUCER_KEYS_FILE) {
+    try {
+      producerKeys = readFileSync(e.LIVESCOPE_PRODUCER_KEYS_FILE, 'utf8');
+    } catch (err) {
+      throw new ConfigError(`LIVESCOPE_PRODUCER_KEYS_FILE: cannot read ${e.LIVESCOPE_PRODUCER_KEYS_FILE}: ${(err as Error).message}`);
+    }
   }
   return {
     brokers: e.LIVESCOPE_KAFKA_BROKERS,
@@ -108,5 +136,11 @@ export function loadWorkerConfig(env: Record<string, string | undefined> = proce
     sessionTimeoutMs: e.LIVESCOPE_SESSION_TIMEOUT_MS,
     startupTimeoutMs: e.LIVESCOPE_STARTUP_TIMEOUT_MS,
     signingThreads: e.LIVESCOPE_SIGNING_THREADS,
+    signingKeyEpoch: e.LIVESCOPE_SIGNING_KEY_EPOCH,
+    producerKeys,
+    maxControlEventAgeMs: e.LIVESCOPE_MAX_CONTROL_EVENT_AGE_MS,
+    partitionStuckMs: e.LIVESCOPE_PARTITION_STUCK_MS,
+    auditHeadIntervalMs: e.LIVESCOPE_AUDIT_HEAD_INTERVAL_MS,
+    auditHeadMaxSilenceMs: e.LIVESCOPE_AUDIT_HEAD_MAX_SILENCE_MS,
   };
 }

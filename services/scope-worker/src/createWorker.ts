@@ -1,19 +1,22 @@
 import { ScopeEngine, type PolicyCompiler } from '@livescope/scope-engine';
 import { Store } from '@livescope/store';
-import { CommandSigner, createKafka, createProducer, parsePrivateKey, SchemaRegistryClient, SignerPool, type Logger } from '@livescope/transport';
+import { CommandSigner, createKafka, createProducer, parsePrivateKey, ProducerKeyring, SchemaRegistryClient, SignerPool, type Logger } from '@livescope/transport';
 import type { WorkerConfig } from './config.js';
 import { releaseWindowVerifier } from './releaseWindowVerifier.js';
+import type { PartitionFaults } from './PartitionRunner.js';
 import { ScopeWorker } from './ScopeWorker.js';
 import { WorkerMetrics } from './WorkerMetrics.js';
 
 /** Builds a worker and its clients from configuration (used by main and by tests in-process). */
-export async function createWorker(config: WorkerConfig, logger: Logger, compilePolicies: PolicyCompiler): Promise<{ worker: ScopeWorker; store: Store; metrics: WorkerMetrics; registry: SchemaRegistryClient }> {
+export async function createWorker(config: WorkerConfig, logger: Logger, compilePolicies: PolicyCompiler, faults?: PartitionFaults): Promise<{ worker: ScopeWorker; store: Store; metrics: WorkerMetrics; registry: SchemaRegistryClient }> {
+  // Parsed before anything connects: a bad keyring is a configuration error.
+  const keyring = ProducerKeyring.fromJson(config.producerKeys);
   const metrics = new WorkerMetrics();
   const store = await Store.open({ connectionString: config.pgUrl, schema: config.pgSchema, applicationName: `livescope-worker ${config.workerId}` });
   const kafka = createKafka({ brokers: config.brokers, clientId: `livescope-worker-${config.workerId}`, logger });
   const registry = new SchemaRegistryClient(config.registryUrl);
   const verifyReleaseWindow = releaseWindowVerifier(config.releaseSigners);
-  const signingKey = parsePrivateKey(config.signingKeyId, config.signingKey);
+  const signer = new CommandSigner(parsePrivateKey(config.signingKeyId, config.signingKey), config.signingKeyEpoch);
   const worker = new ScopeWorker({
     config,
     logger,
@@ -22,13 +25,15 @@ export async function createWorker(config: WorkerConfig, logger: Logger, compile
     registry,
     store,
     metrics,
-    signer: new CommandSigner(signingKey),
-    signerPool: new SignerPool(signingKey, config.signingThreads),
+    signer,
+    signerPool: new SignerPool(signer, config.signingThreads),
+    keyring,
+    ...(faults ? { faults } : {}),
     createEngine: () =>
       new ScopeEngine({
         compilePolicies,
         verifyReleaseWindow,
-        config: { excessPrivilegeWindowMs: config.excessPrivilegeWindowMs, maxFutureSkewMs: config.maxFutureSkewMs },
+        config: { excessPrivilegeWindowMs: config.excessPrivilegeWindowMs, maxFutureSkewMs: config.maxFutureSkewMs, maxControlEventAgeMs: config.maxControlEventAgeMs },
       }),
   });
   return { worker, store, metrics, registry };

@@ -7,7 +7,6 @@ import { ConfigError, loadWorkerConfig } from './config.js';
 import { Mutex } from './Mutex.js';
 import { OutputEncoder } from './OutputEncoder.js';
 import { releaseWindowVerifier } from './releaseWindowVerifier.js';
-import { retryStartup, retryTransient } from './retry.js';
 
 const keys = generateSigningKeyPair('k1');
 const env = { LIVESCOPE_SIGNING_KEY_ID: keys.kid, LIVESCOPE_SIGNING_KEY: keys.privateKey };
@@ -42,7 +41,7 @@ describe('OutputEncoder', () => {
     const frame = decodeWire(m.value as Buffer);
     expect(frame.schemaId).toBe(ids.get(valueSubject(topics.scopeChanges)));
     expect(JSON.parse(frame.payload.toString())).toEqual(change);
-    expect(new CommandVerifier([parsePublicKey(keys.kid, keys.publicKey)]).check(m.value as Buffer, m.headers)).toBe(keys.kid);
+    expect(new CommandVerifier([parsePublicKey(keys.kid, keys.publicKey)]).check(topics.scopeChanges, 'a', m.value as Buffer, m.headers).kid).toBe(keys.kid);
     expect(audit).toEqual([expect.objectContaining({ kind: 'scope.change', identityId: 'a', version: 3, actor: 'alice', eventId: 'e1' })]);
   });
 });
@@ -64,24 +63,7 @@ describe('release window signatures', () => {
   });
 });
 
-describe('retries and the partition lock', () => {
-  it('retries transient errors in place and gives up on others', async () => {
-    let n = 0;
-    const v = await retryTransient(
-      () => {
-        if (++n < 3) throw new Error('transient');
-        return Promise.resolve('done');
-      },
-      { isTransient: () => true, onRetry: () => undefined, shouldStop: () => false, baseMs: 1 },
-    );
-    expect([v, n]).toEqual(['done', 3]);
-    await expect(retryTransient(() => Promise.reject(new Error('fatal')), { isTransient: () => false, onRetry: () => undefined, shouldStop: () => false })).rejects.toThrow('fatal');
-  });
-
-  it('start-up retries until its deadline, then says what it gave up on', async () => {
-    await expect(retryStartup('connecting', () => Promise.reject(new Error('ECONNREFUSED')), { timeoutMs: 0, log: () => undefined })).rejects.toThrow(/connecting: gave up after 1 attempts: ECONNREFUSED/);
-  });
-
+describe('the partition lock', () => {
   it('runs sections one at a time, in order', async () => {
     const m = new Mutex();
     const seen: number[] = [];

@@ -1,0 +1,110 @@
+import { sign, verify, type KeyObject } from 'node:crypto';
+import {
+  capabilityAllows,
+  PRODUCER_KEY_ID_HEADER,
+  PRODUCER_SIGNATURE_HEADER,
+  producerSigningPayload,
+  type ProducerCapabilities,
+} from '@livescope/contracts';
+import type { IHeaders } from 'kafkajs';
+import { z } from 'zod';
+import { parsePrivateKey, parsePublicKey, type SigningKey } from './CommandSigner.js';
+import { TransportError } from './TransportError.js';
+
+/** One trusted producer key: its public key and what it may send. */
+export interface ProducerKey extends ProducerCapabilities {
+  readonly keyId: string;
+  readonly publicKey: KeyObject;
+}
+
+/**
+ * How the worker judged a message's producer signature (mirrors `ProducerVerdict` of the scope
+ * engine, which applies it): unsigned, trusted (valid signature by a key allowed to send this type),
+ * or refused (forged, unknown key, or a type the key may not send).
+ */
+export type ProducerCheck =
+  | { readonly kind: 'unsigned' }
+  | { readonly kind: 'trusted'; readonly keyId: string; readonly namespaces?: readonly string[] }
+  | { readonly kind: 'refused'; readonly keyId?: string; readonly reason: string };
+
+const UNSIGNED: ProducerCheck = { kind: 'unsigned' };
+
+function header(h: IHeaders | undefined, name: string): Buffer | undefined {
+  const v = h?.[name];
+  const x = Array.isArray(v) ? v[0] : v;
+  if (x === undefined) return undefined;
+  return typeof x === 'string' ? Buffer.from(x, 'binary') : x;
+}
+
+/** The JSON form of `LIVESCOPE_PRODUCER_KEYS`: key id → public key, event types and optional namespaces. */
+export const ProducerKeysJson = z.record(
+  z.string().min(1).max(128),
+  z.strictObject({
+    /** Ed25519 public key: base64url raw 32 bytes, or SPKI PEM. */
+    publicKey: z.string().min(16),
+    /** Event types the key may send: exact types, `prefix.*` or `*`. */
+    eventTypes: z.array(z.string().min(1)).min(1),
+    /** When set, only identities and org-wide events in these namespaces. */
+    namespaces: z.array(z.string().min(1)).min(1).optional(),
+  }),
+);
+
+/**
+ * The producer keyring of a worker: which keys may sign which input events. Checks a message's
+ * producer signature (Ed25519 over topic, key and value — see `producerSigningPayload`).
+ */
+export class ProducerKeyring {
+  private readonly keys: Map<string, ProducerKey>;
+
+  constructor(keys: readonly ProducerKey[]) {
+    this.keys = new Map(keys.map((k) => [k.keyId, k]));
+  }
+
+  /** Parses the JSON configuration (see `ProducerKeysJson`); throws a fatal TransportError naming the problem. */
+  static fromJson(text: string): ProducerKeyring {
+    let parsed: z.infer<typeof ProducerKeysJson>;
+    try {
+      parsed = ProducerKeysJson.parse(JSON.parse(text));
+    } catch (e) {
+      throw new TransportError('BAD_KEY', 'fatal', `producer keyring is not valid: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+    }
+    return new ProducerKeyring(
+      Object.entries(parsed).map(([keyId, k]) => ({ keyId, publicKey: parsePublicKey(keyId, k.publicKey).publicKey, eventTypes: k.eventTypes, ...(k.namespaces ? { namespaces: k.namespaces } : {}) })),
+    );
+  }
+
+  get size(): number {
+    return this.keys.size;
+  }
+
+  get keyIds(): string[] {
+    return [...this.keys.keys()];
+  }
+
+  /** Judges the producer signature of one message carrying an event of `eventType`. */
+  check(topic: string, key: string | null, value: Buffer, headers: IHeaders | undefined, eventType: string): ProducerCheck {
+    const kidBytes = header(headers, PRODUCER_KEY_ID_HEADER);
+    const sig = header(headers, PRODUCER_SIGNATURE_HEADER);
+    if (kidBytes === undefined && sig === undefined) return UNSIGNED;
+    const keyId = kidBytes?.toString('utf8').slice(0, 128);
+    if (keyId === undefined || sig === undefined) return { kind: 'refused', ...(keyId ? { keyId } : {}), reason: 'a producer signature needs both the key id and the signature header' };
+    const k = this.keys.get(keyId);
+    if (!k) return { kind: 'refused', keyId, reason: `producer key ${keyId} is not in the keyring` };
+    if (sig.length !== 64 || !verify(null, producerSigningPayload(topic, key, value), k.publicKey, sig)) return { kind: 'refused', keyId, reason: `the producer signature by ${keyId} does not match the message (topic, key and value)` };
+    if (!capabilityAllows(k, eventType)) return { kind: 'refused', keyId, reason: `producer key ${keyId} may not send ${eventType}` };
+    return { kind: 'trusted', keyId, ...(k.namespaces ? { namespaces: k.namespaces } : {}) };
+  }
+}
+
+/** Signs input events for a producer (the control plane, a provisioning feed, a session issuer). */
+export class ProducerSigner {
+  constructor(readonly key: SigningKey) {}
+
+  static fromConfig(keyId: string, privateKey: string): ProducerSigner {
+    return new ProducerSigner(parsePrivateKey(keyId, privateKey));
+  }
+
+  headers(topic: string, key: string | null, value: Buffer): IHeaders {
+    return { [PRODUCER_KEY_ID_HEADER]: this.key.kid, [PRODUCER_SIGNATURE_HEADER]: sign(null, producerSigningPayload(topic, key, value), this.key.privateKey) };
+  }
+}
