@@ -10,7 +10,7 @@ const { version } = JSON.parse(readFileSync(new URL('../package.json', import.me
 function livescope(args: readonly string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
     execFile(process.execPath, [launcher, ...args], { timeout: 50_000, env: { ...process.env, NODE_OPTIONS: '' } }, (err, stdout, stderr) => {
-      if (err && typeof err.code !== 'number') return reject(err);
+      if (err && typeof err.code !== 'number') return reject(new Error(`the launcher did not run: ${err.message}`, { cause: err }));
       resolve({ code: typeof err?.code === 'number' ? err.code : 0, stdout, stderr });
     });
   });
