@@ -53,7 +53,6 @@ export class OrdersService implements OrdersApi, OrdersInForce {
 
   constructor(private readonly d: OrdersDeps) {}
 
-  // --- orders ----------------------------------------------------------------------------------
   async issueOrder(actor: Principal, req: S.IssueOrderRequest): Promise<z.input<typeof S.OrderAccepted>> {
     const now = Date.now();
     const orderId = newOrderId();
