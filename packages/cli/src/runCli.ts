@@ -41,6 +41,12 @@ const MAX_SSE_RECONNECTS = 10;
  * or forbidden, 4 a bounded wait ran out.
  */
 export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
+  // Only as the first argument: commander would take a program-level --version anywhere on the
+  // line, and `scope <id> --version N` is the scope's version.
+  if (argv[0] === '--version' || argv[0] === '-V') {
+    io.stdout(`${cliVersion()}\n`);
+    return ExitCode.ok;
+  }
   let code: number = ExitCode.ok;
   const signal = io.signal ?? new AbortController().signal;
   const program = new Command('livescope')
@@ -48,7 +54,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     .option('--api <url>', 'control-plane API base URL (env LIVESCOPE_API_URL)')
     .option('--token <jwt>', 'bearer token (env LIVESCOPE_TOKEN)')
     .option('--json', 'print the API answers as JSON (for scripts)')
-    .version(cliVersion(), '-V, --version', 'print the version of the livescope CLI')
+    .addHelpText('after', '\nlivescope --version (or -V) prints the version of this CLI.')
     .showHelpAfterError()
     .exitOverride()
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr });

@@ -36,6 +36,16 @@ describe('livescope CLI (no network)', () => {
     expect(await runCli(['quarantine', 'w1', '--reason', 'x', '--ttl', 'soon'], io().io)).toBe(2);
   });
 
+  it('takes --version after a command as that command\'s option, not the CLI\'s version (regression: scope --version N printed 0.1.0)', async () => {
+    const t = io({ LIVESCOPE_API_URL: 'http://127.0.0.1:9' });
+    expect(await runCli(['--json', 'scope', 'w1', '--version', '1'], t.io)).toBe(1);
+    expect(t.out.join('')).toBe('');
+    expect(t.err.join('')).toMatch(/cannot reach the API/);
+    const v = io();
+    expect(await runCli(['--version'], v.io)).toBe(0);
+    expect(v.out.join('')).toMatch(/^\d+\.\d+\.\d+\n$/);
+  });
+
   it('exits 1 when the API cannot be reached', async () => {
     const t = io({ LIVESCOPE_API_URL: 'http://127.0.0.1:9' });
     expect(await runCli(['orders'], t.io)).toBe(1);
