@@ -74,6 +74,51 @@ export default tseslint.config(
     },
   },
   {
+    // The control plane is organised by feature (services/control-plane/src/features/<name>): a
+    // feature reaches another only through its index.ts, and shared code depends on no feature.
+    files: ['services/control-plane/src/features/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: ['@livescope/*/src/*', '**/packages/*/src/*', '**/services/*/src/*'], message: 'Import another package through its public entry point, never its src/.' },
+            { regex: '^\\.\\./(?!\\.\\.)[^/]+/(?!index\\.js$)', message: "Reach another feature through its index.ts (its service interface), never its internals." },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: ['services/control-plane/src/{auth,audit,events,http,kafka,persistence,tracking}/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: ['@livescope/*/src/*', '**/packages/*/src/*', '**/services/*/src/*'], message: 'Import another package through its public entry point, never its src/.' },
+            { regex: '/features/', message: 'Shared code of the control plane depends on no feature: pass what it needs in.' },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    // The CLI is a client of the control plane's HTTP API: it may use its API types, never its code.
+    files: ['packages/cli/src/**/*.ts'],
+    ignores: ['**/*.test.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: ['@livescope/control-plane', '@livescope/control-plane/*'], allowTypeImports: true, message: 'The CLI reaches the control plane over HTTP only: `import type` its API types (@livescope/control-plane/api-types), never its code.' },
+          ],
+        },
+      ],
+    },
+  },
+  {
     files: ['**/*.test.ts', 'test/**/*.ts', 'bench/**/*.ts'],
     rules: {
       '@typescript-eslint/no-non-null-assertion': 'off',

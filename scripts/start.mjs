@@ -101,7 +101,7 @@ const waitForApi = async (timeoutMs) => {
 // A development token for the console, minted with the key file the control plane trusts (it adds
 // its API key pair to the file on start, so mint only once it is up).
 const mintToken = (role, sub) => {
-  const r = spawnSync(process.execPath, ['services/control-plane/dist/cli.js', 'token', '--role', role, '--sub', sub, '--ttl', '8h'], { env, encoding: 'utf8' });
+  const r = spawnSync(process.execPath, ['packages/cli/bin/livescope.js', 'token', '--role', role, '--sub', sub, '--ttl', '8h'], { env, encoding: 'utf8' });
   return r.status === 0 ? r.stdout.trim() : undefined;
 };
 

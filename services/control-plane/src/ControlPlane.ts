@@ -4,23 +4,30 @@ import { Store } from '@livescope/store';
 import { createKafka, createProducer, EventPublisher, SchemaRegistryClient, type Logger } from '@livescope/transport';
 import type { FastifyInstance } from 'fastify';
 import type { Admin, Kafka, Producer } from 'kafkajs';
-import { createApp, type RegisteredRoute } from './api/createApp.js';
-import { apiDocument, type OpenApiDocument } from './api/openapi.js';
-import { apiRoutes } from './api/routes.js';
+import { apiRoutes } from './api/apiRoutes.js';
 import { loadOrCreateDevApiKey } from './auth/devKeys.js';
 import { TokenVerifier } from './auth/TokenVerifier.js';
 import { parseTrustedKey, type TrustedTokenKey } from './auth/verifyKeys.js';
 import type { ControlPlaneConfig } from './config.js';
 import { ControlPlaneMetrics } from './ControlPlaneMetrics.js';
-import { ControlPlaneService } from './ControlPlaneService.js';
-import { builtInPolicyCompiler } from './domain/policyCompiler.js';
-import { alertSink } from './kafka/AlertSink.js';
+import { alertSink, AlertsRepository, AlertsService } from './features/alerts/index.js';
+import { ApprovalsService } from './features/approvals/index.js';
+import { ChangesRepository, ChangesService } from './features/changes/index.js';
+import { ConsoleAssets, ConsoleService } from './features/console/index.js';
+import { EnforcerAckSink, EnforcersRepository, EnforcersService } from './features/enforcers/index.js';
+import { FleetRepository, FleetService } from './features/fleet/index.js';
+import { builtInPolicyCompiler, IdentitiesRepository, IdentitiesService } from './features/identities/index.js';
+import { MeService } from './features/me/index.js';
+import { OperationsService, type Readiness } from './features/operations/index.js';
+import { OrdersRepository, OrdersService } from './features/orders/index.js';
+import { createApp, type RegisteredRoute } from './http/createApp.js';
+import { apiDocument, type OpenApiDocument } from './http/openapi.js';
 import { CommandFollower } from './kafka/CommandFollower.js';
-import { EnforcerAckSink } from './kafka/EnforcerAckSink.js';
 import { EventSender } from './kafka/EventSender.js';
 import { PgOffsetConsumer } from './kafka/PgOffsetConsumer.js';
-import { ControlPlaneStore } from './persistence/ControlPlaneStore.js';
-import { ConsoleAssets } from './console/ConsoleAssets.js';
+import { ConsumerOffsets } from './persistence/ConsumerOffsets.js';
+import { Database } from './persistence/Database.js';
+import { WorkerState } from './persistence/WorkerState.js';
 import { ActivityWindow } from './tracking/ActivityWindow.js';
 import { AlertBus } from './tracking/AlertBus.js';
 import { CommandTracker } from './tracking/CommandTracker.js';
@@ -50,6 +57,7 @@ const withTimeout = <T>(p: Promise<T>, ms: number, what: string): Promise<T> =>
 /**
  * The control-plane process: HTTP API over the workers' state of record, publisher of orders and
  * approvals, follower of commands and acknowledgements, and store of alerts and enforcer status.
+ * This is the composition root: it owns the connections and wires one service per feature.
  */
 export class ControlPlane {
   readonly topics: TopicNames;
@@ -99,9 +107,13 @@ export class ControlPlane {
     const { config, logger, metrics, tracker, topics } = this;
     const store = await Store.open({ connectionString: config.pgUrl, schema: config.pgSchema, applicationName: `livescope-control-plane ${config.instanceId}` });
     this.store = store;
-    const cpStore = new ControlPlaneStore(store);
-    const migrated = await cpStore.migrate();
+    const db = new Database(store);
+    const migrated = await db.migrate();
     if (migrated.length) logger.info({ migrations: migrated }, 'control-plane tables migrated');
+    const workerState = new WorkerState(store);
+    const alertsRepository = new AlertsRepository(store);
+    const enforcersRepository = new EnforcersRepository(store);
+    const ordersRepository = new OrdersRepository(store);
 
     const registry = new SchemaRegistryClient(config.registryUrl);
     const ids = await registry.registerAll(subjectSpecsFor(config.topicPrefix));
@@ -123,11 +135,12 @@ export class ControlPlane {
     const activity = new ActivityWindow();
     const follower = new CommandFollower({ kafka, admin, topics, tracker, windowMs: config.trackingWindowMs, groupPrefix: config.groupId, logger, metrics, activity, onCommands: () => changeBus.notify() });
     this.follower = follower;
-    const acks = new EnforcerAckSink(cpStore, metrics, logger);
-    const storeAlerts = alertSink(cpStore, bus, metrics, logger);
+    const acks = new EnforcerAckSink(enforcersRepository, metrics, logger);
+    const storeAlerts = alertSink(alertsRepository, bus, metrics, logger);
     const consumer = new PgOffsetConsumer({
       kafka,
-      store: cpStore,
+      db,
+      offsets: new ConsumerOffsets(store),
       name: config.groupId,
       topics: [topics.driftAlerts, topics.enforcerAcks],
       handler: (client, batch) => (batch.topic === topics.driftAlerts ? storeAlerts(client, batch) : acks.handler(client, batch)),
@@ -135,7 +148,7 @@ export class ControlPlane {
       metrics,
     });
     this.consumer = consumer;
-    for (const o of await cpStore.orderEventsSince(new Date(Date.now() - config.trackingWindowMs).toISOString())) {
+    for (const o of await ordersRepository.orderEventsSince(new Date(Date.now() - config.trackingWindowMs).toISOString())) {
       if (o.eventId) tracker.expect(o.eventId, o.orderId, 'order.issued');
       if (o.liftEventId) tracker.expect(o.liftEventId, o.orderId, 'order.lifted');
     }
@@ -147,35 +160,34 @@ export class ControlPlane {
     const consoleAssets = ConsoleAssets.locate(config.consoleDir);
     if (consoleAssets.root) logger.info({ dir: consoleAssets.root }, 'serving the web console under /console/');
     else logger.warn({ problem: consoleAssets.problem }, 'the web console is not available');
-    const service = new ControlPlaneService({
-      config,
-      topics,
-      store: cpStore,
-      sender,
-      tracker,
-      follower,
-      bus,
-      changeBus,
-      activity,
-      console: consoleAssets,
-      metrics,
-      logger,
-      compilePolicies,
-      openApi: () => this.document,
-      renderMetrics: async () => ({ contentType: metrics.registry.contentType, text: await metrics.registry.metrics() }),
-      readiness: async () => {
-        const check = (p: Promise<unknown>, what: string): Promise<string> => withTimeout(p, 3000, what).then(
-          () => 'ok',
-          (e: Error) => e.message,
-        );
-        const [kafkaCheck, registryCheck, postgres] = await Promise.all([check(admin.describeCluster(), 'Kafka'), check(registry.ping(), 'the schema registry'), check(store.ping(), 'PostgreSQL')]);
-        const consumers = [follower.health, consumer.health].every((h) => h === 'ok') ? 'ok' : `follower ${follower.health}; store consumer ${consumer.health}`;
-        return { ready: [kafkaCheck, registryCheck, postgres, consumers].every((c) => c === 'ok'), checks: { kafka: kafkaCheck, registry: registryCheck, postgres, consumers } };
-      },
+    const orders = new OrdersService({ config, eventsTopic: topics.events, repository: ordersRepository, workerState, sender, tracker, follower, metrics, logger });
+    const identities = new IdentitiesService({ eventsTopic: topics.events, repository: new IdentitiesRepository(store), workerState, compilePolicies });
+    const alerts = new AlertsService({ config, repository: alertsRepository, bus, logger });
+    const enforcers = new EnforcersService({ config, repository: enforcersRepository, tracker, metrics });
+    const readiness = async (): Promise<Readiness> => {
+      const check = (p: Promise<unknown>, what: string): Promise<string> => withTimeout(p, 3000, what).then(
+        () => 'ok',
+        (e: Error) => e.message,
+      );
+      const [kafkaCheck, registryCheck, postgres] = await Promise.all([check(admin.describeCluster(), 'Kafka'), check(registry.ping(), 'the schema registry'), check(store.ping(), 'PostgreSQL')]);
+      const consumers = [follower.health, consumer.health].every((h) => h === 'ok') ? 'ok' : `follower ${follower.health}; store consumer ${consumer.health}`;
+      return { ready: [kafkaCheck, registryCheck, postgres, consumers].every((c) => c === 'ok'), checks: { kafka: kafkaCheck, registry: registryCheck, postgres, consumers } };
+    };
+    const routes = apiRoutes({
+      orders,
+      identities,
+      approvals: new ApprovalsService({ config, identities, sender, metrics, logger }),
+      alerts,
+      fleet: new FleetService({ repository: new FleetRepository(store), orders, enforcers, alerts, activity }),
+      changes: new ChangesService({ config, eventsTopic: topics.events, repository: new ChangesRepository(store), changeBus }),
+      me: new MeService(),
+      enforcers,
+      operations: new OperationsService({ readiness, beforeScrape: () => enforcers.refreshGauges(), renderMetrics: async () => ({ contentType: metrics.registry.contentType, text: await metrics.registry.metrics() }), logger }),
+      console: new ConsoleService(consoleAssets),
+      openapi: { openApi: () => this.document },
     });
-    const routes = apiRoutes(service);
     this.document = apiDocument(routes);
-    const { app, registered } = await createApp({ routes, verifier, metrics, logger, rateLimitPerMinute: config.rateLimitPerMinute, validateResponses: this.options.validateResponses ?? false, staticRoot: consoleAssets.root });
+    const { app, registered } = await createApp({ routes, verifier, metrics, logger, rateLimitPerMinute: config.rateLimitPerMinute, validateResponses: this.options.validateResponses ?? false, staticRoot: consoleAssets.root, eventStreamMaxMs: config.sseMaxMs });
     this.appInstance = app;
     this.routesRegistered = registered;
     const address = await app.listen({ host: config.host, port: config.port });

@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import { identityEvent, type LivescopeEventInput } from '@livescope/contracts';
 import { waitFor } from '@livescope/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readEvents, type SseEvent } from '../src/cli/sse.js';
 import { Harness } from './support/harness.js';
+import { readEvents, type SseEvent } from './support/readEvents.js';
 
 /**
  * The API the web console needs, over the real pipeline: identities paged and filtered, the fleet

@@ -1,15 +1,19 @@
-import { apiDocument, type OpenApiDocument } from './openapi.js';
-import { apiRoutes, type ApiServices } from './routes.js';
+import { apiDocument, type OpenApiDocument } from '../http/openapi.js';
+import { apiRoutes, type ApiServices } from './apiRoutes.js';
 
 /**
  * The OpenAPI document without a running control plane (docs/openapi.json): it depends only on the
  * route table, whose handlers are never called here.
  */
 export function generatedOpenApi(): OpenApiDocument {
-  const unavailable = new Proxy({} as ApiServices, {
-    get: () => () => {
-      throw new Error('documentation only');
+  const unavailable = new Proxy(
+    {},
+    {
+      get: () => () => {
+        throw new Error('documentation only');
+      },
     },
-  });
-  return apiDocument(apiRoutes(unavailable));
+  );
+  const services = new Proxy({} as ApiServices, { get: () => unavailable });
+  return apiDocument(apiRoutes(services));
 }

@@ -4,37 +4,35 @@ import { describe, expect, it } from 'vitest';
 import { principalOf, type Principal } from '../auth/roles.js';
 import { AuthenticationError } from '../auth/TokenVerifier.js';
 import { ControlPlaneMetrics } from '../ControlPlaneMetrics.js';
-import { createApp } from './createApp.js';
-import { buildOpenApi, openApiPath } from './openapi.js';
-import { apiRoutes, type ApiServices } from './routes.js';
+import { createApp } from '../http/createApp.js';
+import { buildOpenApi, openApiPath } from '../http/openapi.js';
+import { apiRoutes, type ApiServices } from './apiRoutes.js';
 
 const notUsed = (): never => {
   throw new Error('not used in this test');
 };
 const services: ApiServices = {
-  issueOrder: (actor, req) => Promise.resolve({ orderId: 'o-1', eventId: 'cp-1', kind: req.kind, actor: actor.sub, target: req.target, expiresAt: null, acceptedAt: new Date().toISOString(), partitions: 3, statusUrl: '/v1/orders/o-1/status' }),
-  liftOrder: notUsed,
-  activeOrders: () => Promise.resolve({ orders: [], partitions: 3 }),
-  orderStatus: notUsed,
-  grantApproval: notUsed,
-  revokeApproval: notUsed,
-  scope: notUsed,
-  scopeAt: notUsed,
-  history: notUsed,
-  explain: notUsed,
-  alerts: notUsed,
-  streamAlerts: notUsed,
-  enforcers: notUsed,
-  acknowledgeAlert: notUsed,
-  whoami: (p) => ({ sub: p.sub, roles: [...p.roles], can: { read: true, readAlerts: true, acknowledgeAlerts: true, issueOrders: false, liftOwnOrders: false, liftAnyOrder: false, grantApprovals: false } }),
-  identities: notUsed,
-  fleet: notUsed,
-  changes: notUsed,
-  streamChanges: notUsed,
-  consoleAsset: notUsed,
-  readiness: () => Promise.resolve({ ready: true, checks: { kafka: 'ok', registry: 'ok', postgres: 'ok', consumers: 'ok' } }),
-  metricsText: () => Promise.resolve({ contentType: 'text/plain', text: '# none\n' }),
-  openApi: () => document,
+  orders: {
+    issueOrder: (actor, req) => Promise.resolve({ orderId: 'o-1', eventId: 'cp-1', kind: req.kind, actor: actor.sub, target: req.target, expiresAt: null, acceptedAt: new Date().toISOString(), partitions: 3, statusUrl: '/v1/orders/o-1/status' }),
+    liftOrder: notUsed,
+    activeOrders: () => Promise.resolve({ orders: [], partitions: 3 }),
+    orderStatus: notUsed,
+  },
+  approvals: { grantApproval: notUsed, revokeApproval: notUsed },
+  identities: { scope: notUsed, scopeAt: notUsed, history: notUsed, explain: notUsed, identities: notUsed },
+  alerts: { alerts: notUsed, streamAlerts: notUsed, acknowledgeAlert: notUsed },
+  enforcers: { enforcers: notUsed },
+  me: {
+    whoami: (p) => ({ sub: p.sub, roles: [...p.roles], can: { read: true, readAlerts: true, acknowledgeAlerts: true, issueOrders: false, liftOwnOrders: false, liftAnyOrder: false, grantApprovals: false } }),
+  },
+  fleet: { fleet: notUsed },
+  changes: { changes: notUsed, streamChanges: notUsed },
+  console: { consoleAsset: notUsed },
+  operations: {
+    readiness: () => Promise.resolve({ ready: true, checks: { kafka: 'ok', registry: 'ok', postgres: 'ok', consumers: 'ok' } }),
+    metricsText: () => Promise.resolve({ contentType: 'text/plain', text: '# none\n' }),
+  },
+  openapi: { openApi: () => document },
 };
 const routes = apiRoutes(services);
 const document = buildOpenApi(routes, { title: 'livescope control plane', version: '1.0.0' });

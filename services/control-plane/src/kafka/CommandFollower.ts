@@ -5,7 +5,7 @@ import type { Admin, Consumer, EachBatchPayload, Kafka } from 'kafkajs';
 import type { ControlPlaneMetrics } from '../ControlPlaneMetrics.js';
 import type { ActivityWindow } from '../tracking/ActivityWindow.js';
 import type { CommandTracker } from '../tracking/CommandTracker.js';
-import { orderIdsOf } from '../domain/views.js';
+import { orderIdsOf } from '../audit/auditItem.js';
 
 const DECODE = { maxBytes: 16 * 1024 * 1024, isKnownSchemaId: () => true };
 const key = (topic: string, partition: number): string => `${topic}#${partition}`;

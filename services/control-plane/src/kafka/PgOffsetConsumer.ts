@@ -1,7 +1,8 @@
 import type { Logger } from '@livescope/transport';
 import type { Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
 import type { ControlPlaneMetrics } from '../ControlPlaneMetrics.js';
-import type { ControlPlaneStore, PgClient } from '../persistence/ControlPlaneStore.js';
+import type { ConsumerOffsets } from '../persistence/ConsumerOffsets.js';
+import type { Database, PgClient } from '../persistence/Database.js';
 
 /**
  * Applies a batch inside the consumer's PostgreSQL transaction and returns what to do once it is
@@ -28,7 +29,8 @@ export class PgOffsetConsumer {
   constructor(
     private readonly deps: {
       readonly kafka: Kafka;
-      readonly store: ControlPlaneStore;
+      readonly db: Database;
+      readonly offsets: ConsumerOffsets;
       /** Name of this consumer in cp_offsets (the consumer group id). */
       readonly name: string;
       readonly topics: readonly string[];
@@ -72,7 +74,7 @@ export class PgOffsetConsumer {
     const k = `${topic}#${partition}`;
     let pos = this.positions.get(k);
     if (pos === undefined) {
-      pos = await this.retry('load offset', () => this.deps.store.loadOffset(this.deps.name, topic, partition));
+      pos = await this.retry('load offset', () => this.deps.offsets.loadOffset(this.deps.name, topic, partition));
       if (pos === undefined) return;
       this.positions.set(k, pos);
     }
@@ -90,9 +92,9 @@ export class PgOffsetConsumer {
     const expected = pos;
     const outcome = await this.retry('apply batch', async () => {
       try {
-        const after = await this.deps.store.transaction(`${this.deps.name} batch`, async (client) => {
+        const after = await this.deps.db.transaction(`${this.deps.name} batch`, async (client) => {
           const done = await this.deps.handler(client, { topic, partition, messages: fresh });
-          if (!(await this.deps.store.advanceOffset(client, this.deps.name, topic, partition, expected, next))) throw new FencedError();
+          if (!(await this.deps.offsets.advanceOffset(client, this.deps.name, topic, partition, expected, next))) throw new FencedError();
           return done;
         });
         return { fenced: false as const, after };

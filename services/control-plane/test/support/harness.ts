@@ -6,10 +6,9 @@ import { createWorker, loadWorkerConfig, type ScopeWorker } from '@livescope/sco
 import { PipelineFixture, testEnv, waitFor } from '@livescope/testkit';
 import { parsePublicKey } from '@livescope/transport';
 import { SignJWT } from 'jose';
+import type { Role } from '../../src/auth/roles.js';
 import { loadControlPlaneConfig } from '../../src/config.js';
 import { ControlPlane } from '../../src/ControlPlane.js';
-import { runCli } from '../../src/cli/runCli.js';
-import type { Role } from '../../src/auth/roles.js';
 
 export const ISSUER = 'https://idp.test/livescope';
 export const AUDIENCE = 'livescope-api';
@@ -17,7 +16,8 @@ export const AUDIENCE = 'livescope-api';
 /**
  * One isolated pipeline for a test file: topics and schema of a PipelineFixture, a scope worker in
  * process running the Cedar policy adapter (as in production), the control plane on an ephemeral loopback port, optionally an enforcer, and a token
- * issuer whose public key the control plane trusts.
+ * issuer whose public key the control plane trusts. Exported as `@livescope/control-plane/testing`
+ * (sources only) for the integration tests of clients such as the CLI.
  */
 export class Harness {
   fx!: PipelineFixture;
@@ -105,27 +105,6 @@ export class Harness {
       json = text;
     }
     return { status: res.status, json };
-  }
-
-  /** Runs the `livescope` CLI in process against this control plane; `out` receives stdout as it is written. */
-  async cli(args: readonly string[], token: string | undefined, signal?: AbortSignal, out: string[] = []): Promise<{ code: number; stdout: string; stderr: string }> {
-    const err: string[] = [];
-    const code = await runCli(args, {
-      stdout: (t) => void out.push(t),
-      stderr: (t) => void err.push(t),
-      env: {
-        LIVESCOPE_API_URL: this.cp.url,
-        ...(token ? { LIVESCOPE_TOKEN: token } : {}),
-        LIVESCOPE_PG_URL: testEnv.pgUrl,
-        LIVESCOPE_PG_SCHEMA: this.fx.schema,
-        LIVESCOPE_KAFKA_BROKERS: testEnv.brokers.join(','),
-        LIVESCOPE_REGISTRY_URL: testEnv.registryUrl,
-        LIVESCOPE_TOPIC_PREFIX: this.fx.prefix,
-        LIVESCOPE_TRUSTED_KEYS: JSON.stringify({ [this.fx.keys.kid]: this.fx.keys.publicKey }),
-      },
-      ...(signal ? { signal } : {}),
-    });
-    return { code, stdout: out.join(''), stderr: err.join('') };
   }
 
   /** Waits until the identity's scope of record satisfies `check`. */
