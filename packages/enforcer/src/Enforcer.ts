@@ -231,12 +231,12 @@ export class Enforcer {
       }
       try {
         if (batch.topic === t.heartbeats) {
-          this.verifier.check(m.value!, m.headers);
+          this.verifier.check(batch.topic, m.key?.toString() ?? null, m.value!, m.headers);
           const hb = decodeMessage(Heartbeat, m.value, { ...DECODE, isKnownSchemaId: () => true }, 'heartbeat');
           this.state.heartbeat(hb.partition, Date.parse(hb.at));
           continue;
         }
-        this.verifier.check(m.value!, m.headers);
+        this.verifier.check(batch.topic, m.key?.toString() ?? null, m.value!, m.headers);
         if (batch.topic === t.revocations) {
           const r = decodeMessage(Revocation, m.value, { ...DECODE, isKnownSchemaId: () => true }, 'revocation');
           this.state.applyRevocation(r);

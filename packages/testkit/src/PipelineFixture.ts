@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { subjectSpecsFor, topicNames, valueSubject, type LivescopeEventInput, type TopicNames } from '@livescope/contracts';
 import { Store } from '@livescope/store';
-import { createKafka, createLogger, createProducer, ensureTopics, EventPublisher, generateSigningKeyPair, SchemaRegistryClient, type Logger } from '@livescope/transport';
+import { createKafka, createLogger, createProducer, ensureTopics, EventPublisher, generateSigningKeyPair, ProducerSigner, SchemaRegistryClient, type Logger } from '@livescope/transport';
 import type { Admin, Kafka, Producer } from 'kafkajs';
 import { TopicTail } from './TopicTail.js';
 
@@ -23,12 +23,20 @@ export class PipelineFixture {
   readonly groupId = `t${this.id}-workers`;
   readonly topics: TopicNames = topicNames(this.prefix);
   readonly keys = generateSigningKeyPair(`k-${this.id}`);
+  /**
+   * The producer key of the test's trusted producer (provisioning, control plane, session issuer):
+   * allowed to send every event type. `publish` signs with it; `publishUnsigned` does not.
+   */
+  readonly producerKeys = generateSigningKeyPair(`p-${this.id}`);
   readonly logger: Logger = createLogger('test', process.env.LIVESCOPE_TEST_LOG_LEVEL ?? 'error');
   readonly kafka: Kafka;
   readonly registry = new SchemaRegistryClient(testEnv.registryUrl);
   admin!: Admin;
   producer!: Producer;
   publisher!: EventPublisher;
+  /** Writes events without a producer signature: observations, as an ingest adapter or a sidecar would. */
+  unsignedPublisher!: EventPublisher;
+  eventsSchemaId = 0;
   private tails: TopicTail[] = [];
   private stores: Store[] = [];
 
@@ -43,7 +51,9 @@ export class PipelineFixture {
     const ids = await this.registry.registerAll(subjectSpecsFor(this.prefix));
     this.producer = createProducer(this.kafka);
     await this.producer.connect();
-    this.publisher = new EventPublisher(this.producer, this.topics.events, ids.get(valueSubject(this.topics.events))!.id, this.partitions);
+    this.eventsSchemaId = ids.get(valueSubject(this.topics.events))!.id;
+    this.publisher = new EventPublisher(this.producer, this.topics.events, this.eventsSchemaId, this.partitions, ProducerSigner.fromConfig(this.producerKeys.kid, this.producerKeys.privateKey));
+    this.unsignedPublisher = new EventPublisher(this.producer, this.topics.events, this.eventsSchemaId, this.partitions);
     return this;
   }
 
@@ -58,14 +68,29 @@ export class PipelineFixture {
       LIVESCOPE_GROUP_ID: this.groupId,
       LIVESCOPE_SIGNING_KEY_ID: this.keys.kid,
       LIVESCOPE_SIGNING_KEY: this.keys.privateKey,
+      LIVESCOPE_PRODUCER_KEYS: this.producerKeyring(),
       LIVESCOPE_METRICS_PORT: '0',
       LIVESCOPE_LOG_LEVEL: process.env.LIVESCOPE_TEST_LOG_LEVEL ?? 'error',
       ...extra,
     };
   }
 
+  /** The workers' producer keyring: this fixture's producer key, allowed every event type (plus `extra` keys). */
+  producerKeyring(extra: Record<string, { publicKey: string; eventTypes: string[]; namespaces?: string[] }> = {}): string {
+    return JSON.stringify({ [this.producerKeys.kid]: { publicKey: this.producerKeys.publicKey, eventTypes: ['*'] }, ...extra });
+  }
+
+  /**
+   * Publishes events signed by the fixture's trusted producer key. The broker stamps each message
+   * with its append time (the events topic uses LogAppendTime), whatever `timestampMs` says.
+   */
   async publish(events: readonly LivescopeEventInput[], timestampMs?: number): Promise<void> {
     await this.publisher.publish(events, timestampMs);
+  }
+
+  /** Publishes events with no producer signature (observations). */
+  async publishUnsigned(events: readonly LivescopeEventInput[]): Promise<void> {
+    await this.unsignedPublisher.publish(events);
   }
 
   async tail(topics: readonly (keyof TopicNames)[]): Promise<TopicTail> {

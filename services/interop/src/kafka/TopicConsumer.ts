@@ -16,8 +16,8 @@ export interface ConsumedRecord<T = unknown> {
 export interface ConsumedTopic {
   readonly topic: string;
   readonly schema: z.ZodType;
-  /** Checks the command signature (throws a `poison` TransportError when it does not verify). */
-  readonly verify?: (value: Buffer, headers: IHeaders | undefined) => void;
+  /** Checks the command signature, which binds topic and key (throws a `poison` TransportError when it does not verify). */
+  readonly verify?: (topic: string, key: string | null, value: Buffer, headers: IHeaders | undefined) => void;
 }
 
 export interface TopicConsumerOptions {
@@ -96,7 +96,7 @@ export class TopicConsumer {
         const known = await this.o.registry.refreshUnknown(subject, frame.schemaId, Date.now()).catch(() => false);
         if (!known) return reject('unknown-schema-id', `schema id ${frame.schemaId} is not a version of ${subject}`);
       }
-      spec.verify?.(value!, m.headers);
+      spec.verify?.(spec.topic, m.key?.toString() ?? null, value!, m.headers);
       return { topic: spec.topic, partition, offset: m.offset, key: m.key?.toString(), value: parseWith<z.ZodType>(spec.schema, parseJsonPayload(frame.payload), spec.topic) };
     } catch (e) {
       if (ContractError.is(e)) return reject(e.code, e.message);

@@ -34,8 +34,8 @@ export class CaepBridge {
 
   constructor(private readonly o: CaepBridgeOptions) {
     const t = o.kafka.topics;
-    const verify = (value: Buffer, headers: Parameters<CommandVerifier['check']>[1]): void => {
-      o.verifier.check(value, headers);
+    const verify = (topic: string, key: string | null, value: Buffer, headers: Parameters<CommandVerifier['check']>[3]): void => {
+      o.verifier.check(topic, key, value, headers);
     };
     this.consumer = new TopicConsumer({
       kafka: o.kafka.kafka,
