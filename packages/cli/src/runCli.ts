@@ -381,12 +381,13 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     .addOption(new Option('--role <role...>', 'roles to grant').choices(allRoles).makeOptionMandatory())
     .requiredOption('--sub <subject>', 'who the token speaks for (recorded as the actor)')
     .option('--ttl <duration>', 'lifetime', '1h')
+    .addOption(new Option('--kind <kind>', 'who the subject is: a person may approve escalations, a workload or agent may not').choices(['human', 'workload', 'agent']).default('human'))
     .option('--keys <file>', 'development key file (env LIVESCOPE_DEV_KEYS, default ~/.cache/livescope/dev-keys.json)')
-    .action(async (opts: { role: Role[]; sub: string; ttl: string; keys?: string }) => {
+    .action(async (opts: { role: Role[]; sub: string; ttl: string; kind: string; keys?: string }) => {
       const path = opts.keys ?? defaultDevKeysPath(io.env);
       const key = loadOrCreateDevApiKey(path);
       const ttlMs = parseDuration(opts.ttl, '--ttl');
-      const token = await mintDevToken({ key, sub: opts.sub, roles: opts.role, issuer: io.env.LIVESCOPE_API_JWT_ISSUER ?? 'livescope', audience: io.env.LIVESCOPE_API_JWT_AUDIENCE ?? 'livescope-api', ttlSeconds: Math.max(1, Math.round(ttlMs / 1000)) });
+      const token = await mintDevToken({ key, sub: opts.sub, roles: opts.role, kind: opts.kind, issuer: io.env.LIVESCOPE_API_JWT_ISSUER ?? 'livescope', audience: io.env.LIVESCOPE_API_JWT_AUDIENCE ?? 'livescope-api', ttlSeconds: Math.max(1, Math.round(ttlMs / 1000)) });
       io.stderr(`development-only token for ${opts.sub} (${opts.role.join(', ')}), valid ${opts.ttl}, signed with ${key.kid} from ${path}; never use it in production\n`);
       io.stdout(`${token}\n`);
     });

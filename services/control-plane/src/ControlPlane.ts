@@ -1,7 +1,7 @@
 import { subjectSpecsFor, topicNames, valueSubject, type TopicNames } from '@livescope/contracts';
 import type { PolicyCompiler } from '@livescope/scope-engine';
 import { Store } from '@livescope/store';
-import { createKafka, createProducer, EventPublisher, SchemaRegistryClient, type Logger } from '@livescope/transport';
+import { createKafka, createProducer, EventPublisher, ProducerSigner, SchemaRegistryClient, type Logger } from '@livescope/transport';
 import type { FastifyInstance } from 'fastify';
 import type { Admin, Kafka, Producer } from 'kafkajs';
 import { apiRoutes } from './api/apiRoutes.js';
@@ -128,7 +128,8 @@ export class ControlPlane {
     const producer = createProducer(kafka);
     this.producer = producer;
     await producer.connect();
-    const sender = new EventSender(producer, new EventPublisher(producer, topics.events, eventsSchemaId, partitions), config.publishTimeoutMs);
+    const signer = ProducerSigner.fromConfig(config.producerKey.keyId, config.producerKey.privateKey);
+    const sender = new EventSender(producer, new EventPublisher(producer, topics.events, eventsSchemaId, partitions, signer), config.publishTimeoutMs);
 
     const bus = new AlertBus();
     const changeBus = new AlertBus();
@@ -155,7 +156,7 @@ export class ControlPlane {
     await follower.start();
     await consumer.start();
 
-    const verifier = new TokenVerifier({ keys: this.trustedKeys(), jwksUrl: config.jwt.jwksUrl, issuer: config.jwt.issuer, audience: config.jwt.audience, clockToleranceMs: config.jwt.clockToleranceMs });
+    const verifier = new TokenVerifier({ keys: this.trustedKeys(), jwksUrl: config.jwt.jwksUrl, issuer: config.jwt.issuer, audience: config.jwt.audience, clockToleranceMs: config.jwt.clockToleranceMs, personClaim: config.jwt.personClaim });
     const compilePolicies = this.options.compilePolicies ?? builtInPolicyCompiler;
     const consoleAssets = ConsoleAssets.locate(config.consoleDir);
     if (consoleAssets.root) logger.info({ dir: consoleAssets.root }, 'serving the web console under /console/');

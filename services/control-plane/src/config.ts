@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { z } from 'zod';
 import { parseTrustedKeys, type TrustedTokenKey } from './auth/verifyKeys.js';
@@ -37,6 +38,10 @@ const Env = z.object({
   LIVESCOPE_API_PUBLISH_TIMEOUT_MS: int(100, 300_000).default(15_000),
   LIVESCOPE_CONSOLE_DIR: z.string().min(1).optional(),
   LIVESCOPE_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  LIVESCOPE_API_PERSON_CLAIM: z.string().regex(/^[A-Za-z0-9_:.-]+=.+$/, 'must be claim=value').default('kind=human'),
+  LIVESCOPE_PRODUCER_KEY_ID: z.string().min(1).max(128).optional(),
+  LIVESCOPE_PRODUCER_KEY: z.string().min(1).optional(),
+  LIVESCOPE_PRODUCER_KEY_FILE: z.string().min(1).optional(),
 });
 
 export interface ControlPlaneConfig {
@@ -58,7 +63,14 @@ export interface ControlPlaneConfig {
     readonly issuer: string;
     readonly audience: string;
     readonly clockToleranceMs: number;
+    /** The claim (`name=value`) that marks a person; only persons approve escalations. Default `kind=human`. */
+    readonly personClaim: { readonly name: string; readonly value: string };
   };
+  /**
+   * The control plane's producer key: every event it publishes (orders, lifts, approvals) is signed
+   * with it, and the workers' keyring says which event types it may send. Required.
+   */
+  readonly producerKey: { readonly keyId: string; readonly privateKey: string };
   /** Development only: the key file `npm start` writes; its `api` key is trusted when no other key is configured. */
   readonly devKeysPath: string | undefined;
   readonly rateLimitPerMinute: number;
@@ -115,7 +127,15 @@ export function loadControlPlaneConfig(env: Record<string, string | undefined> =
     topicPrefix: e.LIVESCOPE_TOPIC_PREFIX,
     groupId: e.LIVESCOPE_API_GROUP_ID,
     instanceId: e.LIVESCOPE_API_INSTANCE_ID,
-    jwt: { keys, jwksUrl: e.LIVESCOPE_API_JWKS_URL, issuer: e.LIVESCOPE_API_JWT_ISSUER, audience: e.LIVESCOPE_API_JWT_AUDIENCE, clockToleranceMs: e.LIVESCOPE_API_JWT_CLOCK_TOLERANCE_MS },
+    jwt: {
+      keys,
+      jwksUrl: e.LIVESCOPE_API_JWKS_URL,
+      issuer: e.LIVESCOPE_API_JWT_ISSUER,
+      audience: e.LIVESCOPE_API_JWT_AUDIENCE,
+      clockToleranceMs: e.LIVESCOPE_API_JWT_CLOCK_TOLERANCE_MS,
+      personClaim: { name: e.LIVESCOPE_API_PERSON_CLAIM.slice(0, e.LIVESCOPE_API_PERSON_CLAIM.indexOf('=')), value: e.LIVESCOPE_API_PERSON_CLAIM.slice(e.LIVESCOPE_API_PERSON_CLAIM.indexOf('=') + 1) },
+    },
+    producerKey: producerKeyOf(e),
     devKeysPath: keys.length === 0 && e.LIVESCOPE_API_JWKS_URL === undefined ? e.LIVESCOPE_DEV_KEYS : undefined,
     rateLimitPerMinute: e.LIVESCOPE_API_RATE_LIMIT_PER_MINUTE,
     trackingWindowMs: e.LIVESCOPE_API_TRACKING_WINDOW_MS,
@@ -128,4 +148,20 @@ export function loadControlPlaneConfig(env: Record<string, string | undefined> =
     consoleDir: e.LIVESCOPE_CONSOLE_DIR,
     logLevel: e.LIVESCOPE_LOG_LEVEL,
   };
+}
+
+/** The producer key from LIVESCOPE_PRODUCER_KEY_ID and LIVESCOPE_PRODUCER_KEY (or its _FILE). */
+function producerKeyOf(e: { LIVESCOPE_PRODUCER_KEY_ID?: string | undefined; LIVESCOPE_PRODUCER_KEY?: string | undefined; LIVESCOPE_PRODUCER_KEY_FILE?: string | undefined }): { keyId: string; privateKey: string } {
+  let key = e.LIVESCOPE_PRODUCER_KEY;
+  if (e.LIVESCOPE_PRODUCER_KEY_FILE !== undefined) {
+    try {
+      key = readFileSync(e.LIVESCOPE_PRODUCER_KEY_FILE, 'utf8').trim();
+    } catch (err) {
+      throw new ConfigError(`LIVESCOPE_PRODUCER_KEY_FILE: cannot read ${e.LIVESCOPE_PRODUCER_KEY_FILE}: ${(err as Error).message}`);
+    }
+  }
+  if (e.LIVESCOPE_PRODUCER_KEY_ID === undefined || key === undefined) {
+    throw new ConfigError('LIVESCOPE_PRODUCER_KEY_ID and LIVESCOPE_PRODUCER_KEY (or LIVESCOPE_PRODUCER_KEY_FILE) are required: the control plane signs the orders, lifts and approvals it publishes, and the workers apply control events only from producer keys in their keyring (LIVESCOPE_PRODUCER_KEYS). `npm start` creates a development key; see docs/threat-model.md.');
+  }
+  return { keyId: e.LIVESCOPE_PRODUCER_KEY_ID, privateKey: key };
 }

@@ -2,7 +2,7 @@
 import { sign, createPrivateKey } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { subjectSpecsFor, topicNames, valueSubject, type LivescopeEventInput } from '@livescope/contracts';
-import { createKafka, createLogger, createProducer, EventPublisher, SchemaRegistryClient } from '@livescope/transport';
+import { createKafka, createLogger, createProducer, EventPublisher, ProducerSigner, SchemaRegistryClient } from '@livescope/transport';
 import { Command } from 'commander';
 import { followFeed } from './feed.js';
 import { fleetMembers, provisioningEvents } from './fleet.js';
@@ -19,7 +19,20 @@ const env = {
   registryUrl: process.env.LIVESCOPE_REGISTRY_URL ?? 'http://127.0.0.1:8081/apis/ccompat/v7',
   prefix: process.env.LIVESCOPE_TOPIC_PREFIX ?? '',
   devKeys: process.env.LIVESCOPE_DEV_KEYS,
+  producerKeyId: process.env.LIVESCOPE_PRODUCER_KEY_ID,
+  producerKey: process.env.LIVESCOPE_PRODUCER_KEY_FILE ? readFileSync(process.env.LIVESCOPE_PRODUCER_KEY_FILE, 'utf8').trim() : process.env.LIVESCOPE_PRODUCER_KEY,
 };
+
+/**
+ * The simulator plays provisioning, session issuers and approvers: its events are signed with its
+ * producer key (the workers apply control events only from keys in their keyring). Without a key it
+ * can only send observations, which the workers refuse to let widen anything.
+ */
+function producerSigner(): ProducerSigner | undefined {
+  if (env.producerKeyId && env.producerKey) return ProducerSigner.fromConfig(env.producerKeyId, env.producerKey);
+  logger.warn('LIVESCOPE_PRODUCER_KEY_ID / LIVESCOPE_PRODUCER_KEY not set: events are unsigned observations, and control events (provisioning, policies, orders, approvals) will be dead-lettered');
+  return undefined;
+}
 const logger = createLogger('simulator', process.env.LIVESCOPE_LOG_LEVEL ?? 'warn');
 const say = (line: string): void => void process.stdout.write(`${line}\n`);
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -35,7 +48,7 @@ async function connect(): Promise<{ publisher: EventPublisher; close: () => Prom
   await admin.disconnect();
   const producer = createProducer(kafka);
   await producer.connect();
-  return { kafka, publisher: new EventPublisher(producer, topics.events, ids.get(valueSubject(topics.events))!.id, partitions), close: () => producer.disconnect() };
+  return { kafka, publisher: new EventPublisher(producer, topics.events, ids.get(valueSubject(topics.events))!.id, partitions, producerSigner()), close: () => producer.disconnect() };
 }
 
 function releaseSigner(): { name: string; sign: (payload: string) => string } {

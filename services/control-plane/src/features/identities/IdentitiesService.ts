@@ -37,6 +37,8 @@ export interface IdentitiesDeps {
 export interface IdentityReader {
   /** The identity's partition and decoded state; NOT_FOUND when the workers hold none. */
   identity(identityId: string): Promise<{ partition: number; state: IdentityState }>;
+  /** Whether the workers hold an identity with this id (an approver must not be one). */
+  exists(identityId: string): Promise<boolean>;
 }
 
 const HISTORY_KINDS = ['scope.change', 'revocation', 'drift.alert'];
@@ -56,6 +58,10 @@ export class IdentitiesService implements IdentitiesApi, IdentityReader {
     const [rows, total] = await Promise.all([this.d.repository.listIdentities(filter, q.after, q.limit + 1), q.after === undefined ? this.d.repository.countIdentities(filter) : Promise.resolve(null)]);
     const page = rows.slice(0, q.limit);
     return { identities: page.map((r) => ({ ...r, status: r.status as S.IdentitySummary['status'] })), next: rows.length > q.limit ? page[page.length - 1]!.identityId : null, total };
+  }
+
+  async exists(identityId: string): Promise<boolean> {
+    return (await this.d.workerState.identityState(identityId)) !== undefined;
   }
 
   async identity(identityId: string): Promise<{ partition: number; state: IdentityState }> {
