@@ -152,8 +152,10 @@ export class Store {
   async migrate(): Promise<number[]> {
     const client = await this.connect('migrate');
     try {
-      await client.query(`CREATE SCHEMA IF NOT EXISTS ${this.schema}`);
+      // Serialised across processes before anything is created: two workers starting at once would
+      // otherwise race on CREATE SCHEMA (a unique violation in pg_namespace).
       await client.query('SELECT pg_advisory_lock(hashtext($1))', [`livescope-migrate-${this.schema}`]);
+      await client.query(`CREATE SCHEMA IF NOT EXISTS ${this.schema}`);
       await client.query('CREATE TABLE IF NOT EXISTS schema_migrations (version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())');
       const { rows } = await client.query<{ version: number }>('SELECT version FROM schema_migrations ORDER BY version');
       const applied = new Set(rows.map((r) => r.version));
@@ -175,6 +177,8 @@ export class Store {
         }
       }
       return done;
+    } catch (e) {
+      throw classifyPgError(e, 'migrate');
     } finally {
       await client.query('SELECT pg_advisory_unlock(hashtext($1))', [`livescope-migrate-${this.schema}`]).catch(() => undefined);
       client.release();

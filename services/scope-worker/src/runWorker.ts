@@ -1,4 +1,4 @@
-import { classify } from '@livescope/errors';
+import { classify, retry } from '@livescope/errors';
 import { compileScopePolicy } from '@livescope/scope-engine';
 import { createLogger } from '@livescope/transport';
 import { ConfigError, loadWorkerConfig } from './config.js';
@@ -27,7 +27,12 @@ export async function runWorkerProcess(options: { faults?: PartitionFaults; grac
   const logger = createLogger('scope-worker', config.logLevel).child({ workerId: config.workerId });
   let created;
   try {
-    created = await createWorker(config, logger, compileScopePolicy, options.faults);
+    // PostgreSQL may be restarting: connecting and migrating are retried like the rest of start-up.
+    created = await retry(() => createWorker(config, logger, compileScopePolicy, options.faults), {
+      timeoutMs: config.startupTimeoutMs,
+      baseMs: 250,
+      onRetry: (err, attempt, delayMs) => logger.warn({ err, attempt, delayMs }, 'connecting to PostgreSQL failed; retrying'),
+    });
   } catch (e) {
     logger.fatal({ err: e, class: classify(e) }, 'scope worker could not be created');
     return classify(e) === 'fatal' ? ExitCode.config : ExitCode.failed;
