@@ -13,7 +13,8 @@ export type TransportErrorCode =
   | 'SIGNATURE_MISSING'
   | 'UNKNOWN_KEY_ID'
   | 'TOPIC_METADATA'
-  | 'SIGNING_THREAD';
+  | 'SIGNING_THREAD'
+  | 'CLIENT_CONFIG';
 
 export class TransportError extends Error {
   static readonly marker = Symbol.for('livescope.TransportError');
