@@ -72,3 +72,18 @@ function readRaw(opt: OptionSpec, env: Env, problems: Array<{ variable: string; 
 function secretSafe(message: string): string {
   return message.replace(/received .*/i, 'received a value that is not shown (secret)');
 }
+
+/**
+ * A service's config object from a parsed one: `omit` fields dropped (those it regroups), `extra`
+ * added, and every other field copied with its property descriptor, so secrets stay non-enumerable
+ * (a spread would drop them).
+ */
+export function reshapeConfig<C extends object, K extends keyof C, X extends object>(config: C, omit: readonly K[], extra: X): Omit<C, K> & X {
+  const out: Record<string, unknown> = {};
+  const dropped = new Set<PropertyKey>(omit);
+  for (const key of Object.getOwnPropertyNames(config)) {
+    if (dropped.has(key)) continue;
+    Object.defineProperty(out, key, Object.getOwnPropertyDescriptor(config, key)!);
+  }
+  return Object.assign(out, extra) as Omit<C, K> & X;
+}

@@ -1,4 +1,5 @@
 import { subjectSpecsFor, topicNames, valueSubject, type TopicNames } from '@livescope/contracts';
+import { kafkaConnection, registryAuth } from '@livescope/runtime';
 import type { PolicyCompiler } from '@livescope/scope-engine';
 import { Store } from '@livescope/store';
 import { createKafka, createProducer, EventPublisher, SchemaRegistryClient, type Logger } from '@livescope/transport';
@@ -103,11 +104,11 @@ export class ControlPlane {
     const migrated = await cpStore.migrate();
     if (migrated.length) logger.info({ migrations: migrated }, 'control-plane tables migrated');
 
-    const registry = new SchemaRegistryClient(config.registryUrl);
+    const registry = new SchemaRegistryClient(config.registryUrl, registryAuth(config));
     const ids = await registry.registerAll(subjectSpecsFor(config.topicPrefix));
     const eventsSchemaId = ids.get(valueSubject(topics.events))!.id;
 
-    const kafka = createKafka({ brokers: config.brokers, clientId: `livescope-control-plane-${config.instanceId}`, logger });
+    const kafka = createKafka({ ...kafkaConnection(config), clientId: `livescope-control-plane-${config.instanceId}`, logger });
     this.kafka = kafka;
     const admin = kafka.admin();
     this.admin = admin;

@@ -1,3 +1,4 @@
+import { kafkaConnection, registryAuth } from '@livescope/runtime';
 import { ScopeEngine, type PolicyCompiler } from '@livescope/scope-engine';
 import { Store } from '@livescope/store';
 import { CommandSigner, createKafka, createProducer, parsePrivateKey, SchemaRegistryClient, SignerPool, type Logger } from '@livescope/transport';
@@ -10,8 +11,8 @@ import { WorkerMetrics } from './WorkerMetrics.js';
 export async function createWorker(config: WorkerConfig, logger: Logger, compilePolicies: PolicyCompiler): Promise<{ worker: ScopeWorker; store: Store; metrics: WorkerMetrics; registry: SchemaRegistryClient }> {
   const metrics = new WorkerMetrics();
   const store = await Store.open({ connectionString: config.pgUrl, schema: config.pgSchema, applicationName: `livescope-worker ${config.workerId}` });
-  const kafka = createKafka({ brokers: config.brokers, clientId: `livescope-worker-${config.workerId}`, logger });
-  const registry = new SchemaRegistryClient(config.registryUrl);
+  const kafka = createKafka({ ...kafkaConnection(config), clientId: `livescope-worker-${config.workerId}`, logger });
+  const registry = new SchemaRegistryClient(config.registryUrl, registryAuth(config));
   const verifyReleaseWindow = releaseWindowVerifier(config.releaseSigners);
   const signingKey = parsePrivateKey(config.signingKeyId, config.signingKey);
   const worker = new ScopeWorker({
