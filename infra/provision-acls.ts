@@ -64,9 +64,13 @@ export async function applyAclPlan(admin: Admin, plan: readonly RoleAcls[]): Pro
   return { created: missing.length, present: wanted.length - missing.length };
 }
 
-/** Deletes exactly the ACLs of `plan` (tests remove their prefix's ACLs when they finish). */
-export async function removeAclPlan(admin: Admin, plan: readonly RoleAcls[]): Promise<number> {
-  const filters = plan.flatMap((r) => r.acls.map(kafkajsAcl));
+/**
+ * Deletes exactly the ACLs of `plan` except those `keep` also grants (tests remove their prefix's
+ * ACLs when they finish, keeping the consumer-group ACLs the default prefix's plan shares).
+ */
+export async function removeAclPlan(admin: Admin, plan: readonly RoleAcls[], keep: readonly RoleAcls[] = []): Promise<number> {
+  const kept = new Set(keep.flatMap((r) => r.acls.map((a) => keyOf(kafkajsAcl(a)))));
+  const filters = plan.flatMap((r) => r.acls.map(kafkajsAcl)).filter((a) => !kept.has(keyOf(a)));
   if (filters.length === 0) return 0;
   const { filterResponses } = await admin.deleteAcls({ filters });
   return filterResponses.reduce((n, f) => n + f.matchingAcls.length, 0);
