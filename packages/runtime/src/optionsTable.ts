@@ -41,3 +41,8 @@ export function optionsBlock(doc: string, name: string): string | undefined {
   const end = doc.indexOf(`<!-- /options:${name} -->`);
   return start < 0 || end < start ? undefined : doc.slice(start + open.length, end).trim();
 }
+
+/** The options of `spec` that are not in `shared` (a service's own, for its doc table). */
+export function ownOptions(spec: OptionsSpec, shared: OptionsSpec): OptionsSpec {
+  return Object.fromEntries(Object.entries(spec).filter(([k]) => !(k in shared)));
+}

@@ -69,7 +69,7 @@ export const interopOptions = {
       .url()
       .transform((u) => u.replace(/\/+$/, ''))
       .optional(),
-    { doc: 'public base URL of this service: the SSF issuer and the base of the advertised endpoints; unset: `http://<host>:<port>` once listening', unit: 'URL' },
+    { doc: 'issuer and base URL of the endpoints (the public base URL, https in production)', unit: 'URL', defaultDoc: '`http://<host>:<port>` once listening' },
   ),
   signingKeys: option('LIVESCOPE_SSF_SIGNING_KEYS', json(z.array(KeyConfigSchema).min(1)).optional(), {
     doc: 'SET signing keys `[{kid, alg, privateKey}]` (`livescope-interop keygen` prints one); required by the transmitter',
@@ -81,17 +81,17 @@ export const interopOptions = {
     unit: 'JSON',
     secret: true,
   }),
-  sessionSubjects: option('LIVESCOPE_SSF_SESSION_SUBJECTS', z.enum(['complex', 'iss_sub']).default('complex'), { doc: 'subject format of session events', unit: 'format' }),
-  defaultSubjects: option('LIVESCOPE_SSF_DEFAULT_SUBJECTS', z.enum(['ALL', 'NONE']).default('ALL'), { doc: 'subjects of a new stream before any is added', unit: 'ALL/NONE' }),
-  topicAudience: option('LIVESCOPE_SSF_TOPIC_AUDIENCE', z.string().min(1).default('urn:livescope:caep-topic'), { doc: '`aud` of the SETs written to the CAEP topic', unit: 'text' }),
-  minVerificationIntervalSec: option('LIVESCOPE_SSF_MIN_VERIFICATION_INTERVAL_S', int(0, 86_400).default(5), { doc: 'shortest interval between verification events a receiver may request', unit: 's' }),
-  pushTimeoutMs: option('LIVESCOPE_SSF_PUSH_TIMEOUT_MS', int(100, 120_000).default(5000), { doc: 'timeout of one push delivery', unit: 'ms' }),
-  pushMaxAttempts: option('LIVESCOPE_SSF_PUSH_MAX_ATTEMPTS', int(1, 100).default(10), { doc: 'push attempts before a SET is given up', unit: 'attempts' }),
-  retryBaseMs: option('LIVESCOPE_SSF_RETRY_BASE_MS', int(10, 600_000).default(500), { doc: 'first retry delay of pushes and webhooks (doubles each time)', unit: 'ms' }),
-  retryMaxMs: option('LIVESCOPE_SSF_RETRY_MAX_MS', int(10, 3_600_000).default(300_000), { doc: 'longest retry delay', unit: 'ms' }),
-  deliveryIntervalMs: option('LIVESCOPE_SSF_DELIVERY_INTERVAL_MS', int(10, 60_000).default(250), { doc: 'how often queued SETs are pushed', unit: 'ms' }),
-  pollWaitMs: option('LIVESCOPE_SSF_POLL_WAIT_MS', int(0, 60_000).default(10_000), { doc: 'longest wait of a poll request for new SETs', unit: 'ms' }),
-  pollAckTimeoutMs: option('LIVESCOPE_SSF_POLL_ACK_TIMEOUT_MS', int(1000, 3_600_000).default(60_000), { doc: 'a polled SET not acknowledged this long is delivered again', unit: 'ms' }),
+  sessionSubjects: option('LIVESCOPE_SSF_SESSION_SUBJECTS', z.enum(['complex', 'iss_sub']).default('complex'), { doc: '`complex` (user + session) or `iss_sub` (user only) for session SETs', unit: 'format' }),
+  defaultSubjects: option('LIVESCOPE_SSF_DEFAULT_SUBJECTS', z.enum(['ALL', 'NONE']).default('ALL'), { doc: '`ALL`: every subject unless removed; `NONE`: only subjects added', unit: 'ALL/NONE' }),
+  topicAudience: option('LIVESCOPE_SSF_TOPIC_AUDIENCE', z.string().min(1).default('urn:livescope:caep-topic'), { doc: '`aud` of the SETs on `livescope.caep.events.v1`', unit: 'text' }),
+  minVerificationIntervalSec: option('LIVESCOPE_SSF_MIN_VERIFICATION_INTERVAL_S', int(0, 86_400).default(5), { doc: '`min_verification_interval` of the streams', unit: 's' }),
+  pushTimeoutMs: option('LIVESCOPE_SSF_PUSH_TIMEOUT_MS', int(100, 120_000).default(5000), { doc: 'per push request', unit: 'ms' }),
+  pushMaxAttempts: option('LIVESCOPE_SSF_PUSH_MAX_ATTEMPTS', int(1, 100).default(10), { doc: 'push attempts before a SET is marked failed', unit: 'attempts' }),
+  retryBaseMs: option('LIVESCOPE_SSF_RETRY_BASE_MS', int(10, 600_000).default(500), { doc: 'exponential backoff with jitter between push and webhook attempts: the first delay', unit: 'ms' }),
+  retryMaxMs: option('LIVESCOPE_SSF_RETRY_MAX_MS', int(10, 3_600_000).default(300_000), { doc: 'the longest delay of that backoff', unit: 'ms' }),
+  deliveryIntervalMs: option('LIVESCOPE_SSF_DELIVERY_INTERVAL_MS', int(10, 60_000).default(250), { doc: 'pause of the push loop when nothing is due', unit: 'ms' }),
+  pollWaitMs: option('LIVESCOPE_SSF_POLL_WAIT_MS', int(0, 60_000).default(10_000), { doc: 'longest long-poll wait', unit: 'ms' }),
+  pollAckTimeoutMs: option('LIVESCOPE_SSF_POLL_ACK_TIMEOUT_MS', int(1000, 3_600_000).default(60_000), { doc: 'a polled, unacknowledged SET is returned again after this', unit: 'ms' }),
   trustedIssuers: option('LIVESCOPE_SSF_TRUSTED_ISSUERS', json(z.array(TrustedIssuerSchema)).default([]), {
     doc: 'transmitters this receiver accepts SETs from: `[{issuer, audience, jwks | jwksUri, authorization?, …}]`',
     unit: 'JSON',
@@ -101,16 +101,16 @@ export const interopOptions = {
       return bad ? `issuer ${bad.issuer} needs exactly one of jwks and jwksUri` : undefined;
     },
   }),
-  receiverMaxAgeSec: option('LIVESCOPE_SSF_RECEIVER_MAX_AGE_S', int(60, 30 * 86_400).default(7 * 86_400), { doc: 'received SETs older than this are refused', unit: 's' }),
+  receiverMaxAgeSec: option('LIVESCOPE_SSF_RECEIVER_MAX_AGE_S', int(60, 30 * 86_400).default(7 * 86_400), { doc: 'received SETs whose `iat` is older are refused', unit: 's' }),
   commandPublicKeys: option('LIVESCOPE_COMMAND_PUBLIC_KEYS', json(z.record(z.string(), z.string())).default({}), {
     doc: "the scope worker's Ed25519 public keys `{kid: key}` (base64url raw or PEM) that sign the commands consumed; required by the transmitter",
     unit: 'JSON',
     fromFile: true,
   }),
-  consumeFromBeginning: option('LIVESCOPE_CONSUME_FROM_BEGINNING', bool.default(false), { doc: 'a new consumer group starts at the beginning of the topics', unit: 'true/false' }),
+  consumeFromBeginning: option('LIVESCOPE_CONSUME_FROM_BEGINNING', bool.default(false), { doc: 'a new consumer group reads the topics from the beginning (replays history) instead of the latest offset', unit: 'true/false' }),
   ocsfWebhookUrl: option('LIVESCOPE_OCSF_WEBHOOK_URL', z.url().optional(), { doc: 'SIEM HTTP endpoint that receives OCSF findings; unset: the OCSF topic only', unit: 'URL' }),
   ocsfWebhookAuthorization: option('LIVESCOPE_OCSF_WEBHOOK_AUTHORIZATION', z.string().min(1).optional(), { doc: '`Authorization` header of the SIEM webhook', unit: 'secret', secret: true }),
-  ocsfWebhookMaxAttempts: option('LIVESCOPE_OCSF_WEBHOOK_MAX_ATTEMPTS', int(1, 100).default(8), { doc: 'webhook attempts per finding', unit: 'attempts' }),
+  ocsfWebhookMaxAttempts: option('LIVESCOPE_OCSF_WEBHOOK_MAX_ATTEMPTS', int(1, 100).default(8), { doc: 'webhook attempts per finding (429, 5xx and timeouts are retried with backoff)', unit: 'attempts' }),
   ocsfWebhookTimeoutMs: option('LIVESCOPE_OCSF_WEBHOOK_TIMEOUT_MS', int(100, 120_000).default(5000), { doc: 'timeout of one webhook call', unit: 'ms' }),
 } as const;
 
