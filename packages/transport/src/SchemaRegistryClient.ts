@@ -167,7 +167,14 @@ export class SchemaRegistryClient {
 
   /** One request through the client's agent (its CA) with its credentials; 5 s for the whole exchange. */
   private http(method: 'GET' | 'PUT', path: string, body?: string): Promise<{ status: number; body: string }> {
-    const unreachable = (cause: unknown): TransportError => new TransportError('REGISTRY_UNAVAILABLE', 'transient', `schema registry at ${this.url} is unreachable`, { cause });
+    const unreachable = (cause: unknown): TransportError => {
+      const code = (cause as NodeJS.ErrnoException).code ?? '';
+      // A certificate the client does not trust is configuration, not an outage: retrying changes nothing.
+      if (/CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ALTNAME/.test(code)) {
+        return new TransportError('REGISTRY_REJECTED', 'fatal', `the schema registry's TLS certificate at ${this.url} is not trusted (${code}); give its CA (LIVESCOPE_REGISTRY_CA_FILE)`, { cause });
+      }
+      return new TransportError('REGISTRY_UNAVAILABLE', 'transient', `schema registry at ${this.url} is unreachable`, { cause });
+    };
     return new Promise((resolve, reject) => {
       const target = new URL(`${this.url}${path}`);
       const headers: Record<string, string> = { accept: 'application/vnd.schemaregistry.v1+json, application/json' };
