@@ -159,3 +159,29 @@ export function describePlan(plan: readonly RoleAcls[], topicPrefix: string): st
     return `${r.role} (User:${r.user}): ${parts.join('; ')}`;
   });
 }
+
+/**
+ * The plan as a Markdown table, topics down, roles across (R read, W write, D describe only), then
+ * the consumer groups: docs/operations.md holds it between `<!-- acl-plan -->` markers
+ * (`npm run docs:config` refreshes it, a unit test compares).
+ */
+export function aclTable(plan: readonly RoleAcls[], topicPrefix = ''): string {
+  const topics = topicNames(topicPrefix);
+  const cell = (r: RoleAcls, topic: string): string => {
+    const ops = new Set(r.acls.filter((a) => a.resourceType === 'TOPIC' && a.resourceName === topic).map((a) => a.operation));
+    return [ops.has('READ') ? 'R' : '', ops.has('WRITE') ? 'W' : '', ops.has('DESCRIBE') ? 'D' : ''].join('') || '—';
+  };
+  const rows = Object.values(topics).map((t) => `| \`${t}\` | ${plan.map((r) => cell(r, t)).join(' | ')} |`);
+  const groups = plan.map((r) =>
+    r.acls
+      .filter((a) => a.resourceType === 'GROUP')
+      .map((a) => `\`${a.resourceName}${a.patternType === 'PREFIXED' ? '*' : ''}\``)
+      .join(', '),
+  );
+  return [
+    `| topic | ${plan.map((r) => `${r.role} (\`User:${r.user}\`)`).join(' | ')} |`,
+    `|---|${plan.map(() => '---').join('|')}|`,
+    ...rows,
+    `| consumer groups (READ) | ${groups.join(' | ')} |`,
+  ].join('\n');
+}

@@ -1,6 +1,7 @@
+import { readFileSync } from 'node:fs';
 import { Topics, topicNames } from '@livescope/contracts';
 import { describe, expect, it } from 'vitest';
-import { aclPlan, allows, describePlan, ROLES, rolesAllowed, type RoleAcls } from '../aclPlan.js';
+import { aclPlan, aclTable, allows, describePlan, ROLES, rolesAllowed, type RoleAcls } from '../aclPlan.js';
 
 const prefix = 't1a2b3c4.';
 const plan = aclPlan({ topicPrefix: prefix });
@@ -81,5 +82,11 @@ describe('aclPlan', () => {
     expect(lines.find((l) => l.startsWith('enforcer'))).toBe(
       'enforcer (User:enforcer): read livescope.scope.changes.v1, livescope.scope.snapshots.v1, livescope.scope.revocations.v1, livescope.heartbeats.v1, livescope.audit.heads.v1; write livescope.enforcer.reports.v1, livescope.enforcer.acks.v1, livescope.alerts.drift.v1; describe livescope.events.v1; groups livescope-enforcer-*',
     );
+  });
+
+  it('docs/operations.md shows the plan of the default prefix (npm run docs:config)', () => {
+    const doc = readFileSync(new URL('../../docs/operations.md', import.meta.url), 'utf8');
+    const block = /<!-- acl-plan -->\n([\s\S]*?)\n<!-- \/acl-plan -->/.exec(doc)?.[1];
+    expect(block).toBe(aclTable(aclPlan({ topicPrefix: '' })));
   });
 });
