@@ -566,9 +566,10 @@ cert_valid() { [[ -s $1 ]] && openssl x509 -noout -checkend "$2" -in "$1" >/dev/
 
 # The local CA and the broker's certificate (SAN localhost and 127.0.0.1), made again only when
 # missing or within 7 days of expiry, or (the certificate) not signed by the current CA.
-# Prints "renewed" when it made any, so a running broker can be told to restart.
+# Sets SECURE_CERTS_RENEWED=1 when it made any.
 secure_ensure_certs() {
-  local d=$SECURE_DIR week=$((7 * 86400)) renewed="" tmp
+  local d=$SECURE_DIR week=$((7 * 86400)) tmp
+  SECURE_CERTS_RENEWED=0
   if ! cert_valid "$d/ca.pem" "$week" || [[ ! -s $d/ca.key ]]; then
     (umask 077 && openssl req -x509 -newkey rsa:2048 -nodes -keyout "$d/ca.key" -out "$d/ca.pem" -days "$SECURE_CA_DAYS" \
       -subj "/CN=livescope local CA $(hostname -s 2>/dev/null || echo host) $(date +%Y%m%d)" \
@@ -576,7 +577,7 @@ secure_ensure_certs() {
       die "openssl could not create the CA in $d"
     chmod 644 "$d/ca.pem"
     rm -f "$d/broker.pem"
-    renewed=1
+    SECURE_CERTS_RENEWED=1
     say "Secured Kafka: created a local CA, valid $SECURE_CA_DAYS days: $d/ca.pem"
   fi
   if ! cert_valid "$d/broker.pem" "$week" || [[ ! -s $d/broker.key || ! -s $d/broker.keystore.pem ]] ||
@@ -592,12 +593,10 @@ secure_ensure_certs() {
       { rm -rf "$tmp"; die "openssl could not create the broker certificate in $d"; }
     rm -rf "$tmp"
     chmod 644 "$d/broker.pem"
-    renewed=1
+    SECURE_CERTS_RENEWED=1
     say "Secured Kafka: broker certificate for localhost/127.0.0.1, valid $SECURE_CERT_DAYS days: $d/broker.pem"
   fi
   chmod 600 "$d/ca.key" "$d/broker.key" "$d/broker.keystore.pem"
-  [[ -n $renewed ]] && echo renewed
-  return 0
 }
 
 # The broker's server.properties (holds the admin password: 0600) and the admin's client
@@ -787,7 +786,7 @@ kafka_secure_provision() {
 
 # Starts (or keeps) the secured broker, then makes sure its users, topics and ACLs exist. Idempotent.
 kafka_secure_start() {
-  local pid renewed
+  local pid
   secure_need_openssl
   if pid=$(svc_pid kafka-secure); then
     if ! cert_valid "$SECURE_DIR/broker.pem" 0; then
@@ -804,8 +803,8 @@ kafka_secure_start() {
     kafka_fetch
     secure_ensure_dir
     secure_ensure_passwords
-    renewed=$(secure_ensure_certs)
-    [[ -n $renewed ]] && say "Secured Kafka: clients must trust $SECURE_DIR/ca.pem (LIVESCOPE_KAFKA_SSL_CA_FILE)"
+    secure_ensure_certs
+    [[ $SECURE_CERTS_RENEWED == 1 ]] && say "Secured Kafka: clients must trust $SECURE_DIR/ca.pem (LIVESCOPE_KAFKA_SSL_CA_FILE)"
     kafka_secure_launch
     pid=$(<"$RUN_DIR/kafka-secure.pid")
     kafka_secure_wait_ready "$pid"
