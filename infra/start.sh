@@ -14,7 +14,8 @@
 # Usage: bash infra/start.sh [--secure] [--quiet]
 #   --secure  also start the secured broker: TLS with a CA made here ($LIVESCOPE_HOME/secure/ca.pem),
 #             one SCRAM user per role with its password in $LIVESCOPE_HOME/secure/<user>.password,
-#             the ACLs of infra/aclPlan.ts. `npm start` and the tests keep using the plain broker.
+#             the ACLs of infra/aclPlan.ts. `npm start` and the tests keep using the plain broker
+#             (test/secured-broker.e2e.test.ts excepted).
 #             (bash infra/ctl.sh secure-start starts it alone.)
 #   --quiet   print only problems and one final line
 set -euo pipefail
