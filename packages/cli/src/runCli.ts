@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
+import { ConfigError, kafkaConnection, kafkaOptions, loadConfig, registryAuth, registryOptions, topicPrefixOption } from '@livescope/runtime';
 import { Enforcer } from '@livescope/enforcer';
 import { Store } from '@livescope/store';
 import { parsePublicKey, redactPaths, type VerifyingKey } from '@livescope/transport';
@@ -335,12 +336,18 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     .action(async (identity: string, action: string, resource: string, opts: { session?: string; interval: string; for?: string; trustedKeys?: string }) => {
       const intervalMs = parseDuration(opts.interval, '--interval');
       const deadline = opts.for === undefined ? Infinity : Date.now() + parseDuration(opts.for, '--for');
+      // The pipeline's connection from the shared variables (TLS and SASL included), as every service reads it.
+      const pipeline = loadConfig({ ...kafkaOptions, ...registryOptions, ...topicPrefixOption }, io.env);
+      const kafka = kafkaConnection(pipeline);
       const enforcer = new Enforcer({
-        brokers: (io.env.LIVESCOPE_KAFKA_BROKERS ?? '127.0.0.1:9092').split(',').map((b) => b.trim()).filter(Boolean),
-        registryUrl: io.env.LIVESCOPE_REGISTRY_URL ?? 'http://127.0.0.1:8081/apis/ccompat/v7',
+        brokers: kafka.brokers,
+        ...(kafka.ssl ? { ssl: kafka.ssl } : {}),
+        ...(kafka.sasl ? { sasl: kafka.sasl } : {}),
+        registryUrl: pipeline.registryUrl,
+        registryAuth: registryAuth(pipeline),
         enforcerId: `watch-${process.pid}`,
         trustedKeys: trustedKeysOf(opts.trustedKeys ?? io.env.LIVESCOPE_TRUSTED_KEYS, io.env),
-        topicPrefix: io.env.LIVESCOPE_TOPIC_PREFIX ?? '',
+        topicPrefix: pipeline.topicPrefix,
         // Logs go to stderr so that stdout carries only decisions.
         logger: pino({ name: 'livescope-watch', level: 'warn', redact: { paths: redactPaths, censor: '[redacted]' } }, pino.destination(2)),
         requireSession: opts.session !== undefined,
@@ -428,7 +435,7 @@ function exitCodeOf(e: unknown, io: CliIo): number {
     if (e.code === 'commander.helpDisplayed' || e.code === 'commander.help' || e.code === 'commander.version') return ExitCode.ok;
     return ExitCode.usage;
   }
-  if (e instanceof UsageError) {
+  if (e instanceof UsageError || ConfigError.is(e)) {
     io.stderr(`livescope: ${e.message}\n`);
     return ExitCode.usage;
   }

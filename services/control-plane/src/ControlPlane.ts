@@ -1,4 +1,5 @@
 import { subjectSpecsFor, topicNames, valueSubject, type TopicNames } from '@livescope/contracts';
+import { kafkaConnection, registryAuth } from '@livescope/runtime';
 import type { PolicyCompiler } from '@livescope/scope-engine';
 import { Store } from '@livescope/store';
 import { createKafka, createProducer, EventPublisher, ProducerSigner, SchemaRegistryClient, type Logger } from '@livescope/transport';
@@ -115,11 +116,11 @@ export class ControlPlane {
     const enforcersRepository = new EnforcersRepository(store);
     const ordersRepository = new OrdersRepository(store);
 
-    const registry = new SchemaRegistryClient(config.registryUrl);
+    const registry = new SchemaRegistryClient(config.registryUrl, registryAuth(config));
     const ids = await registry.registerAll(subjectSpecsFor(config.topicPrefix));
     const eventsSchemaId = ids.get(valueSubject(topics.events))!.id;
 
-    const kafka = createKafka({ brokers: config.brokers, clientId: `livescope-control-plane-${config.instanceId}`, logger });
+    const kafka = createKafka({ ...kafkaConnection(config), clientId: `livescope-control-plane-${config.instanceId}`, logger });
     this.kafka = kafka;
     const admin = kafka.admin();
     this.admin = admin;
@@ -128,7 +129,7 @@ export class ControlPlane {
     const producer = createProducer(kafka);
     this.producer = producer;
     await producer.connect();
-    const signer = ProducerSigner.fromConfig(config.producerKey.keyId, config.producerKey.privateKey);
+    const signer = ProducerSigner.fromConfig(config.producerKeyId, config.producerKey);
     const sender = new EventSender(producer, new EventPublisher(producer, topics.events, eventsSchemaId, partitions, signer), config.publishTimeoutMs);
 
     const bus = new AlertBus();

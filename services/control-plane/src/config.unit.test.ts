@@ -1,6 +1,10 @@
 import { generateKeyPairSync } from 'node:crypto';
-import { describe, expect, it } from 'vitest';
-import { ConfigError, loadControlPlaneConfig } from './config.js';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { commonOptions, kafkaConnection, optionsBlock, optionsTable, ownOptions } from '@livescope/runtime';
+import { afterAll, describe, expect, it } from 'vitest';
+import { ConfigError, controlPlaneOptions, loadControlPlaneConfig } from './config.js';
 
 const x = (generateKeyPairSync('ed25519').publicKey.export({ format: 'jwk' }) as { x: string }).x;
 
@@ -22,5 +26,32 @@ describe('control-plane configuration', () => {
     expect(() => loadControlPlaneConfig({})).toThrow(/LIVESCOPE_API_JWT_PUBLIC_KEYS.*LIVESCOPE_API_JWKS_URL/);
     expect(loadControlPlaneConfig({ LIVESCOPE_DEV_KEYS: '/tmp/k.json' }).devKeysPath).toBe('/tmp/k.json');
     expect(loadControlPlaneConfig({ LIVESCOPE_DEV_KEYS: '/tmp/k.json', LIVESCOPE_API_JWKS_URL: 'http://127.0.0.1:9/jwks' }).devKeysPath).toBeUndefined();
+  });
+
+  it('docs/api.md shows the table generated from the options (npm run docs:config)', () => {
+    const doc = readFileSync(new URL('../../../docs/api.md', import.meta.url), 'utf8');
+    expect(optionsBlock(doc, 'control-plane')).toBe(optionsTable(ownOptions(controlPlaneOptions, commonOptions)));
+  });
+
+  describe('files and secrets', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cp-config-'));
+    afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+    it('reads the token keys from LIVESCOPE_API_JWT_PUBLIC_KEYS_FILE and the Kafka password from its file, which stays hidden', () => {
+      const keys = join(dir, 'keys.json');
+      const pw = join(dir, 'pw');
+      writeFileSync(keys, JSON.stringify({ k2: x }));
+      writeFileSync(pw, 'cp-kafka-secret\n');
+      const c = loadControlPlaneConfig({
+        LIVESCOPE_API_JWT_PUBLIC_KEYS_FILE: keys,
+        LIVESCOPE_KAFKA_SASL_MECHANISM: 'scram-sha-512',
+        LIVESCOPE_KAFKA_SASL_USERNAME: 'control-plane',
+        LIVESCOPE_KAFKA_SASL_PASSWORD_FILE: pw,
+      });
+      expect(c.jwt.keys.map((k) => k.kid)).toEqual(['k2']);
+      expect(kafkaConnection(c).sasl).toMatchObject({ username: 'control-plane', password: 'cp-kafka-secret' });
+      expect(JSON.stringify(c)).not.toContain('cp-kafka-secret');
+      expect(Object.keys(c)).not.toContain('kafkaSaslPassword');
+    });
   });
 });

@@ -1,4 +1,5 @@
 import { SetSigner } from '@livescope/caep';
+import { kafkaConnection, registryAuth } from '@livescope/runtime';
 import { CommandVerifier, parsePublicKey, type Logger } from '@livescope/transport';
 import type { FastifyInstance } from 'fastify';
 import type { InteropConfig } from './config.js';
@@ -53,7 +54,7 @@ export class InteropService {
   async start(): Promise<string> {
     const c = this.config;
     const log = this.logger;
-    this.kafka = await KafkaContext.open({ brokers: c.brokers, registryUrl: c.registryUrl, topicPrefix: c.topicPrefix, clientId: `livescope-interop-${c.instanceId}`, writerId: c.instanceId, logger: log });
+    this.kafka = await KafkaContext.open({ ...kafkaConnection(c), registryUrl: c.registryUrl, registryAuth: registryAuth(c), topicPrefix: c.topicPrefix, clientId: `livescope-interop-${c.instanceId}`, writerId: c.instanceId, logger: log });
     this.store = this.overrides.store ?? (await PgSsfStore.open(c.pgUrl, c.pgSchema, `livescope-interop ${c.instanceId}`));
     const issuer = (): string => this.issuerUrl;
     let transmitterDeps;

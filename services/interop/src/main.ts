@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { ConfigError } from '@livescope/runtime';
 import { createLogger } from '@livescope/transport';
 import { exportJWK, exportPKCS8, generateKeyPair } from 'jose';
 import { loadInteropConfig } from './config.js';
@@ -34,7 +35,7 @@ async function main(): Promise<void> {
 }
 
 main().catch((e: unknown) => {
-  if (InteropError.is(e) && e.classification === 'fatal') {
+  if ((InteropError.is(e) && e.classification === 'fatal') || ConfigError.is(e)) {
     process.stderr.write(`livescope-interop: ${e.message}\n`);
     process.exit(2);
   }

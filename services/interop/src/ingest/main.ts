@@ -1,11 +1,12 @@
 #!/usr/bin/env node
 import { adapterFor } from '@livescope/adapters';
+import { ConfigError, kafkaConnection, registryAuth } from '@livescope/runtime';
 import { redactPaths } from '@livescope/transport';
 import { pino } from 'pino';
 import type { JSONWebKeySet } from 'jose';
 import { createReadStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { z } from 'zod';
+import { loadIngestConfig } from '../config.js';
 import { InteropError } from '../InteropError.js';
 import { KafkaContext } from '../kafka/KafkaContext.js';
 import { githubJwtVerifier } from './githubJwtVerifier.js';
@@ -15,12 +16,6 @@ import { ingestWebhook } from './ingestWebhook.js';
 import { KafkaIngestSink, PrintingSink } from './KafkaIngestSink.js';
 import { parseIngestArgs } from './parseIngestArgs.js';
 
-const Env = z.object({
-  LIVESCOPE_KAFKA_BROKERS: z.string().default('127.0.0.1:9092'),
-  LIVESCOPE_REGISTRY_URL: z.url().default('http://127.0.0.1:8081/apis/ccompat/v7'),
-  LIVESCOPE_TOPIC_PREFIX: z.string().regex(/^[A-Za-z0-9._-]*$/).default(''),
-  LIVESCOPE_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('warn'),
-});
 
 const line = (s: IngestStats, source: string, startedAt: number): string => {
   const secs = Math.max((Date.now() - startedAt) / 1000, 0.001);
@@ -29,10 +24,9 @@ const line = (s: IngestStats, source: string, startedAt: number): string => {
 
 async function main(): Promise<number> {
   const args = parseIngestArgs(process.argv.slice(2));
-  const env = Env.safeParse(process.env);
-  if (!env.success) throw new InteropError('CONFIG', 'fatal', `invalid environment: ${env.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  const env = loadIngestConfig();
   // Logs go to stderr: stdout carries the records of a dry run.
-  const logger = pino({ name: 'livescope-ingest', level: env.data.LIVESCOPE_LOG_LEVEL, base: { service: 'livescope-ingest' }, redact: { paths: redactPaths, censor: '[redacted]' } }, pino.destination(2)).child({ source: args.source });
+  const logger = pino({ name: 'livescope-ingest', level: env.logLevel, base: { service: 'livescope-ingest' }, redact: { paths: redactPaths, censor: '[redacted]' } }, pino.destination(2)).child({ source: args.source });
   const stderr = (s: string): void => {
     if (!args.quiet) process.stderr.write(`${s}\n`);
   };
@@ -42,7 +36,7 @@ async function main(): Promise<number> {
   if (args.dryRun) {
     sink = new PrintingSink((l) => process.stdout.write(`${l}\n`));
   } else {
-    kafka = await KafkaContext.open({ brokers: env.data.LIVESCOPE_KAFKA_BROKERS.split(',').map((b) => b.trim()), registryUrl: env.data.LIVESCOPE_REGISTRY_URL, topicPrefix: env.data.LIVESCOPE_TOPIC_PREFIX, clientId: 'livescope-ingest', writerId: `livescope-ingest-${process.pid}`, logger });
+    kafka = await KafkaContext.open({ ...kafkaConnection(env), registryUrl: env.registryUrl, registryAuth: registryAuth(env), topicPrefix: env.topicPrefix, clientId: 'livescope-ingest', writerId: `livescope-ingest-${process.pid}`, logger });
     sink = new KafkaIngestSink(kafka, origin);
   }
   const transform = args.jwksFile ? githubJwtVerifier(JSON.parse(await readFile(args.jwksFile, 'utf8')) as JSONWebKeySet, args.audience ? { audience: args.audience } : {}) : undefined;
@@ -87,7 +81,7 @@ async function main(): Promise<number> {
 main().then(
   (code) => process.exit(code),
   (e: unknown) => {
-    if (InteropError.is(e) && e.code === 'CONFIG') {
+    if ((InteropError.is(e) && e.code === 'CONFIG') || ConfigError.is(e)) {
       process.stderr.write(`${e.message}\n`);
       process.exit(2);
     }
