@@ -7,12 +7,25 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { ConfigError, controlPlaneOptions, loadControlPlaneConfig } from './config.js';
 
 const x = (generateKeyPairSync('ed25519').publicKey.export({ format: 'jwk' }) as { x: string }).x;
+const producerSeed = (generateKeyPairSync('ed25519').privateKey.export({ format: 'jwk' }) as { d: string }).d;
+/** The control plane's producer key, required in every configuration. */
+const P = { LIVESCOPE_PRODUCER_KEY_ID: 'cp-1', LIVESCOPE_PRODUCER_KEY: producerSeed };
 
 describe('control-plane configuration', () => {
   it('has loopback defaults and reads the shared pipeline variables', () => {
-    const c = loadControlPlaneConfig({ LIVESCOPE_API_JWT_PUBLIC_KEYS: JSON.stringify({ k: x }), LIVESCOPE_TOPIC_PREFIX: 't1.', LIVESCOPE_KAFKA_BROKERS: 'a:1, b:2' });
+    const c = loadControlPlaneConfig({ ...P, LIVESCOPE_API_JWT_PUBLIC_KEYS: JSON.stringify({ k: x }), LIVESCOPE_TOPIC_PREFIX: 't1.', LIVESCOPE_KAFKA_BROKERS: 'a:1, b:2' });
     expect(c).toMatchObject({ host: '127.0.0.1', port: 8787, topicPrefix: 't1.', brokers: ['a:1', 'b:2'], pgSchema: 'livescope', jwt: { issuer: 'livescope', audience: 'livescope-api', jwksUrl: undefined }, devKeysPath: undefined, rateLimitPerMinute: 600 });
     expect(c.jwt.keys.map((k) => k.kid)).toEqual(['k']);
+    expect(c.jwt.personClaim).toEqual({ name: 'kind', value: 'human' });
+    expect(c.producerKeyId).toBe('cp-1');
+    // The producer key is there for the publisher, never in a log line.
+    expect(c.producerKey).toBe(producerSeed);
+    expect(JSON.stringify(c)).not.toContain(producerSeed);
+  });
+
+  it('requires the producer key, naming both variables', () => {
+    expect(() => loadControlPlaneConfig({ LIVESCOPE_API_JWT_PUBLIC_KEYS: JSON.stringify({ k: x }) })).toThrow(/LIVESCOPE_PRODUCER_KEY_ID and LIVESCOPE_PRODUCER_KEY/);
+    expect(() => loadControlPlaneConfig({ ...P, LIVESCOPE_API_JWT_PUBLIC_KEYS: JSON.stringify({ k: x }), LIVESCOPE_API_PERSON_CLAIM: 'no-equals' })).toThrow(/LIVESCOPE_API_PERSON_CLAIM/);
   });
 
   it('names the failing variable', () => {
@@ -22,10 +35,10 @@ describe('control-plane configuration', () => {
   });
 
   it('requires token keys, accepting the development key file only as a fallback', () => {
-    expect(() => loadControlPlaneConfig({})).toThrow(ConfigError);
-    expect(() => loadControlPlaneConfig({})).toThrow(/LIVESCOPE_API_JWT_PUBLIC_KEYS.*LIVESCOPE_API_JWKS_URL/);
-    expect(loadControlPlaneConfig({ LIVESCOPE_DEV_KEYS: '/tmp/k.json' }).devKeysPath).toBe('/tmp/k.json');
-    expect(loadControlPlaneConfig({ LIVESCOPE_DEV_KEYS: '/tmp/k.json', LIVESCOPE_API_JWKS_URL: 'http://127.0.0.1:9/jwks' }).devKeysPath).toBeUndefined();
+    expect(() => loadControlPlaneConfig({ ...P })).toThrow(ConfigError);
+    expect(() => loadControlPlaneConfig({ ...P })).toThrow(/LIVESCOPE_API_JWT_PUBLIC_KEYS.*LIVESCOPE_API_JWKS_URL/);
+    expect(loadControlPlaneConfig({ ...P, LIVESCOPE_DEV_KEYS: '/tmp/k.json' }).devKeysPath).toBe('/tmp/k.json');
+    expect(loadControlPlaneConfig({ ...P, LIVESCOPE_DEV_KEYS: '/tmp/k.json', LIVESCOPE_API_JWKS_URL: 'http://127.0.0.1:9/jwks' }).devKeysPath).toBeUndefined();
   });
 
   it('docs/api.md shows the table generated from the options (npm run docs:config)', () => {
@@ -43,6 +56,7 @@ describe('control-plane configuration', () => {
       writeFileSync(keys, JSON.stringify({ k2: x }));
       writeFileSync(pw, 'cp-kafka-secret\n');
       const c = loadControlPlaneConfig({
+        ...P,
         LIVESCOPE_API_JWT_PUBLIC_KEYS_FILE: keys,
         LIVESCOPE_KAFKA_SASL_MECHANISM: 'scram-sha-512',
         LIVESCOPE_KAFKA_SASL_USERNAME: 'control-plane',
