@@ -5,3 +5,4 @@ export * from './schemas.js';
 export * from './commonOptions.js';
 export * from './clientOptions.js';
 export * from './optionsTable.js';
+export * from './runService.js';
