@@ -218,8 +218,9 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     .argument('<action>')
     .argument('<resource>')
     .description('why the identity may or may not do the action on the resource now')
-    .action(async (identity: string, action: string, resource: string) => {
-      const e = await client().get<S.Explanation>(`/v1/identities/${encodeURIComponent(identity)}/explain`, { action, resource });
+    .option('--session <id>', 'as seen from this session (approvals and just-in-time grants given for a session hold only there)')
+    .action(async (identity: string, action: string, resource: string, opts: { session?: string }) => {
+      const e = await client().get<S.Explanation>(`/v1/identities/${encodeURIComponent(identity)}/explain`, { action, resource, ...(opts.session ? { session: opts.session } : {}) });
       print(e, () => R.renderExplanation(e));
     });
 

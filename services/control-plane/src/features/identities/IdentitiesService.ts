@@ -93,12 +93,12 @@ export class IdentitiesService implements IdentitiesApi, IdentityReader {
     return { identityId, items: page.map(historyItem), next: rows.length > q.limit && last ? encodeCursor({ at: last.at, partition: last.partition, seq: last.seq }) : null };
   }
 
-  async explain(identityId: string, action: string, resource: string): Promise<Explanation> {
+  async explain(identityId: string, action: string, resource: string, session?: string): Promise<Explanation> {
     const { partition, state } = await this.identity(identityId);
     const part = (await this.d.workerState.partitionsOf(this.d.eventsTopic)).find((p) => p.partition === partition);
     const globals: Globals = part?.globals ? decodeGlobals(part.globals) : emptyGlobals();
     const policy = this.policyFor(part?.policies ?? null);
-    return explain(state, globals, policy, action, resource, Date.now(), defaultEngineConfig);
+    return explain(state, globals, policy, action, resource, Date.now(), defaultEngineConfig, session);
   }
 
   private policyFor(policies: string | null): ScopePolicy {
