@@ -237,7 +237,7 @@ afterAll(async () => {
 });
 
 describe('hostile input never stops or bends the pipeline', () => {
-  it(`survives ${BAD_TARGET} malformed messages interleaved with a good workload on every partition (seed ${SEED})`, { timeout: 600_000 }, async () => {
+  it('survives more than 10,000 malformed messages interleaved with a good workload on every partition', { timeout: 600_000 }, async () => {
     // The clean run: the good workload alone.
     const clean = await new PipelineFixture(PARTITIONS).open();
     fixtures.push(clean);
