@@ -65,7 +65,8 @@ describe('a batch refused after it was applied', () => {
     expect(await store.identityState('before')).toBeDefined();
     expect(await store.identityState('poisoned')).toBeUndefined();
     expect(tail.of<ScopeChange>(fx.topics.scopeChanges).map((m) => m.value.identityId)).toContain('after');
-    expect(refusals).toBeGreaterThanOrEqual(3);
+    // At least the isolated attempt; the whole batch first when it arrived as one.
+    expect(refusals).toBeGreaterThanOrEqual(1);
     expect(worker.state).toBe('running');
   });
 });
