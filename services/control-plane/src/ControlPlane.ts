@@ -1,3 +1,4 @@
+import { classify, retry } from '@livescope/errors';
 import { subjectSpecsFor, topicNames, valueSubject, type TopicNames } from '@livescope/contracts';
 import { kafkaConnection, registryAuth } from '@livescope/runtime';
 import type { PolicyCompiler } from '@livescope/scope-engine';
@@ -104,7 +105,30 @@ export class ControlPlane {
     return this.document;
   }
 
+  /**
+   * Starts, retrying while PostgreSQL, the registry or the broker are unavailable (transient, up to
+   * `startupTimeoutMs`); what a failed attempt opened is closed before the next one, and before a
+   * failure is reported.
+   */
   async start(): Promise<string> {
+    return retry(
+      async () => {
+        try {
+          return await this.startOnce();
+        } catch (e) {
+          await this.stop().catch((err: unknown) => this.logger.warn({ err }, 'cleaning up after a failed start'));
+          throw e;
+        }
+      },
+      {
+        timeoutMs: this.config.startupTimeoutMs,
+        baseMs: 250,
+        onRetry: (err, attempt, delayMs) => this.logger.warn({ err, class: classify(err), attempt, delayMs }, 'starting the control plane failed; retrying'),
+      },
+    );
+  }
+
+  private async startOnce(): Promise<string> {
     const { config, logger, metrics, tracker, topics } = this;
     const store = await Store.open({ connectionString: config.pgUrl, schema: config.pgSchema, applicationName: `livescope-control-plane ${config.instanceId}` });
     this.store = store;
@@ -199,7 +223,7 @@ export class ControlPlane {
   }
 
   async stop(): Promise<void> {
-    await this.appInstance?.close().catch((e: Error) => this.logger.warn({ err: e.message }, 'http close'));
+    await this.appInstance?.close().catch((err: unknown) => this.logger.warn({ err }, 'http close'));
     await this.follower?.stop();
     await this.consumer?.stop();
     await this.producer?.disconnect().catch(() => undefined);

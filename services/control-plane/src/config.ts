@@ -57,6 +57,7 @@ export const controlPlaneOptions = {
   maxTtlMs: option('LIVESCOPE_API_MAX_TTL_MS', int(1000, 365 * 86_400_000).default(30 * 86_400_000), { doc: 'longest TTL of an order or approval (30 days)', unit: 'ms' }),
   publishTimeoutMs: option('LIVESCOPE_API_PUBLISH_TIMEOUT_MS', int(100, 300_000).default(15_000), { doc: 'longest wait for Kafka to confirm an order before answering 503 (the write may still land)', unit: 'ms' }),
   consoleDir: option('LIVESCOPE_CONSOLE_DIR', z.string().min(1).optional(), { doc: 'built web console served under /console/; unset: the `dist` of the installed @livescope/console', unit: 'path' }),
+  startupTimeoutMs: option('LIVESCOPE_STARTUP_TIMEOUT_MS', int(0, 3_600_000).default(120_000), { doc: 'how long start-up retries an unavailable broker, registry or PostgreSQL before giving up', unit: 'ms' }),
   personClaim: option('LIVESCOPE_API_PERSON_CLAIM', z.string().regex(/^[A-Za-z0-9_:.-]+=.+$/, 'must be claim=value').default('kind=human'), {
     doc: 'the token claim that marks a person (`name=value`; an array claim may contain the value): only persons may approve escalations',
     unit: 'claim=value',
