@@ -7,7 +7,7 @@ import { aclPlan, type Role } from '@livescope/infra/aclPlan';
 import { applyAclPlan, removeAclPlan } from '@livescope/infra/provision-acls';
 import { Store } from '@livescope/store';
 import { PipelineFixture, testEnv, waitFor, WorkerProcess } from '@livescope/testkit';
-import { createKafka, createLogger, createProducer, ensureTopics, EventPublisher, parsePublicKey, type KafkaSaslOptions, type KafkaSecurityOptions } from '@livescope/transport';
+import { createKafka, createLogger, createProducer, ensureTopics, EventPublisher, parsePublicKey, ProducerSigner, type KafkaSaslOptions, type KafkaSecurityOptions } from '@livescope/transport';
 import type { Admin, Kafka, Producer } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -150,7 +150,8 @@ describe('livescope on a TLS + SASL/SCRAM broker with the ACL plan', () => {
     await enforcer.start();
     await enforcer.ready;
     const cp = await producerAs('control-plane');
-    const publisher = new EventPublisher(cp, fx.topics.events, eventsSchemaId, fx.partitions);
+    // Control events are applied only when signed by a producer key of the workers' keyring.
+    const publisher = new EventPublisher(cp, fx.topics.events, eventsSchemaId, fx.partitions, ProducerSigner.fromConfig(fx.producerKeys.kid, fx.producerKeys.privateKey));
     const sa = `sa-secured-${fx.id}`;
     const t = Date.now();
     await publisher.publish([
