@@ -19,7 +19,7 @@ export type Role = (typeof ROLES)[number];
 export const ADMIN_USER = 'admin';
 
 export type TopicKey = keyof TopicNames;
-export type AclOperation = 'READ' | 'WRITE' | 'DESCRIBE';
+export type AclOperation = 'READ' | 'WRITE' | 'DESCRIBE' | 'DESCRIBE_CONFIGS';
 
 export interface AclEntry {
   /** `User:<name>`. */
@@ -52,6 +52,8 @@ interface RoleAccess {
   readonly write: readonly TopicKey[];
   /** Metadata only (partition counts), where neither READ nor WRITE is granted. */
   readonly describe: readonly TopicKey[];
+  /** Topic configurations it reads (the worker checks that the events topic is broker-stamped). */
+  readonly describeConfigs?: readonly TopicKey[];
   /** Consumer groups the role joins, by the ids the code really uses. */
   readonly groups: (o: Required<Pick<AclPlanOptions, 'topicPrefix' | 'workerGroupId' | 'controlPlaneGroupId'>>) => ReadonlyArray<{ name: string; pattern: 'LITERAL' | 'PREFIXED' }>;
 }
@@ -66,7 +68,13 @@ export const ROLE_ACCESS: Readonly<Record<Role, RoleAccess>> = {
     read: ['events', 'enforcerReports'],
     write: ['events', 'scopeChanges', 'scopeSnapshots', 'revocations', 'driftAlerts', 'heartbeats', 'deadLetters', 'auditHeads'],
     describe: [],
-    groups: (o) => [{ name: o.workerGroupId, pattern: 'LITERAL' }],
+    // At start the worker refuses an events topic producers may date (message.timestamp.type must be LogAppendTime).
+    describeConfigs: ['events'],
+    // The report relay's group is `<worker group>-report-relay`.
+    groups: (o) => [
+      { name: o.workerGroupId, pattern: 'LITERAL' },
+      { name: `${o.workerGroupId}-report-relay`, pattern: 'LITERAL' },
+    ],
   },
   // services/control-plane: orders, lifts and policies into events (EventSender); CommandFollower reads changes,
   // revocations and acks in `<group>-follower-<uuid>` groups; PgOffsetConsumer reads alerts and acks in `<group>`.
@@ -119,6 +127,7 @@ export function aclPlan(options: AclPlanOptions): RoleAcls[] {
       ...access.read.map((k) => topic(k, 'READ')),
       ...access.write.map((k) => topic(k, 'WRITE')),
       ...access.describe.map((k) => topic(k, 'DESCRIBE')),
+      ...(access.describeConfigs ?? []).map((k) => topic(k, 'DESCRIBE_CONFIGS')),
       ...access.groups(o).map((g): AclEntry => ({ principal, resourceType: 'GROUP', resourceName: g.name, patternType: g.pattern, operation: 'READ' })),
     ];
     return { role, user, acls };

@@ -19,7 +19,7 @@ import { kafkaFromEnv, securityConfig } from './kafkaFromEnv.js';
 const { AclResourceTypes, AclOperationTypes, AclPermissionTypes, ResourcePatternTypes } = kafkajs;
 
 const resourceType = { TOPIC: AclResourceTypes.TOPIC, GROUP: AclResourceTypes.GROUP } as const;
-const operation = { READ: AclOperationTypes.READ, WRITE: AclOperationTypes.WRITE, DESCRIBE: AclOperationTypes.DESCRIBE } as const;
+const operation = { READ: AclOperationTypes.READ, WRITE: AclOperationTypes.WRITE, DESCRIBE: AclOperationTypes.DESCRIBE, DESCRIBE_CONFIGS: AclOperationTypes.DESCRIBE_CONFIGS } as const;
 const patternType = { LITERAL: ResourcePatternTypes.LITERAL, PREFIXED: ResourcePatternTypes.PREFIXED } as const;
 
 /** An entry as kafkajs's `createAcls`/`deleteAcls` take it: allowed from any host. */

@@ -1,15 +1,16 @@
-import { readFileSync } from 'node:fs';
-import { homedir } from 'node:os';
-import { join } from 'node:path';
 import { identityEvent, subjectSpecsFor, valueSubject } from '@livescope/contracts';
 import { Enforcer } from '@livescope/enforcer';
 import { aclPlan, type Role } from '@livescope/infra/aclPlan';
 import { applyAclPlan, removeAclPlan } from '@livescope/infra/provision-acls';
 import { Store } from '@livescope/store';
 import { PipelineFixture, testEnv, waitFor, WorkerProcess } from '@livescope/testkit';
-import { createKafka, createLogger, createProducer, ensureTopics, EventPublisher, parsePublicKey, ProducerSigner, type KafkaSaslOptions, type KafkaSecurityOptions } from '@livescope/transport';
+import { createKafka, createProducer, ensureTopics, EventPublisher, parsePublicKey, ProducerSigner, type KafkaSecurityOptions } from '@livescope/transport';
 import type { Admin, Kafka, Producer } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { as, brokerErrorType, CA_FILE, clientLogger, kafkaAs as secureKafka, passwordFile, refused, SECURE_BROKERS as BROKERS, SUPER_USER } from './support/securedBroker.js';
+
+const services = { superUser: SUPER_USER };
+const say = (line: string): void => void process.stdout.write(`${line}\n`);
 
 /**
  * livescope against Kafka as users secure it: the secured broker of `infra/start.sh --secure`
@@ -17,42 +18,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
  * ACL plan of infra/aclPlan.ts applied for this test's own topic prefix. The broker refuses what a
  * role may not do; the pipeline works end to end with each process authenticated as its role.
  */
-const services = (JSON.parse(readFileSync(new URL('../infra/services.json', import.meta.url), 'utf8')) as { secured: { kafka: { ports: number[]; superUser: string } } }).secured.kafka;
-const BROKERS = [`127.0.0.1:${services.ports[0]}`];
-const SECURE_DIR = join(process.env.LIVESCOPE_HOME ?? join(homedir(), '.cache', 'livescope'), 'secure');
-const CA_FILE = join(SECURE_DIR, 'ca.pem');
-const passwordFile = (user: string): string => join(SECURE_DIR, `${user}.password`);
-
-/** TLS with the local CA and SCRAM-SHA-512 as `user`; `password` overrides the user's file. */
-function as(user: string, password?: string): KafkaSecurityOptions & { sasl: KafkaSaslOptions } {
-  return { ssl: { caFile: CA_FILE }, sasl: { mechanism: 'scram-sha-512', username: user, password: password ?? readFileSync(passwordFile(user), 'utf8').trim() } };
-}
-
-/** The broker's error type anywhere in a kafkajs error chain (KafkaJSNonRetriableError wraps the protocol error). */
-function brokerErrorType(e: unknown): string | undefined {
-  for (let x = e as { type?: unknown; cause?: unknown } | undefined, i = 0; x && i < 5; x = x.cause as typeof x, i++) if (typeof x.type === 'string') return x.type;
-  return undefined;
-}
-
-/** Runs `attempt`, which must fail within `ms`; returns what it threw. */
-async function refused(what: string, attempt: () => Promise<unknown>, ms = 30_000): Promise<Error> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what}: neither accepted nor refused within ${ms} ms`)), ms)));
-  try {
-    await Promise.race([attempt(), late]);
-  } catch (e) {
-    if ((e as Error).message.startsWith(`${what}: neither`)) throw e;
-    return e as Error;
-  } finally {
-    clearTimeout(timer);
-  }
-  throw new Error(`${what}: was accepted, but must be refused`);
-}
-
-const say = (line: string): void => void process.stdout.write(`${line}\n`);
-/** The refusals below are expected: kafkajs's error lines about them only with LIVESCOPE_TEST_LOG_LEVEL. */
-const clientLogger = createLogger('secured-broker-test', process.env.LIVESCOPE_TEST_LOG_LEVEL ?? 'silent');
-
 // The test's isolation (prefix, PostgreSQL schema, consumer group, signing key) comes from the
 // testkit; its topics live on the secured broker, created here as the admin.
 const fx = new PipelineFixture(3);
@@ -64,7 +29,7 @@ let enforcer: Enforcer | undefined;
 let eventsSchemaId: number;
 
 function kafkaAs(role: Role | 'admin', security: KafkaSecurityOptions = as(role)): Kafka {
-  return createKafka({ brokers: BROKERS, ...security, clientId: `secured-${role}-${fx.id}`, logger: clientLogger, connectionTimeoutMs: 5000 }, { retry: { retries: 2, initialRetryTime: 100 } });
+  return secureKafka(role, fx.id, security);
 }
 
 async function producerAs(role: Role): Promise<Producer> {

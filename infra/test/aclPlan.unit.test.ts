@@ -60,7 +60,7 @@ describe('aclPlan', () => {
     const groups = (r: RoleAcls): string[] => r.acls.filter((a) => a.resourceType === 'GROUP').map((a) => `${a.patternType}:${a.resourceName}`);
     const byRole = Object.fromEntries(aclPlan({ topicPrefix: prefix, workerGroupId: 't1-workers', controlPlaneGroupId: 't1-cp' }).map((r) => [r.role, groups(r)]));
     expect(byRole).toEqual({
-      'scope-worker': ['LITERAL:t1-workers'],
+      'scope-worker': ['LITERAL:t1-workers', 'LITERAL:t1-workers-report-relay'],
       'control-plane': ['PREFIXED:t1-cp'],
       interop: [`PREFIXED:${prefix}livescope-interop-`],
       simulator: ['PREFIXED:livescope-feed-'],
