@@ -304,7 +304,7 @@ export class Store {
       for (let after = 0; !problem; ) {
         const { rows } = await this.query<{ seq: string; chain_version: number; at_ms: string; kind: string; identity_id: string | null; version: string | null; actor: string | null; event_id: string | null; payload: string; prev_hash: Buffer; hash: Buffer }>(
           `SELECT seq::text AS seq, chain_version, floor(extract(epoch FROM at) * 1000)::text AS at_ms, kind, identity_id, version::text AS version, actor, event_id, payload, prev_hash, hash
-             FROM audit_log WHERE partition = $1 AND seq > $2 ORDER BY seq LIMIT $3`,
+             FROM audit_log WHERE partition = $1 AND seq > $2 ORDER BY audit_log.seq LIMIT $3`,
           [partition, after, pageRows],
           'read audit',
         );
