@@ -1,5 +1,6 @@
 import { createPrivateKey, createPublicKey, generateKeyPairSync, sign, verify, type KeyObject } from 'node:crypto';
 import type { IHeaders } from 'kafkajs';
+import { batchRootPayload, encodeProof, leafHash, MERKLE_HEADER, merkleProofs, rootFromProof } from './batchSignature.js';
 import { TransportError } from './TransportError.js';
 
 /** Kafka headers that carry a command's Ed25519 signature, its key id and the key's epoch. */
@@ -68,21 +69,43 @@ export class CommandSigner {
   headersOf(signature: Buffer): IHeaders {
     return { [KEY_ID_HEADER]: this.key.kid, [EPOCH_HEADER]: String(this.epoch), [SIGNATURE_HEADER]: signature };
   }
+
+  /**
+   * Signs a whole batch with ONE Ed25519 signature over the Merkle root of the messages' signing
+   * payloads (see batchSignature.ts); each message gets the root's signature and its own inclusion
+   * proof. A batch of one is signed singly (no proof).
+   */
+  signBatch(messages: readonly SignedMessageParts[]): IHeaders[] {
+    if (messages.length === 0) return [];
+    if (messages.length === 1) return [this.headers(messages[0]!.topic, messages[0]!.key, messages[0]!.value)];
+    const leaves = messages.map((m) => leafHash(this.payload(m.topic, m.key, m.value)));
+    const { root, proofs } = merkleProofs(leaves);
+    const signature = sign(null, batchRootPayload(this.epoch, root), this.key.privateKey);
+    return proofs.map((siblings, i) => ({ ...this.headersOf(signature), [MERKLE_HEADER]: encodeProof(i, messages.length, siblings) }));
+  }
 }
 
 export interface CommandVerifierOptions {
   /** Commands signed at a lower epoch are refused (after a key rotation). Default 0. */
   readonly minEpoch?: number;
+  /** Batch roots whose signature was verified, kept to verify the rest of their batch with hashes only. Default 1024. */
+  readonly verifiedRoots?: number;
 }
 
 /** Verifies command signatures against a set of trusted public keys (several during a key rotation). */
 export class CommandVerifier {
   private readonly keys: Map<string, VerifyingKey>;
   private readonly minEpoch: number;
+  /** `kid|epoch|root hex` of batch roots already verified (insertion order: the oldest go first). */
+  private readonly roots = new Set<string>();
+  private readonly maxRoots: number;
+  /** Ed25519 verifications made (a batch costs one); for metrics and benchmarks. */
+  signatureChecks = 0;
 
   constructor(keys: readonly VerifyingKey[], options: CommandVerifierOptions = {}) {
     this.keys = new Map(keys.map((k) => [k.kid, k]));
     this.minEpoch = options.minEpoch ?? 0;
+    this.maxRoots = options.verifiedRoots ?? 1024;
   }
 
   get keyIds(): string[] {
@@ -106,7 +129,23 @@ export class CommandVerifier {
     if (epoch < this.minEpoch || (trusted.epoch !== undefined && epoch !== trusted.epoch)) {
       throw new TransportError('KEY_EPOCH_REFUSED', 'poison', `command signed by ${kid} at epoch ${epoch}, which is refused (minimum ${this.minEpoch}${trusted.epoch !== undefined ? `, key epoch ${trusted.epoch}` : ''})`);
     }
-    if (sig.length !== 64 || !verify(null, commandSigningPayload(topic, key, epoch, value), trusted.publicKey, sig)) {
+    const proof = headerBuffer(headers?.[MERKLE_HEADER]);
+    const payload = commandSigningPayload(topic, key, epoch, value);
+    if (proof !== undefined) {
+      const root = rootFromProof(leafHash(payload), proof);
+      if (root === undefined) throw new TransportError('SIGNATURE_INVALID', 'poison', `the batch proof of the command signed by ${kid} is malformed`);
+      const id = `${kid}|${epoch}|${root.toString('hex')}`;
+      if (this.roots.has(id)) return { kid, epoch };
+      this.signatureChecks++;
+      if (sig.length !== 64 || !verify(null, batchRootPayload(epoch, root), trusted.publicKey, sig)) {
+        throw new TransportError('SIGNATURE_INVALID', 'poison', `batch signature by ${kid} does not cover the command on ${topic} for key ${String(key).slice(0, 256)}`);
+      }
+      this.roots.add(id);
+      if (this.roots.size > this.maxRoots) this.roots.delete(this.roots.values().next().value!);
+      return { kid, epoch };
+    }
+    this.signatureChecks++;
+    if (sig.length !== 64 || !verify(null, payload, trusted.publicKey, sig)) {
       throw new TransportError('SIGNATURE_INVALID', 'poison', `signature by ${kid} does not match the command on ${topic} for key ${String(key).slice(0, 256)}`);
     }
     return { kid, epoch };

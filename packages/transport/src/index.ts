@@ -8,3 +8,4 @@ export * from './partitionForKey.js';
 export * from './ensureTopics.js';
 export * from './SignerPool.js';
 export * from './ProducerKeyring.js';
+export * from './batchSignature.js';

@@ -1,7 +1,7 @@
 import { encodeWire, valueSubject, type DeadLetter, type DriftAlert, type TopicNames } from '@livescope/contracts';
 import type { EngineOutput } from '@livescope/scope-engine';
 import type { BatchCommit } from '@livescope/store';
-import type { CommandSigner, SignerPool } from '@livescope/transport';
+import type { CommandSigner } from '@livescope/transport';
 import type { Message, TopicMessages } from 'kafkajs';
 
 type AuditRow = BatchCommit['audit'][number];
@@ -64,8 +64,6 @@ export class OutputEncoder {
     private readonly topics: TopicNames,
     private readonly schemaIds: ReadonlyMap<string, number>,
     private readonly signer: CommandSigner,
-    /** Signs a batch's commands on worker threads (see SignerPool); without it, inline. */
-    private readonly pool?: SignerPool,
   ) {}
 
   private id(topic: string): number {
@@ -74,24 +72,23 @@ export class OutputEncoder {
     return id;
   }
 
-  /** The batch's outputs as messages, every command signed (inline). */
+  /**
+   * The batch's outputs as messages. Every command of the batch is covered by ONE Ed25519 signature
+   * over the Merkle root of their signing payloads (topic, key, key epoch, value); each message
+   * carries the signature and its inclusion proof (see @livescope/transport batchSignature.ts), so
+   * an enforcement point verifies the batch once and each message on its own.
+   */
   encode(out: EngineOutput, deadLetters: readonly DeadLetter[], audit: AuditRow[]): TopicMessages[] {
     const toSign: ToSign[] = [];
     const result = this.encodeUnsigned(out, deadLetters, audit, toSign);
-    for (const s of toSign) s.message.headers = this.signer.headers(s.topic, s.key, s.value);
+    const headers = this.signer.signBatch(toSign);
+    toSign.forEach((s, i) => (s.message.headers = headers[i]));
     return result;
   }
 
-  /** As `encode`, signing on the signing threads when there is a pool (same signatures: Ed25519 is deterministic). */
-  async encodeBatch(out: EngineOutput, deadLetters: readonly DeadLetter[], audit: AuditRow[]): Promise<TopicMessages[]> {
-    if (!this.pool) return this.encode(out, deadLetters, audit);
-    const toSign: ToSign[] = [];
-    const result = this.encodeUnsigned(out, deadLetters, audit, toSign);
-    if (toSign.length > 0) {
-      const headers = await this.pool.headersFor(toSign);
-      toSign.forEach((s, i) => (s.message.headers = headers[i]));
-    }
-    return result;
+  /** As `encode` (kept async for callers that await it). */
+  encodeBatch(out: EngineOutput, deadLetters: readonly DeadLetter[], audit: AuditRow[]): Promise<TopicMessages[]> {
+    return Promise.resolve(this.encode(out, deadLetters, audit));
   }
 
   private encodeUnsigned(out: EngineOutput, deadLetters: readonly DeadLetter[], audit: AuditRow[], toSign: ToSign[]): TopicMessages[] {

@@ -2,7 +2,7 @@ import { subjectSpecsFor, topicNames, valueSubject, type DriftAlert, type Heartb
 import { classify, retry, type ErrorClass } from '@livescope/errors';
 import type { ScopeEngine } from '@livescope/scope-engine';
 import type { Store } from '@livescope/store';
-import { TransportError, type CommandSigner, type Logger, type ProducerKeyring, type SchemaRegistryClient, type SignerPool } from '@livescope/transport';
+import { TransportError, type CommandSigner, type Logger, type ProducerKeyring, type SchemaRegistryClient } from '@livescope/transport';
 import kafkajs, { type Admin, type Consumer, type EachBatchPayload, type Kafka, type KafkaMessage, type Producer } from 'kafkajs';
 import { AuditHeadPublisher } from './AuditHeadPublisher.js';
 import type { WorkerConfig } from './config.js';
@@ -24,8 +24,6 @@ export interface WorkerDeps {
   readonly store: Store;
   readonly metrics: WorkerMetrics;
   readonly signer: CommandSigner;
-  /** Signs batches of commands on threads; optional (inline signing without it). */
-  readonly signerPool?: SignerPool;
   /** Which producer keys may sign which input events. */
   readonly keyring: ProducerKeyring;
   readonly createEngine: () => ScopeEngine;
@@ -159,7 +157,7 @@ export class ScopeWorker {
       this.deps.producer.connect(),
     ]);
     await this.checkBrokerTime(admin);
-    this.encoder = new OutputEncoder(this.topics, schemaIds, this.deps.signer, this.deps.signerPool);
+    this.encoder = new OutputEncoder(this.topics, schemaIds, this.deps.signer);
     this.alertSchemaId = schemaIds.get(valueSubject(this.topics.driftAlerts))!;
     this.auditHeads = new AuditHeadPublisher({
       store: this.deps.store,
@@ -294,7 +292,6 @@ export class ScopeWorker {
     await this.auditHeads?.stop();
     await this.deps.producer.disconnect().catch((err: unknown) => log.warn({ err }, 'producer disconnect'));
     await this.admin?.disconnect().catch((err: unknown) => log.warn({ err }, 'admin disconnect'));
-    await this.deps.signerPool?.close().catch((err: unknown) => log.warn({ err }, 'signing threads'));
   }
 
   private ctx(): PartitionContext {

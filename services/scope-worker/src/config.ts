@@ -36,7 +36,6 @@ export const workerOptions = {
   partitionsConsumedConcurrently: option('LIVESCOPE_PARTITIONS_CONCURRENTLY', int(1, 64).default(3), { doc: 'partitions a worker processes at once', unit: 'partitions' }),
   maxBatchMessages: option('LIVESCOPE_MAX_BATCH_MESSAGES', int(1, 100_000).default(5000), { doc: 'most messages applied per PostgreSQL commit', unit: 'messages' }),
   fetchMaxBytes: option('LIVESCOPE_FETCH_MAX_BYTES', int(1024, 256 * 1024 * 1024).default(10 * 1024 * 1024), { doc: 'Kafka fetch size', unit: 'bytes' }),
-  signingThreads: option('LIVESCOPE_SIGNING_THREADS', int(0, 64).default(1), { doc: "worker threads that sign a batch's commands (Ed25519); `0` signs on the main thread", unit: 'threads' }),
   startupTimeoutMs: option('LIVESCOPE_STARTUP_TIMEOUT_MS', int(0, 3_600_000).default(120_000), { doc: 'how long start-up retries an unavailable broker, registry or PostgreSQL before giving up', unit: 'ms' }),
   sessionTimeoutMs: option('LIVESCOPE_SESSION_TIMEOUT_MS', int(6000, 300_000).default(30_000), { doc: 'consumer-group session timeout: how long a crashed worker keeps its partitions', unit: 'ms' }),
   excessPrivilegeWindowMs: option('LIVESCOPE_EXCESS_PRIVILEGE_WINDOW_MS', int(60_000, 365 * 86_400_000).default(7 * 86_400_000), { doc: 'a provisioned permission unused this long raises an `excess-privilege` alert', unit: 'ms' }),

@@ -1,7 +1,7 @@
 import { kafkaConnection, registryAuth } from '@livescope/runtime';
 import { ScopeEngine, type PolicyCompiler } from '@livescope/scope-engine';
 import { Store } from '@livescope/store';
-import { CommandSigner, createKafka, createProducer, parsePrivateKey, ProducerKeyring, SchemaRegistryClient, SignerPool, type Logger } from '@livescope/transport';
+import { CommandSigner, createKafka, createProducer, parsePrivateKey, ProducerKeyring, SchemaRegistryClient, type Logger } from '@livescope/transport';
 import type { WorkerConfig } from './config.js';
 import { releaseWindowVerifier } from './releaseWindowVerifier.js';
 import type { PartitionFaults } from './PartitionRunner.js';
@@ -27,7 +27,6 @@ export async function createWorker(config: WorkerConfig, logger: Logger, compile
     store,
     metrics,
     signer,
-    signerPool: new SignerPool(signer, config.signingThreads),
     keyring,
     ...(faults ? { faults } : {}),
     createEngine: () =>
