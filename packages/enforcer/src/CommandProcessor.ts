@@ -242,8 +242,9 @@ export class CommandProcessor {
       if (!ContractError.is(e)) throw e;
       json = undefined;
     }
-    const peek = json as { identityId?: unknown; version?: unknown } | undefined;
-    const peekHeld = typeof peek?.identityId === 'string' && peek.identityId === key ? state.identities.get(peek.identityId) : undefined;
+    // Only what the topic and key say it must be (the kind of the topic, about the key's identity) can be a duplicate.
+    const peek = json as { kind?: unknown; identityId?: unknown; version?: unknown } | undefined;
+    const peekHeld = peek?.kind === kind && typeof peek.identityId === 'string' && peek.identityId === key ? state.identities.get(peek.identityId) : undefined;
     if (peekHeld !== undefined && peek!.version === peekHeld.version) {
       this.checkSignatureShape(m.headers);
       this.track(peekHeld, kind, peekHeld.version, live);

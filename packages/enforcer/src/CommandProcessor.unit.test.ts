@@ -70,6 +70,17 @@ describe('signatures', () => {
     expect(p.drainAlerts()).toHaveLength(2);
   });
 
+  it('a genuine command of the version held, moved to the other topic or to another identity, is rejected, not taken for a duplicate', () => {
+    const { p } = setup();
+    const latest = message(topics.scopeChanges, 'sa-1', change('sa-1', 3), 0, { keys });
+    expect(p.handle(latest, T0).type).toBe('applied');
+    p.handle(message(topics.scopeChanges, 'sa-2', change('sa-2', 3), 1, { keys }), T0);
+    // The same bytes and headers on the snapshot topic.
+    expect(rejected(p.handle({ ...latest, topic: topics.scopeSnapshots }, T0)).code).toBe('SIGNATURE_INVALID');
+    // sa-1's change of version 3, keyed as sa-2 (which also holds version 3).
+    expect(rejected(p.handle({ ...latest, key: Buffer.from('sa-2'), offset: '2' }, T0)).code).toBe('SIGNATURE_INVALID');
+  });
+
   it('revocations and heartbeats are verified with their topic and key too', () => {
     const { p, state } = setup();
     p.handle(message(topics.scopeSnapshots, 'sa-1', snapshot('sa-1', 1), 0, { keys }), T0);
