@@ -10,13 +10,14 @@ import { foldHeartbeat, type PartitionLiveness } from './PartitionLiveness.js';
 export interface IdentityView {
   version: number;
   status: 'active' | 'disabled' | 'deleted';
+  /** The permissions that hold in any live session of the identity. */
   perms: Map<string, Map<string, number>>;
   /**
-   * action → resource → the sessions a permission holds in, for permissions bound to sessions (an
-   * approval given for a session, a just-in-time grant bound to its task session); undefined when
-   * no permission of the identity is bound (the common case: one field read on the hot path).
+   * action → resource → validUntil and sessions, for the permissions that hold only in some sessions
+   * (an approval given for a session, a just-in-time grant bound to its task session); undefined
+   * when none is bound (the common case). Read only for a permission not in `perms`.
    */
-  bound: Map<string, Map<string, ReadonlySet<string>>> | undefined;
+  bound: Map<string, Map<string, BoundPermission>> | undefined;
   sessions: Set<string>;
   /** Partition of the identity (for staleness), computed once. */
   partition: number;
@@ -29,6 +30,13 @@ export interface IdentityView {
    * of the snapshots it read below its start position and of its high-water file.
    */
   floor: number;
+}
+
+/** A permission that holds only in some sessions. */
+export interface BoundPermission {
+  /** Epoch ms; Infinity for none. */
+  until: number;
+  readonly sessions: Set<string>;
 }
 
 export type DecisionCode = 'allowed' | 'unknown-identity' | 'inactive-identity' | 'session-not-active' | 'session-not-bound' | 'not-in-scope' | 'expired' | 'stale';
@@ -84,29 +92,36 @@ export class EnforcerState {
       this.behind.delete(c.identityId);
     }
     const perms = new Map<string, Map<string, number>>();
-    let unbound: Map<string, Set<string>> | undefined;
+    let anyBound = false;
     for (const p of c.permissions) {
+      if (p.sessions !== undefined) {
+        anyBound = true;
+        continue;
+      }
       let byResource = perms.get(p.action);
       if (!byResource) perms.set(p.action, (byResource = new Map<string, number>()));
-      const until = p.validUntil === null ? Number.POSITIVE_INFINITY : Date.parse(p.validUntil);
-      byResource.set(p.resource, Math.max(until, byResource.get(p.resource) ?? Number.NEGATIVE_INFINITY));
-      if (p.sessions === undefined) {
-        unbound ??= new Map<string, Set<string>>();
-        let resources = unbound.get(p.action);
-        if (!resources) unbound.set(p.action, (resources = new Set<string>()));
-        resources.add(p.resource);
-      }
+      const until = untilOf(p.validUntil);
+      const before = byResource.get(p.resource);
+      byResource.set(p.resource, before === undefined || until > before ? until : before);
     }
-    // A permission listed both bound and unbound (two grants) holds in every session.
-    let bound: Map<string, Map<string, Set<string>>> | undefined;
-    for (const p of c.permissions) {
-      if (p.sessions === undefined || unbound?.get(p.action)?.has(p.resource) === true) continue;
-      bound ??= new Map<string, Map<string, Set<string>>>();
-      let byResource = bound.get(p.action);
-      if (!byResource) bound.set(p.action, (byResource = new Map<string, Set<string>>()));
-      let sessions = byResource.get(p.resource);
-      if (!sessions) byResource.set(p.resource, (sessions = new Set<string>()));
-      for (const s of p.sessions) sessions.add(s);
+    // Session-bound permissions are rare: held apart, and read only when a permission is not among
+    // the unbound ones, so they cost the common decision nothing. A permission listed both bound and
+    // unbound (two grants) holds in every session.
+    let bound: Map<string, Map<string, BoundPermission>> | undefined;
+    if (anyBound) {
+      for (const p of c.permissions) {
+        if (p.sessions === undefined || perms.get(p.action)?.has(p.resource) === true) continue;
+        bound ??= new Map<string, Map<string, BoundPermission>>();
+        let byResource = bound.get(p.action);
+        if (!byResource) bound.set(p.action, (byResource = new Map<string, BoundPermission>()));
+        const until = untilOf(p.validUntil);
+        const held = byResource.get(p.resource);
+        if (!held) byResource.set(p.resource, { until, sessions: new Set<string>(p.sessions) });
+        else {
+          if (until > held.until) held.until = until;
+          for (const s of p.sessions) held.sessions.add(s);
+        }
+      }
     }
     const sessions = new Set<string>();
     for (const s of c.sessions) if (!this.revokedSessions.has(s)) sessions.add(s);
@@ -172,18 +187,31 @@ export class EnforcerState {
       return { allowed: false, code: 'session-not-active', reason: sessionId === undefined ? 'a session is required' : `session ${sessionId} is not active`, version: v.version };
     }
     const until = v.perms.get(action)?.get(resource);
-    if (until === undefined) return new ScopeDecision(false, 'not-in-scope', v.version, action, resource, 0, undefined);
+    if (until === undefined) return v.bound === undefined ? new ScopeDecision(false, 'not-in-scope', v.version, action, resource, 0, undefined) : this.authorizeBound(v, v.bound, sessionId, action, resource, nowMs, o);
+    return this.inScope(v, action, resource, until, nowMs, o);
+  }
+
+  /** The end of a decision on a permission in scope: expiry, then staleness for sensitive actions. */
+  private inScope(v: IdentityView, action: string, resource: string, until: number, nowMs: number, o: AuthorizeOptions): Decision {
     if (until <= nowMs) return new ScopeDecision(false, 'expired', v.version, action, resource, until, undefined);
-    if (v.bound !== undefined) {
-      const only = v.bound.get(action)?.get(resource);
-      if (only !== undefined && (sessionId === undefined || !only.has(sessionId))) return new ScopeDecision(false, 'session-not-bound', v.version, action, resource, until, { sessionId, only });
-    }
     if (o.sensitive(action)) {
       const why = this.staleness(v.partition, nowMs, o.maxStalenessMs);
       if (why !== undefined) return { allowed: false, code: 'stale', reason: `fail-closed: ${why}, and ${action} is sensitive`, version: v.version };
     }
     return new ScopeDecision(true, 'allowed', v.version, action, resource, until, undefined);
   }
+
+  /** A permission not held in every session: in scope only in the sessions it is bound to (kept out of the common path). */
+  private authorizeBound(v: IdentityView, bound: Map<string, Map<string, BoundPermission>>, sessionId: string | undefined, action: string, resource: string, nowMs: number, o: AuthorizeOptions): Decision {
+    const b = bound.get(action)?.get(resource);
+    if (b === undefined) return new ScopeDecision(false, 'not-in-scope', v.version, action, resource, 0, undefined);
+    if (sessionId === undefined || !b.sessions.has(sessionId)) return new ScopeDecision(false, 'session-not-bound', v.version, action, resource, b.until, { sessionId, only: b.sessions });
+    return this.inScope(v, action, resource, b.until, nowMs, o);
+  }
+}
+
+function untilOf(validUntil: string | null): number {
+  return validUntil === null ? Number.POSITIVE_INFINITY : Date.parse(validUntil);
 }
 
 /**
