@@ -151,6 +151,7 @@ export class Enforcer {
   private alertsInFlight: Promise<void> | undefined;
   private lifecycle: EnforcerLifecycle = 'created';
   private groupProblem: string | undefined;
+  private highWaterLoaded = false;
   private consumerProblem: string | undefined;
   private readyResolve!: () => void;
   /** Resolves once the snapshot topic (and the changes of `changesLookbackMs`) has been read up to where it stood at start. */
@@ -225,13 +226,15 @@ export class Enforcer {
     this.status = 'starting';
     const o = this.options;
     const log = o.logger;
-    if (o.highWaterFile !== undefined) {
-      const recorded = await loadHighWater(o.highWaterFile, this.topics.scopeSnapshots);
-      for (const [id, version] of recorded) this.state.behind.set(id, version);
-      log.info({ enforcerId: o.enforcerId, path: o.highWaterFile, identities: recorded.size }, 'high-water file loaded');
-    }
     const retrying = { timeoutMs: o.startupTimeoutMs ?? 60_000, baseMs: 250, shouldStop: () => this.lifecycle !== 'starting', onRetry: (err: unknown, attempt: number, delayMs: number) => log.warn({ err, attempt, delayMs }, 'starting the enforcer failed; retrying') };
     try {
+      if (o.highWaterFile !== undefined) {
+        const recorded = await loadHighWater(o.highWaterFile, this.topics.scopeSnapshots);
+        for (const [id, version] of recorded) this.state.behind.set(id, version);
+        // Only a file that was read (or absent) is ever rewritten: an unreadable one stays as evidence.
+        this.highWaterLoaded = true;
+        log.info({ enforcerId: o.enforcerId, path: o.highWaterFile, identities: recorded.size }, 'high-water file loaded');
+      }
       const starts = await retry(() => this.connect(), retrying);
       this.processor.begin(starts, Date.now());
       await retry(() => this.runConsumer(), retrying);
@@ -425,7 +428,7 @@ export class Enforcer {
 
   private async writeHighWater(final: boolean): Promise<void> {
     const path = this.options.highWaterFile;
-    if (path === undefined || (!this.processor.takeDirty() && !final)) return;
+    if (path === undefined || !this.highWaterLoaded || (!this.processor.takeDirty() && !final)) return;
     try {
       await saveHighWater(path, { enforcerId: this.options.enforcerId, snapshotsTopic: this.topics.scopeSnapshots, writtenAt: new Date().toISOString(), versions: this.processor.highWaterVersions() });
     } catch (err) {
