@@ -183,12 +183,15 @@ export class CommandProcessor {
     return d;
   }
 
-  /** The versions to record in the high-water file: every identity held, and those still behind theirs. */
-  highWaterVersions(): [string, number][] {
-    const out: [string, number][] = [];
-    for (const [id, v] of this.o.state.identities) out.push([id, Math.max(v.version, this.o.state.behind.get(id) ?? 0)]);
-    for (const [id, version] of this.o.state.behind) if (!this.o.state.identities.has(id)) out.push([id, version]);
-    return out;
+  /**
+   * The versions to record in the high-water file: the identities still behind theirs, then every
+   * identity held. A live view, safe to read while commands apply (an identity that catches up
+   * meanwhile moves from the first map to the second, where the iteration still reaches it).
+   */
+  *highWaterVersions(): Generator<[string, number]> {
+    const { behind, identities } = this.o.state;
+    for (const [id, version] of behind) if (!identities.has(id)) yield [id, version];
+    for (const [id, v] of identities) yield [id, v.version];
   }
 
   handle(m: InboundMessage, nowMs: number): Outcome {

@@ -430,7 +430,7 @@ export class Enforcer {
     const path = this.options.highWaterFile;
     if (path === undefined || !this.highWaterLoaded || (!this.processor.takeDirty() && !final)) return;
     try {
-      await saveHighWater(path, { enforcerId: this.options.enforcerId, snapshotsTopic: this.topics.scopeSnapshots, writtenAt: new Date().toISOString(), versions: this.processor.highWaterVersions() });
+      await saveHighWater(path, { enforcerId: this.options.enforcerId, snapshotsTopic: this.topics.scopeSnapshots, writtenAt: new Date().toISOString() }, this.processor.highWaterVersions());
     } catch (err) {
       this.options.logger.warn({ err }, 'high-water file not written; retried at the next interval');
       // Nothing is lost: the versions are still held, and written next time.
