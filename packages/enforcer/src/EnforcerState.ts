@@ -178,7 +178,7 @@ export class EnforcerState {
   authorize(identityId: string, sessionId: string | undefined, action: string, resource: string, nowMs: number, o: AuthorizeOptions): Decision {
     const v = this.identities.get(identityId);
     if (!v) {
-      const highWater = this.behind.get(identityId);
+      const highWater = this.behind.size === 0 ? undefined : this.behind.get(identityId);
       if (highWater !== undefined) return { allowed: false, code: 'stale', reason: `fail-closed: the scope of ${identityId} is behind: version ${highWater} was applied here before a restart and no command at or above it has arrived since`, version: 0 };
       return { allowed: false, code: 'unknown-identity', reason: `no scope is known for ${identityId}`, version: 0 };
     }
