@@ -4,11 +4,11 @@ import { PipelineFixture, WorkerProcess, waitFor } from '@livescope/testkit';
 import { CommandSigner, generateSigningKeyPair, parsePrivateKey, parsePublicKey } from '@livescope/transport';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-
 /**
  * Issue 5: signed commands and fail-closed. A forged widening on the topic has no effect; unsigned,
- * forged, unknown-key and replayed-old-version commands are rejected and alerted; an enforcer that
- * hears nothing for maxStalenessMs denies sensitive actions and says why.
+ * forged, unknown-key, moved (signed for another topic or identity) and replayed-old-version
+ * commands are rejected and alerted; an enforcer that hears nothing for maxStalenessMs denies
+ * sensitive actions and says why.
  */
 let fx: PipelineFixture;
 let worker: WorkerProcess;
@@ -62,27 +62,33 @@ describe('signed commands', () => {
     const attacker = generateSigningKeyPair(fx.keys.kid); // same key id, different key
     const stranger = generateSigningKeyPair('someone-else');
     const oldReal = real[0]!;
+    const latestReal = real[real.length - 1]!;
+    const sign = (k: { kid: string; privateKey: string }, topic: string, key: string, v: Buffer) => new CommandSigner(parsePrivateKey(k.kid, k.privateKey)).headers(topic, key, v);
     await fx.producer.send({
       topic: fx.topics.scopeChanges,
       messages: [
         { key: id, value }, // unsigned
-        { key: id, value, headers: new CommandSigner(parsePrivateKey(attacker.kid, attacker.privateKey)).headers(value) }, // forged signature
-        { key: id, value, headers: new CommandSigner(parsePrivateKey(stranger.kid, stranger.privateKey)).headers(value) }, // unknown key
+        { key: id, value, headers: sign(attacker, fx.topics.scopeChanges, id, value) }, // forged signature
+        { key: id, value, headers: sign(stranger, fx.topics.scopeChanges, id, value) }, // unknown key
         { key: id, value: oldReal.raw, headers: oldReal.headers }, // a genuine but old command, replayed
       ],
     });
-    await waitFor('four rejections', () => rejected.length >= 4 || undefined, 15_000);
+    // A genuine command moved: the latest change, presented as a snapshot.
+    await fx.producer.send({ topic: fx.topics.scopeSnapshots, messages: [{ key: id, value: latestReal.raw, headers: latestReal.headers }] });
+    await waitFor('five rejections', () => rejected.length >= 5 || undefined, 15_000);
     expect(rejected.join('\n')).toMatch(/not signed/);
-    expect(rejected.join('\n')).toMatch(/does not match/);
+    expect(rejected.join('\n')).toMatch(/signature by .* does not match the command on .*scope\.changes/);
     expect(rejected.join('\n')).toMatch(/unknown key id someone-else/);
-    expect(rejected.join('\n')).toMatch(/replayed old version/);
+    expect(rejected.join('\n')).toMatch(new RegExp(`rollback refused: version ${oldReal.value.version} of ${id}`));
+    expect(rejected.join('\n')).toMatch(/does not match the command on .*scope\.snapshots/);
     expect(enforcer.authorize(id, 's1', 'db:write', 'db/pay')).toMatchObject({ allowed: false, code: 'not-in-scope' });
     expect(enforcer.authorize(id, 's1', 'db:read', 'db/other').allowed).toBe(true);
     const alerts = await waitFor('rejected-command alerts', () => {
       const a = tail.of<DriftAlert>(fx.topics.driftAlerts).filter((m) => m.value.type === 'rejected-command');
-      return a.length >= 4 ? a : undefined;
+      return a.length >= 5 ? a : undefined;
     });
     expect(alerts[0]!.value).toMatchObject({ severity: 'critical', enforcerId: `gw-${fx.id}` });
+    expect(alerts.map((a) => a.value.details.code).sort()).toEqual(['SIGNATURE_INVALID', 'SIGNATURE_INVALID', 'SIGNATURE_MISSING', 'UNKNOWN_KEY_ID', 'VERSION_ROLLBACK']);
   });
 
   it('fails closed for sensitive actions when the pipeline goes silent, and says so', async () => {

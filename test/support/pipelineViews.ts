@@ -55,6 +55,8 @@ export function enforcerView(e: Enforcer): Map<string, string> {
   for (const [id, v] of e.state.identities) {
     const perms: string[] = [];
     for (const [action, byRes] of v.perms) for (const [resource, until] of byRes) perms.push(`${action} ${resource} ${until}`);
+    // Permissions bound to sessions are held apart from those that hold in any session.
+    for (const [action, byRes] of v.bound ?? []) for (const [resource, b] of byRes) perms.push(`${action} ${resource} ${b.until} in ${[...b.sessions].sort().join(',')}`);
     out.set(id, JSON.stringify([v.version, v.status, perms.sort(), [...v.sessions].sort()]));
   }
   return out;

@@ -1,45 +1,37 @@
-import { randomUUID } from 'node:crypto';
 import {
-  ContractError,
-  decodeJson,
-  decodeMessage,
-  type DriftAlert,
-  type EnforcerAck,
-  Heartbeat,
-  Revocation,
-  ScopeChange,
-  parseWith,
-  ScopeSnapshot,
+  encodeWireJson,
   topicNames,
   valueSubject,
-  type LivescopeEventInput,
+  type DriftAlert,
+  type Revocation,
   type TopicNames,
 } from '@livescope/contracts';
+import { classify, retry } from '@livescope/errors';
 import {
-  CommandVerifier,
+  CommandSigner,
   createKafka,
   createProducer,
   EventPublisher,
   partitionForKey,
   SchemaRegistryClient,
-  TransportError,
   type KafkaSaslOptions,
   type KafkaSslOptions,
   type Logger,
   type RegistryClientOptions,
+  type SigningKey,
   type VerifyingKey,
 } from '@livescope/transport';
 import type { Admin, Consumer, EachBatchPayload, Kafka, KafkaMessage, Producer } from 'kafkajs';
-import { encodeWireJson } from '@livescope/contracts';
 import type { Registry } from 'prom-client';
+import { AckBuffer } from './AckBuffer.js';
+import { ACK_ENTRIES_PER_MESSAGE, Acknowledger } from './Acknowledger.js';
+import { CommandProcessor, type Outcome, type PartitionStart } from './CommandProcessor.js';
 import { DecisionAggregator } from './DecisionAggregator.js';
+import { decisionReports } from './decisionReports.js';
+import { EnforcerError } from './EnforcerError.js';
 import { EnforcerMetrics } from './EnforcerMetrics.js';
 import { EnforcerState, type AuthorizeOptions, type Decision } from './EnforcerState.js';
-
-/** Entries per acknowledgement message (the contract allows 10 000; 2 000 keep a message ~400 KB). */
-const ACK_ENTRIES_PER_MESSAGE = 2000;
-/** Acknowledgements held while the broker is unreachable; older ones are dropped beyond this. */
-const MAX_PENDING_ACKS = 100_000;
+import { loadHighWater, saveHighWater } from './HighWaterFile.js';
 
 export interface EnforcerOptions {
   readonly brokers: readonly string[];
@@ -50,6 +42,12 @@ export interface EnforcerOptions {
   readonly registryUrl: string;
   /** Registry basic-auth credentials and CA file. Default: none. */
   readonly registryAuth?: RegistryClientOptions;
+  /**
+   * This enforcement point's name, in acknowledgements, reports and alerts, and in its consumer
+   * group `livescope-enforcer-<enforcerId>`. It must be unique per running instance: two instances
+   * with one id share the group and each sees only part of the commands (detected: sensitive
+   * actions then fail closed, see `GROUP_SHARED`). Reuse it across restarts of one instance.
+   */
   readonly enforcerId: string;
   /** Public keys trusted for command signatures (several during a key rotation). */
   readonly trustedKeys: readonly VerifyingKey[];
@@ -57,7 +55,7 @@ export interface EnforcerOptions {
   readonly topicPrefix?: string;
   /** Actions that fail closed when the pipeline has been silent for `maxStalenessMs`. Default: none. */
   readonly sensitiveActions?: readonly string[] | ((action: string) => boolean);
-  /** Staleness bound in ms for sensitive actions. Default 30 000. */
+  /** Staleness bound in ms for sensitive actions: silence, or a partition not advancing while input waits. Default 30 000. */
   readonly maxStalenessMs?: number;
   /** Require a live session on every decision. Default true. */
   readonly requireSession?: boolean;
@@ -71,44 +69,76 @@ export interface EnforcerOptions {
   readonly onRevocation?: (r: Revocation) => void;
   /** Send acknowledgements of applied commands (revocation lag). Default true; probes may turn it off. */
   readonly acknowledge?: boolean;
-  /** Called for every rejected (unsigned, forged, replayed) command. */
+  /** Called for every rejected (unsigned, forged, mis-keyed, rolled-back) command. */
   readonly onRejected?: (reason: string, topic: string, offset: string) => void;
   readonly kafka?: Kafka;
   /** Registers the enforcer's Prometheus metrics in this registry (prom-client). */
   readonly metricsRegistry?: Registry;
+  /** Commands signed at a lower key epoch are rejected (raise it once a rotated-out key must no longer count). Default 0. */
+  readonly minKeyEpoch?: number;
+  /**
+   * Path of the durable high-water file: the highest scope version applied per identity, written
+   * atomically every `highWaterIntervalMs` (when something changed) and on stop, loaded at start.
+   * After a restart, an identity whose recorded version is above what the topics offer is denied
+   * every action (`stale`) until a command at or above it arrives; nothing older is applied. A file
+   * that cannot be read fails the start (`HIGH_WATER_FILE_INVALID`). Default: none.
+   */
+  readonly highWaterFile?: string;
+  /** How often the high-water file is written when versions changed, ms. Default 5000. */
+  readonly highWaterIntervalMs?: number;
+  /**
+   * Signs acknowledgements with this enforcement point's own Ed25519 key (headers `livescope-kid`,
+   * `livescope-epoch`, `livescope-sig` over the acks topic, key = enforcerId, and the value), so the
+   * control plane can tell its acknowledgements from forged ones. A `SigningKey` signs at epoch 1.
+   * Default: unsigned.
+   */
+  readonly ackSigningKey?: SigningKey | CommandSigner;
+  /**
+   * Also reads the scope changes written this long before the start (ms; `Infinity`: all the topic
+   * retains) before `ready`, so the highest version of an identity wins even when the compacted
+   * snapshot topic's latest snapshot for it is older. Default 0 (snapshots only).
+   */
+  readonly changesLookbackMs?: number;
+  /** How long `start()` retries an unavailable broker or registry, ms. Default 60 000. */
+  readonly startupTimeoutMs?: number;
 }
 
 export interface EnforcerStats {
   identities: number;
   applied: number;
+  /** Commands older than the version held, explained by the two scope topics being read at different speeds. */
   stale: number;
   rejected: number;
   revocations: number;
   decisions: number;
+  /** Commands of the version already held (each version arrives as a change and as a snapshot). */
+  duplicates: number;
+  /** Acknowledgements dropped while the broker was away (bounded buffer). */
+  acksDropped: number;
 }
 
-const DECODE = { maxBytes: 4 * 1024 * 1024 };
+/** The enforcer's lifecycle: `failed` when its consumer stopped for good (sensitive actions then fail closed). */
+export type EnforcerLifecycle = 'created' | 'starting' | 'running' | 'stopping' | 'stopped' | 'failed';
 
-/** A snapshot message's JSON (not yet validated), or undefined when it does not decode (the regular path then rejects it). */
-function readSnapshot(value: Buffer | null): unknown {
-  try {
-    return decodeJson(value, { ...DECODE, isKnownSchemaId: () => true });
-  } catch (e) {
-    if (ContractError.is(e)) return undefined;
-    throw e;
-  }
-}
+/** At most this many pending alerts are kept while the broker is unreachable. */
+const MAX_PENDING_ALERTS = 10_000;
 
 /**
  * The SDK for enforcement points. It bootstraps from the compacted snapshot topic, then follows
  * scope changes, revocations and worker heartbeats; every command's Ed25519 signature is checked
- * and only newer versions are applied. `authorize()` is local and synchronous.
+ * against the topic and key it was read from, and the highest version per identity wins (see
+ * CommandProcessor for the rules). `authorize()` is local and synchronous.
  */
 export class Enforcer {
   readonly topics: TopicNames;
   readonly state: EnforcerState;
-  readonly stats: EnforcerStats = { identities: 0, applied: 0, stale: 0, rejected: 0, revocations: 0, decisions: 0 };
-  private readonly verifier: CommandVerifier;
+  readonly stats: EnforcerStats = { identities: 0, applied: 0, stale: 0, rejected: 0, revocations: 0, decisions: 0, duplicates: 0, acksDropped: 0 };
+  /** The consumer group of this enforcement point (stable across restarts; no offsets are committed). */
+  readonly groupId: string;
+  private readonly processor: CommandProcessor;
+  private readonly ackBuffer = new AckBuffer();
+  private readonly ackSigner: CommandSigner | undefined;
+  private acknowledger: Acknowledger | undefined;
   private readonly kafka: Kafka;
   private readonly producer: Producer;
   private readonly registry: SchemaRegistryClient;
@@ -121,23 +151,24 @@ export class Enforcer {
   private readonly metrics: EnforcerMetrics | undefined;
   private consumer: Consumer | undefined;
   private admin: Admin | undefined;
-  private publisher: EventPublisher | undefined;
-  private ackSchemaId = 0;
+  private reports: EventPublisher | undefined;
   private alertSchemaId = 0;
   private partitions = 1;
-  private readonly pendingAcks: EnforcerAck['applied'] = [];
-  private rejectedSinceAck = 0;
-  private flushTimer: NodeJS.Timeout | undefined;
-  private catchUp = new Map<string, bigint>();
-  /** Highest version seen per identity on the changes topic itself: a replay is older than that. */
-  private readonly changeVersions = new Map<string, number>();
+  /** Partition count per followed topic (to tell a shared consumer group from a whole assignment). */
+  private readonly partitionCounts = new Map<string, number>();
+  private timers: NodeJS.Timeout[] = [];
+  private alertsInFlight: Promise<void> | undefined;
+  private lifecycle: EnforcerLifecycle = 'created';
+  private groupProblem: string | undefined;
+  private highWaterLoaded = false;
+  private consumerProblem: string | undefined;
   private readyResolve!: () => void;
-  /** Resolves once the snapshot topic has been read up to where it stood at start. */
+  /** Resolves once the snapshot topic (and the changes of `changesLookbackMs`) has been read up to where it stood at start. */
   readonly ready: Promise<void>;
 
   constructor(private readonly options: EnforcerOptions) {
     this.topics = topicNames(options.topicPrefix ?? '');
-    this.verifier = new CommandVerifier(options.trustedKeys);
+    this.groupId = `livescope-enforcer-${options.enforcerId}`;
     this.kafka = options.kafka ?? createKafka({ brokers: options.brokers, ...(options.ssl ? { ssl: options.ssl } : {}), ...(options.sasl ? { sasl: options.sasl } : {}), clientId: `livescope-enforcer-${options.enforcerId}`, logger: options.logger });
     this.producer = createProducer(this.kafka);
     this.registry = new SchemaRegistryClient(options.registryUrl, options.registryAuth);
@@ -148,16 +179,44 @@ export class Enforcer {
     this.aggregator = new DecisionAggregator(options.maxReportKeys ?? 10_000, Date.now());
     this.state = new EnforcerState((id) => partitionForKey(id, this.partitions));
     this.ready = new Promise((resolve) => (this.readyResolve = resolve));
+    this.ackSigner = options.ackSigningKey === undefined ? undefined : options.ackSigningKey instanceof CommandSigner ? options.ackSigningKey : new CommandSigner(options.ackSigningKey);
+    this.processor = new CommandProcessor({
+      enforcerId: options.enforcerId,
+      topics: this.topics,
+      trustedKeys: options.trustedKeys,
+      ...(options.minKeyEpoch === undefined ? {} : { minKeyEpoch: options.minKeyEpoch }),
+      state: this.state,
+      ...(options.acknowledge === false ? {} : { acks: this.ackBuffer }),
+      maxPendingAlerts: MAX_PENDING_ALERTS,
+      onReady: () => this.readyResolve(),
+    });
     this.metrics = options.metricsRegistry
-      ? new EnforcerMetrics(
-          options.metricsRegistry,
-          () => this.state.identities.size,
-          () => {
-            const beats = [...this.state.heartbeats.values()];
-            return beats.length === 0 ? 0 : (Date.now() - Math.min(...beats)) / 1000;
+      ? new EnforcerMetrics(options.metricsRegistry, {
+          identities: () => this.state.identities.size,
+          staleness: () => {
+            let oldest = Infinity;
+            for (const p of this.state.liveness.values()) oldest = Math.min(oldest, p.heartbeatAt);
+            return oldest === Infinity ? 0 : (Date.now() - oldest) / 1000;
           },
-        )
+          behind: () => this.state.behind.size,
+          stalled: () => {
+            const now = Date.now();
+            let n = 0;
+            for (const p of this.state.liveness.values()) if (p.waiting && now - p.progressAt > this.maxStalenessMs) n++;
+            return n;
+          },
+        })
       : undefined;
+  }
+
+  get status(): EnforcerLifecycle {
+    return this.lifecycle;
+  }
+
+  private set status(next: EnforcerLifecycle) {
+    if (next === this.lifecycle) return;
+    this.options.logger.info({ enforcerId: this.options.enforcerId, from: this.lifecycle, to: next }, `enforcer ${next}`);
+    this.lifecycle = next;
   }
 
   /** Decides locally. Never throws; unknown identities are denied. */
@@ -172,206 +231,241 @@ export class Enforcer {
   }
 
   async start(): Promise<void> {
-    const log = this.options.logger;
-    const ids = async (topic: string): Promise<number> => {
+    if (this.lifecycle !== 'created') throw new Error(`enforcer cannot start from state ${this.lifecycle}`);
+    this.status = 'starting';
+    const o = this.options;
+    const log = o.logger;
+    const retrying = { timeoutMs: o.startupTimeoutMs ?? 60_000, baseMs: 250, shouldStop: () => this.lifecycle !== 'starting', onRetry: (err: unknown, attempt: number, delayMs: number) => log.warn({ err, attempt, delayMs }, 'starting the enforcer failed; retrying') };
+    try {
+      if (o.highWaterFile !== undefined) {
+        const recorded = await loadHighWater(o.highWaterFile, this.topics.scopeSnapshots);
+        for (const [id, version] of recorded) this.state.behind.set(id, version);
+        // Only a file that was read (or absent) is ever rewritten: an unreadable one stays as evidence.
+        this.highWaterLoaded = true;
+        log.info({ enforcerId: o.enforcerId, path: o.highWaterFile, identities: recorded.size }, 'high-water file loaded');
+      }
+      const starts = await retry(() => this.connect(), retrying);
+      this.processor.begin(starts, Date.now());
+      await retry(() => this.runConsumer(), retrying);
+    } catch (e) {
+      this.status = 'failed';
+      throw e;
+    }
+    const flushMs = o.flushIntervalMs ?? 1000;
+    this.timers.push(setInterval(() => void this.flush().catch((err: unknown) => log.warn({ err }, 'decision reports or acknowledgements not sent; retried at the next flush')), flushMs));
+    if (o.highWaterFile !== undefined) this.timers.push(setInterval(() => void this.writeHighWater(false), o.highWaterIntervalMs ?? 5000));
+    this.status = 'running';
+    log.info({ enforcerId: o.enforcerId, groupId: this.groupId, partitions: this.partitions }, 'enforcer started');
+  }
+
+  /** Registry, admin, producer, and where every followed topic stands now (the start positions). */
+  private async connect(): Promise<PartitionStart[]> {
+    const t = this.topics;
+    const latest = async (topic: string): Promise<number> => {
       const subject = valueSubject(topic);
       const set = await this.registry.loadSubjectIds(subject);
-      if (set.size === 0) throw new TransportError('REGISTRY_REJECTED', 'fatal', `no schema is registered for ${subject}; is the scope worker running?`);
+      if (set.size === 0) throw new EnforcerError('SCHEMA_NOT_REGISTERED', 'fatal', `no schema is registered for ${subject}; is a scope worker of this version running?`, { context: { subject } });
       return Math.max(...set);
     };
-    for (const t of [this.topics.scopeChanges, this.topics.scopeSnapshots, this.topics.revocations, this.topics.heartbeats]) await ids(t);
-    this.ackSchemaId = await ids(this.topics.enforcerAcks);
-    this.alertSchemaId = await ids(this.topics.driftAlerts);
-    const eventsSchemaId = await ids(this.topics.events);
-    this.admin = this.kafka.admin();
-    await this.admin.connect();
-    this.partitions = await EventPublisher.partitionCount(this.admin, this.topics.events);
+    for (const topic of [t.scopeChanges, t.scopeSnapshots, t.revocations, t.heartbeats]) await latest(topic);
+    const ackSchemaId = await latest(t.enforcerAcks);
+    this.alertSchemaId = await latest(t.driftAlerts);
+    const reportsSchemaId = await latest(t.enforcerReports);
+    this.admin ??= this.kafka.admin();
+    const admin = this.admin;
+    await admin.connect();
+    this.partitions = await EventPublisher.partitionCount(admin, t.events);
     await this.producer.connect();
-    this.publisher = new EventPublisher(this.producer, this.topics.events, eventsSchemaId, this.partitions);
+    this.reports = new EventPublisher(this.producer, t.enforcerReports, reportsSchemaId, await EventPublisher.partitionCount(admin, t.enforcerReports));
+    this.acknowledger = new Acknowledger({ enforcerId: this.options.enforcerId, topic: t.enforcerAcks, schemaId: ackSchemaId, buffer: this.ackBuffer, identities: () => this.state.identities.size, ...(this.ackSigner ? { signer: this.ackSigner } : {}) });
 
-    // Where the topics stand now: snapshots are read to here before we are ready; changes and
-    // revocations are followed from here (anything older is covered by the snapshots).
-    const changesAt = await this.admin.fetchTopicOffsets(this.topics.scopeChanges);
-    const revocationsAt = await this.admin.fetchTopicOffsets(this.topics.revocations);
-    const heartbeatsAt = await this.admin.fetchTopicOffsets(this.topics.heartbeats);
-    const snapshotsAt = await this.admin.fetchTopicOffsets(this.topics.scopeSnapshots);
-    for (const o of snapshotsAt) if (BigInt(o.high) > BigInt(o.low)) this.catchUp.set(`${o.partition}`, BigInt(o.high) - 1n);
-    if (this.catchUp.size === 0) this.readyResolve();
+    // Where the topics stand now. The snapshot topic is read from its beginning up to here before
+    // we are ready; changes, revocations and heartbeats are followed from here (older scope is in
+    // the snapshots). Snapshots are looked up first: a change written after the changes' start
+    // position was written after every snapshot below the snapshots' one (the rollback rule needs it).
+    const starts: PartitionStart[] = [];
+    const snapshots = await admin.fetchTopicOffsets(t.scopeSnapshots);
+    for (const p of snapshots) starts.push({ topic: t.scopeSnapshots, partition: p.partition, from: p.low, end: p.high, awaited: true });
+    const changes = await admin.fetchTopicOffsets(t.scopeChanges);
+    const lookback = this.options.changesLookbackMs ?? 0;
+    const changesFrom =
+      lookback <= 0 ? undefined : lookback === Number.POSITIVE_INFINITY ? new Map(changes.map((p) => [p.partition, p.low])) : new Map((await admin.fetchTopicOffsetsByTimestamp(t.scopeChanges, Date.now() - lookback)).map((p) => [p.partition, p.offset]));
+    for (const p of changes) {
+      const from = changesFrom?.get(p.partition);
+      starts.push({ topic: t.scopeChanges, partition: p.partition, from: from === undefined || BigInt(from) > BigInt(p.high) ? p.high : from, end: p.high, awaited: from !== undefined });
+    }
+    for (const topic of [t.revocations, t.heartbeats]) for (const p of await admin.fetchTopicOffsets(topic)) starts.push({ topic, partition: p.partition, from: p.high, end: p.high, awaited: false });
+    this.partitionCounts.clear();
+    for (const s of starts) this.partitionCounts.set(s.topic, (this.partitionCounts.get(s.topic) ?? 0) + 1);
+    return starts;
+  }
 
-    // A private group with no committed offsets: every enforcer sees every command.
-    const consumer = this.kafka.consumer({ groupId: `livescope-enforcer-${this.options.enforcerId}-${randomUUID()}`, maxWaitTimeInMs: 50, allowAutoTopicCreation: false, sessionTimeout: 30_000 });
+  private async runConsumer(): Promise<void> {
+    const t = this.topics;
+    // One stable group per enforcement point, no committed offsets: it seeks on every join, so every
+    // enforcer sees every command and restarts leave no orphan groups behind.
+    const consumer = this.kafka.consumer({ groupId: this.groupId, maxWaitTimeInMs: 50, allowAutoTopicCreation: false, sessionTimeout: 30_000 });
     this.consumer = consumer;
-    await consumer.connect();
-    await consumer.subscribe({ topics: [this.topics.scopeSnapshots, this.topics.scopeChanges, this.topics.revocations, this.topics.heartbeats], fromBeginning: true });
-    let seeked = false;
-    consumer.on(consumer.events.GROUP_JOIN, () => {
-      if (seeked) return;
-      seeked = true;
-      for (const o of changesAt) consumer.seek({ topic: this.topics.scopeChanges, partition: o.partition, offset: o.high });
-      for (const o of revocationsAt) consumer.seek({ topic: this.topics.revocations, partition: o.partition, offset: o.high });
-      for (const o of heartbeatsAt) consumer.seek({ topic: this.topics.heartbeats, partition: o.partition, offset: o.high });
+    consumer.on(consumer.events.GROUP_JOIN, (e) => this.joined(consumer, e.payload.memberAssignment));
+    consumer.on(consumer.events.CRASH, (e) => {
+      const cls = classify(e.payload.error);
+      this.options.logger.error({ err: e.payload.error, class: cls, restart: e.payload.restart }, 'enforcer consumer crashed');
+      if (e.payload.restart || this.lifecycle === 'stopping' || this.lifecycle === 'stopped') return;
+      // Commands no longer arrive: sensitive actions fail closed at once rather than after maxStalenessMs.
+      this.consumerProblem = `the enforcer's consumer stopped (${cls} error: ${e.payload.error.message.slice(0, 200)})`;
+      this.updateDegraded();
+      this.status = 'failed';
     });
-    await consumer.run({ autoCommit: false, eachBatchAutoResolve: true, partitionsConsumedConcurrently: 4, eachBatch: (p) => this.eachBatch(p) });
-    this.flushTimer = setInterval(() => void this.flush().catch((e: unknown) => this.options.logger.warn({ err: e instanceof Error ? e.message : String(e) }, 'decision reports or acknowledgements not sent; retried at the next flush')), this.options.flushIntervalMs ?? 1000);
-    log.info({ enforcerId: this.options.enforcerId, partitions: this.partitions }, 'enforcer started');
+    try {
+      await consumer.connect();
+      await consumer.subscribe({ topics: [t.scopeSnapshots, t.scopeChanges, t.revocations, t.heartbeats], fromBeginning: true });
+      await consumer.run({ autoCommit: false, eachBatchAutoResolve: true, partitionsConsumedConcurrently: 4, eachBatch: (p) => this.eachBatch(p) });
+    } catch (e) {
+      await consumer.disconnect().catch((err: unknown) => this.options.logger.warn({ err }, 'enforcer consumer disconnect after a failed start'));
+      throw e;
+    }
+  }
+
+  /** Every join (the first, and after any rebalance): resume each assigned partition where it left off; a partial assignment means a shared group. */
+  private joined(consumer: Consumer, assignment: Partial<Record<string, number[]>>): void {
+    let held = 0;
+    let total = 0;
+    for (const [topic, count] of this.partitionCounts) {
+      total += count;
+      const mine = assignment[topic] ?? [];
+      held += mine.length;
+      for (const partition of mine) {
+        const offset = this.processor.resumeOffset(topic, partition);
+        if (offset !== undefined) consumer.seek({ topic, partition, offset });
+      }
+    }
+    if (held < total) {
+      const err = new EnforcerError('GROUP_SHARED', 'fatal', `consumer group ${this.groupId} has another member: this instance reads ${held} of ${total} partitions and misses commands. enforcerId must be unique per running instance`, { context: { groupId: this.groupId } });
+      this.options.logger.error({ err }, 'enforcer consumer group is shared; sensitive actions fail closed');
+      this.groupProblem = err.message;
+    } else this.groupProblem = undefined;
+    this.updateDegraded();
+  }
+
+  private updateDegraded(): void {
+    this.state.degraded = this.consumerProblem ?? this.groupProblem;
   }
 
   async stop(): Promise<void> {
-    if (this.flushTimer) clearInterval(this.flushTimer);
-    await this.flush().catch(() => undefined);
-    await this.consumer?.disconnect();
-    await this.producer.disconnect();
-    await this.admin?.disconnect();
+    if (this.lifecycle === 'stopping' || this.lifecycle === 'stopped') return;
+    this.status = 'stopping';
+    const log = this.options.logger;
+    for (const t of this.timers) clearInterval(t);
+    this.timers = [];
+    // The last acknowledgements and reports; bounded, since the producer waits indefinitely for an absent broker.
+    await withTimeout(this.flush(), 5000).catch((err: unknown) => log.warn({ err }, 'last acknowledgements or reports not sent'));
+    await this.consumer?.disconnect().catch((err: unknown) => log.warn({ err }, 'enforcer consumer disconnect'));
+    await this.writeHighWater(true);
+    await this.producer.disconnect().catch((err: unknown) => log.warn({ err }, 'enforcer producer disconnect'));
+    await this.admin?.disconnect().catch((err: unknown) => log.warn({ err }, 'enforcer admin disconnect'));
+    this.status = 'stopped';
   }
 
   private eachBatch({ batch }: EachBatchPayload): Promise<void> {
-    const t = this.topics;
     const now = Date.now();
     for (const m of batch.messages) {
-      // A snapshot's JSON is read once: to see whether it is superseded, then to validate it.
-      const snapshot = batch.topic === t.scopeSnapshots ? readSnapshot(m.value) : undefined;
-      if (snapshot !== undefined && this.superseded(snapshot)) {
-        // A snapshot no newer than the version held cannot change anything (the change of the same
-        // version carried the same full scope): skip its Ed25519 verification (~70 µs), which was
-        // half of an enforcer's work in a large fan-out. Anything newer is verified as before.
-        this.metrics?.commands.inc({ kind: 'scope.snapshot', outcome: 'duplicate' });
-        this.caughtUp(batch.partition, BigInt(m.offset));
-        continue;
-      }
-      try {
-        if (batch.topic === t.heartbeats) {
-          this.verifier.check(batch.topic, m.key?.toString() ?? null, m.value!, m.headers);
-          const hb = decodeMessage(Heartbeat, m.value, { ...DECODE, isKnownSchemaId: () => true }, 'heartbeat');
-          this.state.heartbeat(hb.partition, Date.parse(hb.at));
-          continue;
-        }
-        this.verifier.check(batch.topic, m.key?.toString() ?? null, m.value!, m.headers);
-        if (batch.topic === t.revocations) {
-          const r = decodeMessage(Revocation, m.value, { ...DECODE, isKnownSchemaId: () => true }, 'revocation');
-          this.state.applyRevocation(r);
-          this.stats.revocations++;
-          this.metrics?.commands.inc({ kind: 'revocation', outcome: 'applied' });
-          this.ack(r.identityId, r.version, m, now, 'revocation');
-          this.options.onRevocation?.(r);
-        } else {
-          const c =
-            snapshot !== undefined
-              ? parseWith(ScopeSnapshot, snapshot, 'scope command')
-              : decodeMessage(batch.topic === t.scopeSnapshots ? ScopeSnapshot : ScopeChange, m.value, { ...DECODE, isKnownSchemaId: () => true }, 'scope command');
-          const outcome = this.state.applyScope(c);
-          this.metrics?.commands.inc({ kind: c.kind, outcome });
-          const seenOnChanges = batch.topic === t.scopeChanges ? this.changeVersions.get(c.identityId) : undefined;
-          if (batch.topic === t.scopeChanges && (seenOnChanges === undefined || c.version > seenOnChanges)) this.changeVersions.set(c.identityId, c.version);
-          if (outcome === 'applied') {
-            this.stats.applied++;
-            this.ack(c.identityId, c.version, m, now, c.kind);
-          } else if (outcome === 'stale-version') {
-            this.stats.stale++;
-            // A change older than one already seen on the changes topic is a replay: refuse it loudly. (A change
-            // older than a snapshot is not: the two topics are read concurrently.)
-            if (seenOnChanges !== undefined && c.version < seenOnChanges) this.reject(`replayed old version ${c.version} of ${c.identityId}`, batch.topic, m, c.identityId);
-          }
-        }
-      } catch (e) {
-        if (TransportError.is(e) || ContractError.is(e)) this.reject(e.message, batch.topic, m, m.key?.toString());
-        else throw e;
-      }
-      if (batch.topic === t.scopeSnapshots) this.caughtUp(batch.partition, BigInt(m.offset));
+      const outcome = this.processor.handle({ topic: batch.topic, partition: batch.partition, offset: m.offset, key: m.key, value: m.value, ...(m.headers ? { headers: m.headers } : {}), timestamp: m.timestamp }, now);
+      this.record(outcome, batch.topic, batch.partition, m);
     }
     this.stats.identities = this.state.identities.size;
+    this.stats.acksDropped = this.ackBuffer.dropped;
+    // Large fan-outs: send full acknowledgements at once rather than let them pile up.
+    if (this.ackBuffer.size >= ACK_ENTRIES_PER_MESSAGE * 5) void this.flushAcks().catch((err: unknown) => this.options.logger.warn({ err }, 'acknowledgement not sent'));
+    void this.sendAlerts();
     return Promise.resolve();
   }
 
-  /** Whether a snapshot's version is not newer than the one held (read before verifying; false when unsure). */
-  private superseded(snapshot: unknown): boolean {
-    const v = snapshot as { identityId?: unknown; version?: unknown };
-    if (typeof v.identityId !== 'string' || typeof v.version !== 'number') return false;
-    const held = this.state.identities.get(v.identityId);
-    return held !== undefined && v.version <= held.version;
-  }
-
-  private caughtUp(partition: number, offset: bigint): void {
-    const target = this.catchUp.get(`${partition}`);
-    if (target === undefined || offset < target) return;
-    this.catchUp.delete(`${partition}`);
-    if (this.catchUp.size === 0) this.readyResolve();
-  }
-
-  private ack(identityId: string, version: number, m: KafkaMessage, nowMs: number, kind: EnforcerAck['applied'][number]['kind']): void {
-    if (this.options.acknowledge === false) return;
-    this.pendingAcks.push({ identityId: identityId as never, version, producedAt: new Date(Number(m.timestamp)).toISOString(), appliedAt: new Date(nowMs).toISOString(), kind });
-    // Large fan-outs: send full acknowledgements at once rather than let them pile up.
-    if (this.pendingAcks.length >= ACK_ENTRIES_PER_MESSAGE * 5) void this.flushAcks().catch((e: Error) => this.options.logger.warn({ err: e.message }, 'acknowledgement not sent'));
-  }
-
-  private async flushAcks(): Promise<void> {
-    while (this.pendingAcks.length > 0 || this.rejectedSinceAck > 0) {
-      // One ack message stays far below the broker's 1 MiB message limit (an entry is ~200 bytes).
-      const applied = this.pendingAcks.splice(0, ACK_ENTRIES_PER_MESSAGE);
-      const rejected = this.rejectedSinceAck;
-      const ack: EnforcerAck = { kind: 'enforcer.ack', enforcerId: this.options.enforcerId as never, at: new Date().toISOString(), identities: this.state.identities.size, applied, rejected };
-      this.rejectedSinceAck = 0;
-      try {
-        await this.producer.send({ topic: this.topics.enforcerAcks, acks: -1, messages: [{ key: this.options.enforcerId, value: encodeWireJson(this.ackSchemaId, ack) }] });
-      } catch (e) {
-        // Kept for the next flush (bounded: the oldest entries go first when the broker stays away).
-        this.pendingAcks.unshift(...applied.slice(Math.max(0, applied.length + this.pendingAcks.length - MAX_PENDING_ACKS)));
-        this.rejectedSinceAck += rejected;
-        throw e;
-      }
+  private record(outcome: Outcome, topic: string, partition: number, m: KafkaMessage): void {
+    switch (outcome.type) {
+      case 'applied':
+        this.metrics?.commands.inc({ kind: outcome.kind, outcome: 'applied' });
+        if (outcome.revocation) {
+          this.stats.revocations++;
+          try {
+            this.options.onRevocation?.(outcome.revocation);
+          } catch (err) {
+            this.options.logger.error({ err, identityId: outcome.identityId }, 'onRevocation threw; the revocation is applied here regardless');
+          }
+        } else this.stats.applied++;
+        return;
+      case 'duplicate':
+        this.stats.duplicates++;
+        this.metrics?.commands.inc({ kind: outcome.kind, outcome: 'duplicate' });
+        return;
+      case 'superseded':
+        this.stats.stale++;
+        this.metrics?.commands.inc({ kind: outcome.kind, outcome: 'stale-version' });
+        return;
+      case 'rejected':
+        this.stats.rejected++;
+        this.metrics?.commands.inc({ kind: outcome.kind, outcome: 'rejected' });
+        this.options.logger.warn({ topic, partition, offset: m.offset, code: outcome.code, identityId: outcome.identityId, reason: outcome.reason }, 'rejected command');
+        this.options.onRejected?.(outcome.reason, topic, m.offset);
+        return;
+      case 'heartbeat':
+      case 'redelivered':
+      case 'ignored':
+        return;
     }
   }
 
-  private reject(reason: string, topic: string, m: KafkaMessage, identityId: string | undefined): void {
-    this.stats.rejected++;
-    this.rejectedSinceAck++;
-    this.metrics?.commands.inc({ kind: topic.includes('revocations') ? 'revocation' : topic.includes('snapshots') ? 'scope.snapshot' : 'scope.change', outcome: 'rejected' });
-    this.options.logger.warn({ topic, offset: m.offset, reason }, 'rejected command');
-    this.options.onRejected?.(reason, topic, m.offset);
-    const alert: DriftAlert = {
-      kind: 'drift.alert',
-      alertId: `${this.options.enforcerId}/${topic}/${m.offset}/rejected`,
-      type: 'rejected-command',
-      severity: 'critical',
-      ...(identityId ? { identityId: identityId as never } : {}),
-      enforcerId: this.options.enforcerId as never,
-      at: new Date().toISOString(),
-      summary: `enforcer ${this.options.enforcerId} rejected a command on ${topic}: ${reason}`,
-      details: { topic, offset: m.offset, reason },
-      cause: {},
-    };
-    void this.producer
-      .send({ topic: this.topics.driftAlerts, acks: -1, messages: [{ key: identityId ?? null, value: encodeWireJson(this.alertSchemaId, alert) }] })
-      .catch((e: Error) => this.options.logger.warn({ err: e.message }, 'could not raise rejected-command alert'));
+  /** Sends the alerts the processor recorded; those the broker refuses wait for the next flush. */
+  private sendAlerts(): Promise<void> {
+    if (this.processor.pendingAlerts === 0) return this.alertsInFlight ?? Promise.resolve();
+    this.alertsInFlight ??= (async () => {
+      for (let alerts = this.processor.drainAlerts(); alerts.length > 0; alerts = this.processor.drainAlerts()) {
+        try {
+          await this.producer.send({ topic: this.topics.driftAlerts, acks: -1, messages: alerts.map((a: DriftAlert) => ({ key: a.identityId ?? null, value: encodeWireJson(this.alertSchemaId, a) })) });
+        } catch (err) {
+          this.processor.requeueAlerts(alerts);
+          this.options.logger.warn({ err, alerts: alerts.length }, 'rejected-command alerts not sent; retried at the next flush');
+          return;
+        }
+      }
+    })().finally(() => (this.alertsInFlight = undefined));
+    return this.alertsInFlight;
   }
 
-  /** Sends aggregated decision reports (to the events topic, keyed by identity) and acknowledgements. */
+  private flushAcks(): Promise<void> {
+    return this.acknowledger ? this.acknowledger.flush(this.producer) : Promise.resolve();
+  }
+
+  private async writeHighWater(final: boolean): Promise<void> {
+    const path = this.options.highWaterFile;
+    if (path === undefined || !this.highWaterLoaded || (!this.processor.takeDirty() && !final)) return;
+    try {
+      await saveHighWater(path, { enforcerId: this.options.enforcerId, snapshotsTopic: this.topics.scopeSnapshots, writtenAt: new Date().toISOString() }, this.processor.highWaterVersions());
+    } catch (err) {
+      this.options.logger.warn({ err }, 'high-water file not written; retried at the next interval');
+      // Nothing is lost: the versions are still held, and written next time.
+      this.processor.markDirty();
+    }
+  }
+
+  /** Sends acknowledgements, pending alerts and aggregated decision reports (to the reports topic, keyed by identity). */
   async flush(): Promise<void> {
     const now = Date.now();
-    await this.flushAcks();
-    if (this.options.reportDecisions === false || !this.publisher) return;
-    const window = this.aggregator.drain(now);
-    if (window.byIdentity.size === 0) return;
-    const events: LivescopeEventInput[] = [];
-    for (const [identityId, counts] of window.byIdentity) {
-      // Only denials and first uses matter downstream; pure repeats of allowed decisions are still reported (usage).
-      for (let i = 0; i < counts.length; i += 256) {
-        events.push({
-          specversion: '1.0',
-          id: `${this.options.enforcerId}/${window.windowStart}/${identityId}/${i}`,
-          type: 'enforcement.decisions',
-          source: `enforcer/${this.options.enforcerId}`,
-          time: new Date(window.windowEnd).toISOString(),
-          subject: identityId,
-          data: {
-            enforcerId: this.options.enforcerId,
-            windowStart: new Date(window.windowStart).toISOString(),
-            windowEnd: new Date(window.windowEnd).toISOString(),
-            decisions: counts.slice(i, i + 256).map((c) => ({ action: c.action, resource: c.resource, ...(c.sessionId ? { sessionId: c.sessionId } : {}), allowed: c.allowed, denied: c.denied, ...(c.reason ? { reason: c.reason.slice(0, 1000) } : {}) })),
-          },
-        });
-      }
-    }
-    await this.publisher.publish(events, now);
+    const sent = await Promise.allSettled([
+      this.flushAcks(),
+      this.sendAlerts(),
+      (async () => {
+        if (this.options.reportDecisions === false || !this.reports) return;
+        const window = this.aggregator.drain(now);
+        if (window.byIdentity.size > 0) await this.reports.publish(decisionReports(this.options.enforcerId, window), now);
+      })(),
+    ]);
+    const failed = sent.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
   }
+}
+
+function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`not done within ${ms} ms`)), ms)));
+  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
 }

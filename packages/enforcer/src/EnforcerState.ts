@@ -1,4 +1,5 @@
 import type { Revocation, ScopeChange, ScopeSnapshot } from '@livescope/contracts';
+import { foldHeartbeat, type PartitionLiveness } from './PartitionLiveness.js';
 
 /**
  * The enforcement point's local view, kept pure so that `authorize()` is a few map lookups.
@@ -9,13 +10,36 @@ import type { Revocation, ScopeChange, ScopeSnapshot } from '@livescope/contract
 export interface IdentityView {
   version: number;
   status: 'active' | 'disabled' | 'deleted';
+  /** The permissions that hold in any live session of the identity. */
   perms: Map<string, Map<string, number>>;
+  /**
+   * action → resource → validUntil and sessions, for the permissions that hold only in some sessions
+   * (an approval given for a session, a just-in-time grant bound to its task session); undefined
+   * when none is bound (the common case). Read only for a permission not in `perms`.
+   */
+  bound: Map<string, Map<string, BoundPermission>> | undefined;
   sessions: Set<string>;
   /** Partition of the identity (for staleness), computed once. */
   partition: number;
+  /** Highest version seen on the snapshot topic (rollback detection, kept by CommandProcessor). */
+  maxSnapshot: number;
+  /** Highest version seen on the changes topic. */
+  maxChange: number;
+  /**
+   * The version every command written after this enforcement point started must reach: the highest
+   * of the snapshots it read below its start position and of its high-water file.
+   */
+  floor: number;
 }
 
-export type DecisionCode = 'allowed' | 'unknown-identity' | 'inactive-identity' | 'session-not-active' | 'not-in-scope' | 'expired' | 'stale';
+/** A permission that holds only in some sessions. */
+export interface BoundPermission {
+  /** Epoch ms; Infinity for none. */
+  until: number;
+  readonly sessions: Set<string>;
+}
+
+export type DecisionCode = 'allowed' | 'unknown-identity' | 'inactive-identity' | 'session-not-active' | 'session-not-bound' | 'not-in-scope' | 'expired' | 'stale';
 
 export interface Decision {
   readonly allowed: boolean;
@@ -36,8 +60,19 @@ export type ApplyOutcome = 'applied' | 'stale-version' | 'duplicate';
 
 export class EnforcerState {
   readonly identities = new Map<string, IdentityView>();
-  /** Last heartbeat (epoch ms) per events partition. */
-  readonly heartbeats = new Map<number, number>();
+  /** What the heartbeats say per partition of the events topic. */
+  readonly liveness = new Map<number, PartitionLiveness>();
+  /**
+   * Identities this enforcement point applied a higher version of before it restarted (its
+   * high-water file) than it holds now: identity → that version. Every action of theirs is denied
+   * (`stale`) until a command at or above it is applied; nothing older is applied meanwhile.
+   */
+  readonly behind = new Map<string, number>();
+  /**
+   * Set while this instance may not see every command (its consumer group is shared with another
+   * instance, or its consumer stopped): sensitive actions fail closed with this reason.
+   */
+  degraded: string | undefined;
   private readonly revokedSessions = new Set<string>();
   private readonly revokedOrder: string[] = [];
 
@@ -46,20 +81,61 @@ export class EnforcerState {
     private readonly maxRevokedSessions = 100_000,
   ) {}
 
-  /** Applies a scope change or snapshot if it is newer than what is held. */
+  /** Applies a scope change or snapshot if it is newer than what is held (and not below a recorded high-water version). */
   applyScope(c: ScopeChange | ScopeSnapshot): ApplyOutcome {
     const held = this.identities.get(c.identityId);
     if (held && c.version < held.version) return 'stale-version';
     if (held && c.version === held.version) return 'duplicate';
+    const highWater = this.behind.get(c.identityId);
+    if (highWater !== undefined) {
+      if (c.version < highWater) return 'stale-version';
+      this.behind.delete(c.identityId);
+    }
     const perms = new Map<string, Map<string, number>>();
+    let anyBound = false;
     for (const p of c.permissions) {
+      if (p.sessions !== undefined) {
+        anyBound = true;
+        continue;
+      }
       let byResource = perms.get(p.action);
       if (!byResource) perms.set(p.action, (byResource = new Map<string, number>()));
-      byResource.set(p.resource, p.validUntil === null ? Number.POSITIVE_INFINITY : Date.parse(p.validUntil));
+      const until = untilOf(p.validUntil);
+      const before = byResource.get(p.resource);
+      byResource.set(p.resource, before === undefined || until > before ? until : before);
+    }
+    // Session-bound permissions are rare: held apart, and read only when a permission is not among
+    // the unbound ones, so they cost the common decision nothing. A permission listed both bound and
+    // unbound (two grants) holds in every session.
+    let bound: Map<string, Map<string, BoundPermission>> | undefined;
+    if (anyBound) {
+      for (const p of c.permissions) {
+        if (p.sessions === undefined || perms.get(p.action)?.has(p.resource) === true) continue;
+        bound ??= new Map<string, Map<string, BoundPermission>>();
+        let byResource = bound.get(p.action);
+        if (!byResource) bound.set(p.action, (byResource = new Map<string, BoundPermission>()));
+        const until = untilOf(p.validUntil);
+        const held = byResource.get(p.resource);
+        if (!held) byResource.set(p.resource, { until, sessions: new Set<string>(p.sessions) });
+        else {
+          if (until > held.until) held.until = until;
+          for (const s of p.sessions) held.sessions.add(s);
+        }
+      }
     }
     const sessions = new Set<string>();
     for (const s of c.sessions) if (!this.revokedSessions.has(s)) sessions.add(s);
-    this.identities.set(c.identityId, { version: c.version, status: c.status, perms, sessions, partition: held?.partition ?? this.partitionOf(c.identityId) });
+    this.identities.set(c.identityId, {
+      version: c.version,
+      status: c.status,
+      perms,
+      bound,
+      sessions,
+      partition: held?.partition ?? this.partitionOf(c.identityId),
+      maxSnapshot: held?.maxSnapshot ?? 0,
+      maxChange: held?.maxChange ?? 0,
+      floor: held?.floor ?? highWater ?? 0,
+    });
     return 'applied';
   }
 
@@ -74,48 +150,93 @@ export class EnforcerState {
     if (this.revokedOrder.length > this.maxRevokedSessions) this.revokedSessions.delete(this.revokedOrder.shift()!);
   }
 
-  heartbeat(partition: number, atMs: number): void {
-    if ((this.heartbeats.get(partition) ?? 0) < atMs) this.heartbeats.set(partition, atMs);
+  /**
+   * Folds a heartbeat of `partition` sent at `atMs` (the worker's clock). `nextOffset` and
+   * `logEndOffset` tell progress from mere liveness; heartbeats of older workers have neither, and
+   * then only silence makes the partition stale. Returns false for a heartbeat older than the latest.
+   */
+  heartbeat(partition: number, atMs: number, nextOffset?: bigint, logEndOffset?: bigint): boolean {
+    const folded = foldHeartbeat(this.liveness.get(partition), atMs, nextOffset, logEndOffset);
+    if (folded === false) return false;
+    this.liveness.set(partition, folded);
+    return true;
+  }
+
+  /** Why sensitive actions on `partition` fail closed at `nowMs`, or undefined when they do not. */
+  staleness(partition: number, nowMs: number, maxStalenessMs: number): string | undefined {
+    if (this.degraded !== undefined) return this.degraded;
+    const p = this.liveness.get(partition);
+    if (p === undefined) return `nothing heard from the pipeline for partition ${partition} ever`;
+    if (nowMs - p.heartbeatAt > maxStalenessMs) return `nothing heard from the pipeline for partition ${partition} for ${nowMs - p.heartbeatAt} ms (max ${maxStalenessMs} ms)`;
+    if (p.waiting && nowMs - p.progressAt > maxStalenessMs) {
+      const next = p.nextOffset ?? 0n;
+      return `partition ${partition} has not advanced past offset ${next} for ${nowMs - p.progressAt} ms while ${(p.logEndOffset ?? next) - next} messages wait (max ${maxStalenessMs} ms)`;
+    }
+    return undefined;
   }
 
   authorize(identityId: string, sessionId: string | undefined, action: string, resource: string, nowMs: number, o: AuthorizeOptions): Decision {
     const v = this.identities.get(identityId);
-    if (!v) return { allowed: false, code: 'unknown-identity', reason: `no scope is known for ${identityId}`, version: 0 };
+    if (!v) {
+      const highWater = this.behind.size === 0 ? undefined : this.behind.get(identityId);
+      if (highWater !== undefined) return { allowed: false, code: 'stale', reason: `fail-closed: the scope of ${identityId} is behind: version ${highWater} was applied here before a restart and no command at or above it has arrived since`, version: 0 };
+      return { allowed: false, code: 'unknown-identity', reason: `no scope is known for ${identityId}`, version: 0 };
+    }
     if (v.status !== 'active') return { allowed: false, code: 'inactive-identity', reason: `identity is ${v.status}`, version: v.version };
     if (sessionId === undefined ? o.requireSession : !v.sessions.has(sessionId)) {
       return { allowed: false, code: 'session-not-active', reason: sessionId === undefined ? 'a session is required' : `session ${sessionId} is not active`, version: v.version };
     }
     const until = v.perms.get(action)?.get(resource);
-    if (until === undefined) return new ScopeDecision(false, 'not-in-scope', v.version, action, resource, 0);
-    if (until <= nowMs) return new ScopeDecision(false, 'expired', v.version, action, resource, until);
+    if (until === undefined) return v.bound === undefined ? new ScopeDecision(false, 'not-in-scope', v.version, action, resource, 0, undefined) : this.authorizeBound(v, v.bound, sessionId, action, resource, nowMs, o);
+    return this.inScope(v, action, resource, until, nowMs, o);
+  }
+
+  /** The end of a decision on a permission in scope: expiry, then staleness for sensitive actions. */
+  private inScope(v: IdentityView, action: string, resource: string, until: number, nowMs: number, o: AuthorizeOptions): Decision {
+    if (until <= nowMs) return new ScopeDecision(false, 'expired', v.version, action, resource, until, undefined);
     if (o.sensitive(action)) {
-      const last = this.heartbeats.get(v.partition) ?? 0;
-      if (nowMs - last > o.maxStalenessMs) {
-        return { allowed: false, code: 'stale', reason: `fail-closed: nothing heard from the pipeline for partition ${v.partition} for ${last === 0 ? 'ever' : `${nowMs - last} ms`} (max ${o.maxStalenessMs} ms) and ${action} is sensitive`, version: v.version };
-      }
+      const why = this.staleness(v.partition, nowMs, o.maxStalenessMs);
+      if (why !== undefined) return { allowed: false, code: 'stale', reason: `fail-closed: ${why}, and ${action} is sensitive`, version: v.version };
     }
-    return new ScopeDecision(true, 'allowed', v.version, action, resource, until);
+    return new ScopeDecision(true, 'allowed', v.version, action, resource, until, undefined);
+  }
+
+  /** A permission not held in every session: in scope only in the sessions it is bound to (kept out of the common path). */
+  private authorizeBound(v: IdentityView, bound: Map<string, Map<string, BoundPermission>>, sessionId: string | undefined, action: string, resource: string, nowMs: number, o: AuthorizeOptions): Decision {
+    const b = bound.get(action)?.get(resource);
+    if (b === undefined) return new ScopeDecision(false, 'not-in-scope', v.version, action, resource, 0, undefined);
+    if (sessionId === undefined || !b.sessions.has(sessionId)) return new ScopeDecision(false, 'session-not-bound', v.version, action, resource, b.until, { sessionId, only: b.sessions });
+    return this.inScope(v, action, resource, b.until, nowMs, o);
   }
 }
 
+function untilOf(validUntil: string | null): number {
+  return validUntil === null ? Number.POSITIVE_INFINITY : Date.parse(validUntil);
+}
+
 /**
- * The decisions `authorize()` makes most (allowed, not in scope, expired), with the reason written
- * only when someone reads it: building it (and an ISO date) on every call cost more than the
- * decision itself. Serialises like a plain Decision.
+ * The decisions `authorize()` makes most (allowed, not in scope, expired, not bound), with the
+ * reason written only when someone reads it: building it (and an ISO date) on every call cost more
+ * than the decision itself. Serialises like a plain Decision.
  */
 class ScopeDecision implements Decision {
   constructor(
     readonly allowed: boolean,
-    readonly code: 'allowed' | 'not-in-scope' | 'expired',
+    readonly code: 'allowed' | 'not-in-scope' | 'expired' | 'session-not-bound',
     readonly version: number,
     private readonly action: string,
     private readonly resource: string,
     private readonly until: number,
+    private readonly binding: { readonly sessionId: string | undefined; readonly only: ReadonlySet<string> } | undefined,
   ) {}
 
   get reason(): string {
     if (this.code === 'allowed') return `in scope at version ${this.version}${this.until === Number.POSITIVE_INFINITY ? '' : ` until ${new Date(this.until).toISOString()}`}`;
     if (this.code === 'expired') return `${this.action} on ${this.resource} expired at ${new Date(this.until).toISOString()}`;
+    if (this.code === 'session-not-bound') {
+      const only = [...this.binding!.only].slice(0, 8).join(', ');
+      return `${this.action} on ${this.resource} holds only in session${this.binding!.only.size > 1 ? 's' : ''} ${only}${this.binding!.only.size > 8 ? ', …' : ''} (version ${this.version}), ${this.binding!.sessionId === undefined ? 'and no session was given' : `not in session ${this.binding!.sessionId}`}`;
+    }
     return `${this.action} on ${this.resource} is not in the runtime scope (version ${this.version})`;
   }
 

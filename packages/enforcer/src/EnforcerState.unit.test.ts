@@ -70,6 +70,67 @@ describe('EnforcerState', () => {
   });
 });
 
+describe('session-bound permissions', () => {
+  const bound = (over: Partial<ScopeSnapshot> = {}) =>
+    snap(1, {
+      sessions: ['s1', 's2', 's3'] as never,
+      permissions: [
+        { action: 'db:read', resource: 'db/a', access: 'read', validUntil: null, grants: ['g'] },
+        // An approval given for s1 only (and a just-in-time grant bound to its task session s3).
+        { action: 'secrets:read', resource: 'secret/x', access: 'read', validUntil: null, grants: ['approval-1'], sessions: ['s1', 's3'] as never },
+      ],
+      ...over,
+    });
+
+  it('allows a bound permission only in its sessions, and says why it denies it elsewhere', () => {
+    const s = new EnforcerState(() => 0);
+    s.applyScope(bound());
+    expect(s.authorize('sa-1', 's1', 'secrets:read', 'secret/x', T, opts)).toMatchObject({ allowed: true, code: 'allowed' });
+    expect(s.authorize('sa-1', 's3', 'secrets:read', 'secret/x', T, opts).allowed).toBe(true);
+    const d = s.authorize('sa-1', 's2', 'secrets:read', 'secret/x', T, opts);
+    expect(d).toMatchObject({ allowed: false, code: 'session-not-bound', version: 1 });
+    expect(d.reason).toBe('secrets:read on secret/x holds only in sessions s1, s3 (version 1), not in session s2');
+    expect(JSON.parse(JSON.stringify(d))).toEqual({ allowed: false, code: 'session-not-bound', reason: d.reason, version: 1 });
+    // Unbound permissions hold in every live session.
+    expect(s.authorize('sa-1', 's2', 'db:read', 'db/a', T, opts).allowed).toBe(true);
+    // Without a session (where none is required), a bound permission is still refused.
+    expect(s.authorize('sa-1', undefined, 'secrets:read', 'secret/x', T, { ...opts, requireSession: false }).reason).toMatch(/and no session was given/);
+  });
+
+  it('a bound session that is no longer live is refused as such, and a revoked one too', () => {
+    const s = new EnforcerState(() => 0);
+    s.applyScope(bound({ sessions: ['s2'] as never, version: 1 }));
+    expect(s.authorize('sa-1', 's1', 'secrets:read', 'secret/x', T, opts).code).toBe('session-not-active');
+    s.applyScope(bound({ version: 2 }));
+    s.applyRevocation({ kind: 'revocation', revocationId: 'r', identityId: 'sa-1' as never, version: 2, at: new Date(T).toISOString(), target: { type: 'session', id: 's1', system: 'x' }, reason: 'task completed', cause: {} });
+    expect(s.authorize('sa-1', 's1', 'secrets:read', 'secret/x', T, opts).code).toBe('session-not-active');
+    expect(s.authorize('sa-1', 's3', 'secrets:read', 'secret/x', T, opts).allowed).toBe(true);
+  });
+
+  it('a permission held both bound and unbound (two grants) holds in every session; a later scope without the binding drops it', () => {
+    const s = new EnforcerState(() => 0);
+    const perms = bound().permissions;
+    s.applyScope(snap(1, { sessions: ['s1', 's2'] as never, permissions: [...perms, { action: 'secrets:read', resource: 'secret/x', access: 'read', validUntil: null, grants: ['role'] }] }));
+    expect(s.authorize('sa-1', 's2', 'secrets:read', 'secret/x', T, opts).allowed).toBe(true);
+    expect(s.identities.get('sa-1')!.bound).toBeUndefined();
+    s.applyScope(snap(2, { sessions: ['s1', 's2'] as never, permissions: perms }));
+    expect(s.authorize('sa-1', 's2', 'secrets:read', 'secret/x', T, opts).code).toBe('session-not-bound');
+  });
+});
+
+describe('degraded enforcement point', () => {
+  it('fails closed for sensitive actions with the reason while it may not see every command', () => {
+    const s = new EnforcerState(() => 0);
+    s.applyScope(snap(1));
+    s.heartbeat(0, T);
+    s.degraded = 'consumer group livescope-enforcer-gw has another member';
+    expect(s.authorize('sa-1', 's1', 'vault:read', 'secret/x', T, opts)).toMatchObject({ allowed: false, code: 'stale', reason: 'fail-closed: consumer group livescope-enforcer-gw has another member, and vault:read is sensitive' });
+    expect(s.authorize('sa-1', 's1', 'db:read', 'db/a', T, opts).allowed).toBe(true);
+    s.degraded = undefined;
+    expect(s.authorize('sa-1', 's1', 'vault:read', 'secret/x', T, opts).allowed).toBe(true);
+  });
+});
+
 describe('enforcerMiddleware', () => {
   it('answers 403 with the reason, or calls next', () => {
     const s = new EnforcerState(() => 0);

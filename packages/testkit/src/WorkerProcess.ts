@@ -1,7 +1,19 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const workerMain = fileURLToPath(new URL('../../../services/scope-worker/dist/main.js', import.meta.url));
+const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
+
+export interface WorkerProcessOptions {
+  /**
+   * Runs this TypeScript entry instead of the built `dist/main.js`, through tsx with the workspace
+   * packages resolved to their sources (`node --import tsx --conditions=livescope-source <file>`):
+   * for test-only entries such as `services/scope-worker/src/testing/faultyMain.ts`, which no build
+   * contains. A path relative to the repository root, or absolute.
+   */
+  readonly sourceEntry?: string;
+}
 
 /**
  * A scope-worker as a real OS process (the built `dist/main.js`, as in production), so tests can
@@ -12,6 +24,8 @@ const workerMain = fileURLToPath(new URL('../../../services/scope-worker/dist/ma
  * while data is loaded, so a measurement starts from a warm, assigned worker;
  * LIVESCOPE_BENCH_WORKER_PROFILE=<dir> makes every worker write a V8 CPU profile there and
  * LIVESCOPE_BENCH_WORKER_NODE_OPTIONS passes runtime flags to the workers only.
+ *
+ * `options.sourceEntry` runs a source entry (a test-only fault-injecting main) through tsx instead.
  */
 export class WorkerProcess {
   readonly logs: string[] = [];
@@ -25,13 +39,17 @@ export class WorkerProcess {
     readonly name: string,
     private readonly env: Record<string, string>,
     private readonly nodeArgs: readonly string[] = [],
+    private readonly options: WorkerProcessOptions = {},
   ) {}
 
   start(): this {
     const prof = process.env.LIVESCOPE_BENCH_WORKER_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.LIVESCOPE_BENCH_WORKER_PROFILE}`] : [];
     const nodeOptions = process.env.LIVESCOPE_BENCH_WORKER_NODE_OPTIONS ? { NODE_OPTIONS: process.env.LIVESCOPE_BENCH_WORKER_NODE_OPTIONS } : {};
-    const child = spawn(process.execPath, [...prof, ...this.nodeArgs, workerMain], {
+    const entry = this.options.sourceEntry === undefined ? [workerMain] : ['--import', 'tsx', '--conditions=livescope-source', resolve(repoRoot, this.options.sourceEntry)];
+    const child = spawn(process.execPath, [...prof, ...this.nodeArgs, ...entry], {
       env: { ...process.env, ...this.env, ...nodeOptions, LIVESCOPE_WORKER_ID: this.name },
+      // tsx is a devDependency of the repository root: resolve `--import tsx` from there.
+      ...(this.options.sourceEntry === undefined ? {} : { cwd: repoRoot }),
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     this.child = child;
