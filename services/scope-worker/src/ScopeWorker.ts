@@ -223,6 +223,11 @@ export class ScopeWorker {
       this.assigned = new Set(assignment);
       logger.info({ partitions: assignment }, 'partitions assigned');
       void this.dropUnassigned();
+      // Load every assigned partition now, not on its first message: an idle partition must send
+      // heartbeats too (enforcers fail closed on silence), and the load overlaps with processing.
+      for (const p of assignment) {
+        void this.runnerFor(p).catch((err: unknown) => logger.warn({ err, class: classify(err), partition: p }, 'partition not loaded yet; loaded with its next batch'));
+      }
     });
     consumer.on(consumer.events.CRASH, (e) => {
       const cls = classify(e.payload.error);
