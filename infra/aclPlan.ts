@@ -105,7 +105,7 @@ export const ROLE_ACCESS: Readonly<Record<Role, RoleAccess>> = {
   // packages/enforcer: bootstraps from snapshots, follows changes, revocations, heartbeats (and audit heads);
   // writes decision reports, acknowledgements and alerts about rejected commands. Never events. DESCRIBE on
   // events: the SDK reads its partition count (identity → partition for staleness). Groups
-  // `livescope-enforcer-<id>-<uuid>`.
+  // `livescope-enforcer-<id>` (one stable group per enforcement point).
   enforcer: {
     read: ['scopeChanges', 'scopeSnapshots', 'revocations', 'heartbeats', 'auditHeads'],
     write: ['enforcerReports', 'enforcerAcks', 'driftAlerts'],

@@ -210,6 +210,59 @@ describe('attacks of the threat model, against the secured pipeline', () => {
     say('forged command', `unsigned snapshot (v${held + 10}, db:admin) → refused by the broker for User:interop (${brokerErrorType(e)}); written with a stolen credential → rejected by the enforcement point (rejected-command alert)`);
   });
 
+  it('rolled-back command: a genuine pre-quarantine snapshot published again is rejected; the enforcement point keeps the newer version', async () => {
+    const id = `victim-8-${fx.id}`;
+    await provisioned(id);
+    const before = await waitFor('the genuine snapshot before the quarantine', () => tail.of<ScopeSnapshot>(fx.topics.scopeSnapshots).filter((m) => m.value.identityId === id).at(-1), 60_000);
+    const order = await api('POST', '/v1/orders', await token(['responder'], 'bob'), { kind: 'quarantine', target: { identityId: id }, reason: 'suspected key leak' });
+    expect(order.status).toBe(202);
+    await waitFor('the quarantine at the enforcement point', () => !allows(id, 'tickets:read', 'tickets/all', `${id}/A`) || undefined, 60_000);
+    const held = enforcer.state.identities.get(id)!.version;
+    const stolen = createProducer(kafkaAs('admin', `${fx.id}-rollback`, as(SUPER_USER)));
+    producers.push(stolen);
+    await stolen.connect();
+    await stolen.send({ topic: fx.topics.scopeSnapshots, acks: -1, messages: [{ key: id, value: before.raw, headers: before.headers }] });
+    const a = await alert((x) => x.type === 'rejected-command' && x.identityId === id && x.details.code === 'VERSION_ROLLBACK', 'the rollback alert');
+    expect(enforcer.state.identities.get(id)!.version).toBe(held);
+    expect(allows(id, 'tickets:read', 'tickets/all', `${id}/A`)).toBe(false);
+    say('rolled-back command', `genuine snapshot v${before.value.version} re-published after the quarantine (v${held}) → rejected by the enforcement point (${String(a.details.code)}, alert); still quarantined`);
+  });
+
+  it('rogue enforcement point: it cannot write events, and its decision reports cannot widen anything', async () => {
+    const id = `victim-9-${fx.id}`;
+    await provisioned(id);
+    const asEnforcer = await producerAs('enforcer');
+    const schemaId = (await fx.registry.loadSubjectIds(`${fx.topics.enforcerReports}-value`)).values().next().value!;
+    const t = new Date().toISOString();
+    const report = (rid: string, subject: string): LivescopeEventInput => ({
+      specversion: '1.0',
+      id: rid,
+      type: 'enforcement.decisions',
+      source: 'enforcer/rogue',
+      time: t,
+      subject,
+      data: { enforcerId: 'gw-rogue', windowStart: t, windowEnd: t, decisions: [{ action: 'db:admin', resource: 'db/kb', allowed: 1000, denied: 0 }] },
+    });
+    // A report keyed to another identity, and one that is not a report at all: the relay dead-letters both.
+    await asEnforcer.send({
+      topic: fx.topics.enforcerReports,
+      acks: -1,
+      messages: [
+        { key: id, value: encodeWireJson(schemaId, report(`${id}/r1`, id)) },
+        { key: 'someone-else', value: encodeWireJson(schemaId, report(`${id}/r2`, id)) },
+        { key: id, value: encodeWireJson(schemaId, { ...report(`${id}/r3`, id), type: 'entitlement.granted' }) },
+      ],
+    });
+    const relayed = await waitFor('the relay to dead-letter the malformed reports', () => {
+      const d = tail.of<DeadLetter>(fx.topics.deadLetters).filter((x) => x.value.source.topic === fx.topics.enforcerReports && Buffer.from(x.value.value, 'base64').toString().includes(`${id}/r`));
+      return d.length >= 2 ? d : undefined;
+    }, 60_000);
+    expect(relayed.map((d) => d.value.reason).sort()).toEqual(['key-mismatch', 'schema-invalid']);
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(allows(id, 'db:admin', 'db/kb', `${id}/A`)).toBe(false);
+    say('rogue enforcement point', 'reports claiming db:admin use → relayed as an observation that cannot widen (still denied); a report keyed to another identity or of another type → dead-lettered by the relay (key-mismatch, schema-invalid)');
+  });
+
   it('non-human and self approvals never widen; an approval holds only in its session', async () => {
     const id = `victim-5-${fx.id}`;
     await provisioned(id, [identityEvent('entitlement.granted', `victim-5-${fx.id}`, { grantId: `victim-5-${fx.id}/s`, role: 'kb-secrets', permissions: [{ action: 'secrets:read', resource: 'secret/kb', access: 'read' }] }, { id: `victim-5-${fx.id}/s`, time: Date.now() })]);

@@ -108,9 +108,6 @@ describe('livescope on a TLS + SASL/SCRAM broker with the ACL plan', () => {
       trustedKeys: [parsePublicKey(fx.keys.kid, fx.keys.publicKey)],
       topicPrefix: fx.prefix,
       logger: fx.logger,
-      // Today's SDK sends decision reports to the events topic, which the plan refuses to enforcers
-      // by design; reports move to the enforcer reports topic with the SDK's rewrite.
-      reportDecisions: false,
     });
     await enforcer.start();
     await enforcer.ready;
