@@ -62,7 +62,7 @@ export function explain(identity: IdentityState, globals: Globals, policy: Scope
   const determining = answer.decision?.determining ?? [];
   const bound = entry?.sessions ? ` (only in session${entry.sessions.length === 1 ? '' : 's'} ${entry.sessions.join(', ')})` : '';
   const summary = elsewhere
-    ? `denied${sessionId === undefined ? ' outside a session' : ` in session ${sessionId}`}: allowed only in session${entry!.sessions!.length === 1 ? '' : 's'} ${entry!.sessions!.join(', ')}, where an approval or a grant was given`
+    ? `denied${sessionId === undefined ? ' outside a session' : ` in session ${sessionId}`}: allowed only in session${entry.sessions.length === 1 ? '' : 's'} ${entry.sessions.join(', ')}, where an approval or a grant was given`
     : answer.inScope
     ? `allowed: provisioned by ${c.grants.join(', ')} and permitted by ${determining.join(', ') || 'the policies'}${entry?.validUntil ? `, until ${iso(entry.validUntil)}` : ''}${bound}`
     : orders.length

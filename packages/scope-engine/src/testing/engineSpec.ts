@@ -1,5 +1,6 @@
 import type { LivescopeEvent } from '@livescope/contracts';
 import { emptyOutput, type EngineOutput, type HandleResult } from '../EngineOutput.js';
+import type { IdentityState } from '../IdentityState.js';
 import type { EngineDeps, ProducerVerdict, ScopeEngine } from '../ScopeEngine.js';
 import { permitAllPolicy, type ScopePolicy } from '../ScopePolicy.js';
 import { run, TRUSTED } from './fixtures.js';
@@ -24,6 +25,8 @@ export interface Outcome {
   readonly result: HandleResult | undefined;
   /** The outputs of the `when` step only. */
   readonly out: EngineOutput;
+  /** An identity's state as it was before the `when` step (the same object when the step left it alone). */
+  before(id: string): IdentityState | undefined;
   /** `action resource` pairs in an identity's scope after the step, sessions appended as `@s1,s2` when bound. */
   scope(id: string): string[];
 }
@@ -55,11 +58,13 @@ export function spec(policy: ScopePolicy = permitAllPolicy, deps: Partial<Engine
               };
               for (const h of history) apply(h);
               r.out = emptyOutput();
+              const previous = new Map([...r.engine.allIdentities()].map((i) => [i.id as string, i]));
               const result = apply(input);
               const outcome: Outcome = {
                 engine: r.engine,
                 result,
                 out: r.out,
+                before: (id) => previous.get(id),
                 scope: (id) => (r.engine.identity(id)?.scope ?? []).map((e) => `${e.perm.action} ${e.perm.resource}${e.sessions ? `@${e.sessions.join(',')}` : ''}`),
               };
               check(outcome);
