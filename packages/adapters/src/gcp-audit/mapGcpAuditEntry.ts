@@ -71,7 +71,9 @@ export function mapGcpAuditEntry(entry: Json, options: GcpAuditOptions, ctx: Ada
   if (!p) return deadLetter('schema-invalid', 'not a Cloud Audit Logs entry: protoPayload is missing');
   const methodName = text(p, 'methodName');
   if (!methodName) return deadLetter('schema-invalid', 'not a Cloud Audit Logs entry: protoPayload.methodName is missing');
-  const serviceName = text(p, 'serviceName') ?? text(path(entry, 'resource', 'labels'), 'service') ?? (methodName.includes('SecurityTokenService') ? 'sts.googleapis.com' : 'unknown');
+  // Documentation excerpts and some exports leave serviceName out: the method names of the
+  // credential and token-exchange APIs say which service they belong to.
+  const serviceName = text(p, 'serviceName') ?? text(path(entry, 'resource', 'labels'), 'service') ?? (methodName.includes('SecurityTokenService') ? 'sts.googleapis.com' : CREDENTIAL_METHODS.has(methodName) || methodName.includes('IAMCredentials') ? 'iamcredentials.googleapis.com' : 'unknown');
   const time = normalizeTime(text(entry, 'timestamp')) ?? normalizeTime(text(path(p, 'requestMetadata', 'requestAttributes'), 'time')) ?? normalizeTime(text(entry, 'receiveTimestamp')) ?? ctx.receivedAt;
   const insertId = text(entry, 'insertId');
   const key = insertId ? `gcp:${idPart(insertId)}${text(entry, 'logName') ? `-${sha256Hex(text(entry, 'logName')!).slice(0, 8)}` : ''}` : `gcp:sha256-${sha256Hex(canonicalJson(entry)).slice(0, 32)}`;
@@ -82,7 +84,10 @@ export function mapGcpAuditEntry(entry: Json, options: GcpAuditOptions, ctx: Ada
   const authz = array(p, 'authorizationInfo').filter(isObject);
   const permission = text(authz[0], 'permission');
   const resource = clip(text(authz[0], 'resource') ?? text(p, 'resourceName') ?? `projects/${project ?? '-'}`, 512);
-  const action = clip((permission ?? `${serviceName.split('.')[0]}:${method(methodName)}`).replace(/[^A-Za-z0-9._:/*-]/g, '-'), 128);
+  const service = serviceName !== 'unknown' ? serviceName.split('.')[0]! : (/^google\.([a-z0-9]+)\./.exec(methodName)?.[1] ?? 'gcp');
+  // `google.pubsub.v1.Publisher.CreateTopic` → `CreateTopic`; `v1.compute.instances.list` is kept whole.
+  const shortMethod = methodName.startsWith('google.') ? method(methodName) : methodName;
+  const action = clip((permission ?? `${service}:${shortMethod}`).replace(/[^A-Za-z0-9._:/*-]/g, '-'), 128);
   const statusCode = Number(text(object(p, 'status'), 'code') ?? 0);
   const denied = statusCode === PERMISSION_DENIED || authz.some((a) => a.granted === false);
   const failed = !denied && statusCode !== 0;

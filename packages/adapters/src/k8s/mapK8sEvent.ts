@@ -139,7 +139,7 @@ export function mapK8sEvent(e: K8sAuditEvent, memory: K8sMemoryView, options: K8
     sessionId = credentialSessionId(tokenCredential);
     if (options.implicitSessions && !memory.credentialKnown(tokenCredential)) {
       identities.push(actor.identity);
-      events.push(identityEventInput('session.started', actor.identity.id, { sessionId, system: 'kubernetes', tokenId: idPart(tokenCredential), expiresAt: new Date(Date.parse(time) + options.defaultTokenTtlMs).toISOString() }, stamp('session')));
+      events.push(identityEventInput('session.started', actor.identity.id, { sessionId, system: 'kubernetes', tokenId: idPart(tokenCredential), expiresAt: new Date(Date.parse(time) + options.defaultTokenTtlMs).toISOString() }, stamp('credential-session')));
       updates.push({ kind: 'credential', credentialId: tokenCredential });
     }
   } else if (actor.kind === 'identity' && actor.identity.id.startsWith('aws:') && firstString(extra?.sessionName)) {
@@ -196,7 +196,7 @@ export function mapK8sEvent(e: K8sAuditEvent, memory: K8sMemoryView, options: K8
         'session.started',
         sa.id,
         { sessionId: issued ? credentialSessionId(issued) : `${key}/token`, system: 'kubernetes', expiresAt: expiry, ...(issued ? { tokenId: idPart(issued) } : {}), ...(bound?.kind && bound.name ? { task: clip(`bound to ${bound.kind} ${bound.name}`, 256) } : {}) },
-        stamp('token-session'),
+        stamp('session'),
       ),
     );
     if (issued) updates.push({ kind: 'credential', credentialId: issued });

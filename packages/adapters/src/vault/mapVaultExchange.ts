@@ -138,7 +138,7 @@ export function mapVaultExchange(x: VaultExchange, memory: VaultMemoryView, opti
     return { mapped: { events, identities, recordKey: key, time, source: VAULT_SOURCE, ...(uses.length ? { uses } : {}) }, updates };
   };
   const person = (method: string, field: string, actor: string, what: string): MappingResult =>
-    personSkipped(options.humans, `${field} ${actor}: ${what} by a person (auth method ${method}); livescope tracks non-human identities`, { source: 'vault', actor, actorField: field, time, action: vaultAction(req.path, mountType, req.operation), resource: req.path, ...(remote ? { sourceIp: remote } : {}), outcome: denied ? 'denied' : error ? 'failure' : 'success' });
+    personSkipped(options.humans, `${field} ${actor} (auth method ${method}) is a person: ${what}; livescope tracks non-human identities`, { source: 'vault', actor, actorField: field, time, action: vaultAction(req.path, mountType, req.operation), resource: req.path, ...(remote ? { sourceIp: remote } : {}), outcome: denied ? 'denied' : error ? 'failure' : 'success' });
 
   if (!x.response && !denied) return done(noEvents('incomplete', 'type', `request ${req.id} without its response entry: its outcome is unknown`));
 
@@ -155,7 +155,7 @@ export function mapVaultExchange(x: VaultExchange, memory: VaultMemoryView, opti
       }
     }
     if (owner.kind !== 'identity') {
-      return done(owner.kind === 'human' ? person(owner.method, 'response.auth.display_name', newAuth.display_name ?? owner.method, 'a token issued') : noEvents('unattributed', 'response.auth.display_name', `token owner unknown: ${owner.why}`));
+      return done(owner.kind === 'human' ? person(owner.method, 'response.auth.display_name', newAuth.display_name ?? owner.method, `a token issued at ${req.path}`) : noEvents('unattributed', 'response.auth.display_name', `token owner unknown: ${owner.why}`));
     }
     const sessionId = newAuth.accessor ?? newAuth.client_token ?? key;
     const expiresAt = tokenExpiry(newAuth, time);
