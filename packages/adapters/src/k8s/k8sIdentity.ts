@@ -57,10 +57,10 @@ function awsPrincipal(arn: string, field: string): K8sPrincipal {
  * - `system:anonymous` → skipped (unauthenticated);
  * - `system:node:<name>` → `k8s:node/<name>` (workload: the kubelet);
  * - other `system:` users (controller manager, scheduler…) → `k8s:system/<name>`;
- * - an IAM principal EKS mapped (`user.extra.canonicalArn`, or an ARN as username) → the CloudTrail
- *   adapter's id `aws:<account>:role/<name>` (`AWSReservedSSO_*` roles are people);
  * - a name matching `machineUsers` or the built-in managed-platform agents (`eks:*`, AKS clients…) →
  *   `k8s:user/<name>` (workload);
+ * - an IAM principal EKS mapped (`user.extra.canonicalArn`, or an ARN as username) → the CloudTrail
+ *   adapter's id `aws:<account>:role/<name>` (`AWSReservedSSO_*` roles are people);
  * - a user in group `system:nodes` → a node; in `system:serviceaccounts` → a service account;
  * - anyone else → a person (usually from an OIDC provider or a client certificate).
  */
@@ -77,11 +77,11 @@ export function principalOf(user: { username?: string | undefined; groups?: read
     const name = username.slice('system:'.length);
     return { kind: 'identity', field, identity: { id: `k8s:system/${idPart(name)}`, kind: 'service-account', name, namespace: 'kube-system', labels: { source: 'kubernetes', 'k8s.role': 'control-plane' } } };
   }
-  const iam = eksIamPrincipal(username, user.extra);
-  if (iam && !matchesAny(rules.machineUsers, username)) return awsPrincipal(iam.arn, iam.field);
   if (matchesAny(rules.machineUsers, username) || matchesAny(BUILTIN_MACHINE_USERS, username)) {
     return { kind: 'identity', field, identity: { id: `k8s:user/${idPart(username)}`, kind: 'workload', name: username, namespace: 'cluster', labels: { source: 'kubernetes', 'k8s.role': 'platform-agent' } } };
   }
+  const iam = eksIamPrincipal(username, user.extra);
+  if (iam) return awsPrincipal(iam.arn, iam.field);
   const groups = user.groups ?? [];
   if (groups.includes('system:nodes')) return { kind: 'identity', field: 'user.groups', identity: nodeIdentity(username) };
   return { kind: 'human', actor: username, field, why: `${field} ${username} is not a service account, system component or listed machine user: a person (list machine users with --machine-users)` };

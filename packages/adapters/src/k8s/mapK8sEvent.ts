@@ -151,7 +151,7 @@ export function mapK8sEvent(e: K8sAuditEvent, memory: K8sMemoryView, options: K8
   }
   const withSession = sessionId ? { sessionId } : {};
 
-  const human = (actorName: string, message: string) => personSkipped(options.humans, message, { source: 'k8s', actor: actorName, actorField, time, action: `k8s:${verb}`, resource: path, ...(sourceIp ? { sourceIp } : {}), outcome: denied ? 'denied' : succeeded ? 'success' : 'failure' });
+  const human = (actorName: string, message: string, field = actor.kind === 'skip' ? actorField : actor.field) => personSkipped(options.humans, message, { source: 'k8s', actor: actorName, actorField: field, time, action: `k8s:${verb}`, resource: path, ...(sourceIp ? { sourceIp } : {}), outcome: denied ? 'denied' : succeeded ? 'success' : 'failure' });
   const notIdentity = (what: string): Mapped => (actor.kind === 'human' ? human(actor.actor, `${what}: ${actor.why}`) : actor.kind === 'skip' ? noEvents('unattributed', actor.field, `${what}: ${actor.why}`) : noEvents('no-effect', 'verb', what));
   const done = (why: Mapped | string): K8sMapping =>
     events.length ? { mapped: { events, identities, recordKey: key, time, source: K8S_SOURCE, created, ...(uses.length ? { uses } : {}) }, updates } : { mapped: typeof why === 'string' ? noEvents('no-effect', 'objectRef.resource', why) : why, updates };
