@@ -25,3 +25,6 @@ export * from './ssf/ReceiverClients.js';
 export * from './ssf/CaepBridge.js';
 export * from './ssf/SsfHttpError.js';
 export * from './ocsf/OcsfBridge.js';
+export * from './secretEnv.js';
+export * from './ingest/IngestMetrics.js';
+export * from './ingest/webhookAuth.js';
