@@ -1,6 +1,7 @@
 import { hostname } from 'node:os';
 import { z } from 'zod';
 import { InteropError } from './InteropError.js';
+import { producerIdentityFromEnv, secretFromEnv, type ProducerIdentity } from './secretEnv.js';
 
 /**
  * Configuration of `livescope-interop`, parsed once from the environment. Every variable has the
@@ -59,6 +60,43 @@ export const TrustedIssuerSchema = z.strictObject({
 });
 export type TrustedIssuerConfig = z.infer<typeof TrustedIssuerSchema>;
 
+/** A receiver that authenticates with the OAuth 2.0 client-credentials grant at `/ssf/oauth/token`. */
+export const OAuthClientSchema = z.strictObject({
+  clientId: z.string().min(1).max(128),
+  /** The client secret (at least 16 characters), or `clientSecretFile` naming a file that holds it. */
+  clientSecret: z.string().min(16).optional(),
+  clientSecretFile: z.string().min(1).optional(),
+  /** `aud` of the SETs of this client's streams. */
+  audience: z.string().min(1),
+});
+export type OAuthClientConfig = z.infer<typeof OAuthClientSchema>;
+
+/** A transmitter this receiver polls (RFC 8936) through a stream it manages with the SSF 1.0 API. */
+export const PollStreamSchema = z.strictObject({
+  /** The transmitter's issuer; its metadata is read from `/.well-known/ssf-configuration`. */
+  transmitter: z.url(),
+  /** OAuth 2.0 client credentials (token endpoint from `tokenEndpoint`, else the transmitter's `/.well-known/oauth-authorization-server`). */
+  clientId: z.string().min(1).optional(),
+  clientSecret: z.string().min(1).optional(),
+  clientSecretFile: z.string().min(1).optional(),
+  tokenEndpoint: z.url().optional(),
+  scope: z.string().min(1).optional(),
+  /** A static bearer token instead of client credentials. */
+  bearerToken: z.string().min(16).optional(),
+  /** The `aud` the stream's SETs must carry. */
+  audience: z.string().min(1),
+  eventsRequested: z.array(z.string().min(1)).min(1).optional(),
+  description: z.string().max(1024).default('livescope poll receiver'),
+  maxEvents: z.number().int().min(1).max(1000).default(100),
+  /** Pause after a failed poll (ms). */
+  retryMs: z.number().int().min(10).max(600_000).default(2000),
+  identityTemplate: z.string().min(1).default('{value}'),
+  sessionTemplate: z.string().min(1).default('{value}'),
+  riskScores: z.record(z.string(), z.number().int().min(0).max(100)).default({ low: 20, medium: 50, high: 90 }),
+  anomalyTtlMs: z.number().int().min(1000).default(24 * 3_600_000),
+});
+export type PollStreamConfig = z.infer<typeof PollStreamSchema>;
+
 const Env = z.object({
   LIVESCOPE_KAFKA_BROKERS: csv.default(['127.0.0.1:9092']),
   LIVESCOPE_REGISTRY_URL: z.url().default('http://127.0.0.1:8081/apis/ccompat/v7'),
@@ -93,6 +131,9 @@ const Env = z.object({
   LIVESCOPE_OCSF_WEBHOOK_MAX_ATTEMPTS: int(1, 100).default(8),
   LIVESCOPE_OCSF_WEBHOOK_TIMEOUT_MS: int(100, 120_000).default(5000),
   LIVESCOPE_INTEROP_ENABLE: csv.default(['transmitter', 'receiver', 'ocsf']),
+  LIVESCOPE_SSF_OAUTH_CLIENTS: json(z.array(OAuthClientSchema)).default([]),
+  LIVESCOPE_SSF_ACCESS_TOKEN_TTL_S: int(60, 86_400).default(3600),
+  LIVESCOPE_SSF_POLL_STREAMS: json(z.array(PollStreamSchema)).default([]),
 });
 
 export type Feature = 'transmitter' | 'receiver' | 'ocsf';
@@ -133,6 +174,14 @@ export interface InteropConfig {
   readonly ocsfWebhookMaxAttempts: number;
   readonly ocsfWebhookTimeoutMs: number;
   readonly features: ReadonlySet<Feature>;
+  /** Signs the events the receiver publishes, and says which control types it may send (see secretEnv.ts). */
+  readonly producer: ProducerIdentity;
+  /** Receivers authenticating with OAuth 2.0 client credentials (secrets resolved from files). */
+  readonly oauthClients: readonly (Omit<OAuthClientConfig, 'clientSecretFile'> & { readonly clientSecret: string })[];
+  /** Lifetime of the access tokens `/ssf/oauth/token` issues (s). */
+  readonly accessTokenTtlSec: number;
+  /** Transmitters this receiver polls. */
+  readonly pollStreams: readonly PollStreamConfig[];
 }
 
 export function loadInteropConfig(env: Record<string, string | undefined> = process.env): InteropConfig {
@@ -192,5 +241,13 @@ export function loadInteropConfig(env: Record<string, string | undefined> = proc
     ocsfWebhookMaxAttempts: e.LIVESCOPE_OCSF_WEBHOOK_MAX_ATTEMPTS,
     ocsfWebhookTimeoutMs: e.LIVESCOPE_OCSF_WEBHOOK_TIMEOUT_MS,
     features,
+    producer: producerIdentityFromEnv(env),
+    oauthClients: e.LIVESCOPE_SSF_OAUTH_CLIENTS.map(({ clientSecretFile, ...c }) => {
+      const clientSecret = c.clientSecret ?? (clientSecretFile ? secretFromEnv({ SECRET_FILE: clientSecretFile }, 'SECRET') : undefined);
+      if (!clientSecret || clientSecret.length < 16) throw new InteropError('CONFIG', 'fatal', `LIVESCOPE_SSF_OAUTH_CLIENTS: client ${c.clientId} needs a clientSecret (or clientSecretFile) of at least 16 characters`);
+      return { ...c, clientSecret };
+    }),
+    accessTokenTtlSec: e.LIVESCOPE_SSF_ACCESS_TOKEN_TTL_S,
+    pollStreams: e.LIVESCOPE_SSF_POLL_STREAMS,
   };
 }

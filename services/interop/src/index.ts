@@ -28,3 +28,5 @@ export * from './ocsf/OcsfBridge.js';
 export * from './secretEnv.js';
 export * from './ingest/IngestMetrics.js';
 export * from './ingest/webhookAuth.js';
+export * from './ssf/OAuthTokenIssuer.js';
+export * from './ssf/SsfPollReceiver.js';
