@@ -117,7 +117,7 @@ describe('SSF receiver (RFC 8935 push endpoint)', () => {
     const refused = await push(await idp.sign(deviceOnly));
     expect(refused.statusCode).toBe(400);
     expect(refused.json()).toEqual({ err: 'invalid_request', description: 'session-revoked not applied: subject format "complex" (sub_id) names no principal this receiver can map' });
-    const withExp = await push(await idp.sign({ ...legacy, jti: 'lg-3', exp: NOW / 1000 + 60 } as SetPayload));
+    const withExp = await push(await idp.sign({ ...legacy, jti: 'lg-3', exp: NOW / 1000 + 60 }));
     expect(withExp.json()).toMatchObject({ err: 'invalid_request', description: expect.stringContaining('exp') });
     const sse: SetPayload = { iss: IDP, jti: 'lg-4', iat: NOW / 1000, aud: AUD, sub_id: { format: 'opaque', id: 'stream-1' }, events: { 'https://schemas.openid.net/secevent/sse/event-type/verification': { state: 'x' } } };
     expect((await push(await idp.sign(sse))).statusCode).toBe(202);

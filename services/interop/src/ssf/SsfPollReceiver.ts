@@ -178,7 +178,7 @@ export class SsfPollReceiver {
       if (r.status !== 200) throw new InteropError('DELIVERY', 'transient', `poll of ${this.pollUrl}: ${r.status} ${JSON.stringify(r.body)}`);
       ack = [];
       setErrs = {};
-      const sets = ((r.body as { sets?: Record<string, string> } | undefined)?.sets ?? {}) as Record<string, string>;
+      const sets = ((r.body as { sets?: Record<string, string> } | undefined)?.sets ?? {});
       const entries = Object.entries(sets);
       this.o.metrics.pollRequests.inc({ outcome: entries.length ? 'sets' : 'empty' });
       for (const [jti, set] of entries) {

@@ -17,6 +17,8 @@ export interface TransmitterOptions {
   readonly pollAckTimeoutMs: number;
   /** Also accept OAuth 2.0 client credentials (advertised in `authorization_schemes`). */
   readonly oauth?: boolean;
+  /** New stream ids. Default: random (122 bits), hex. */
+  readonly streamIds?: () => string;
   readonly now?: () => number;
 }
 type ReceiverClient = StreamClient;
@@ -117,7 +119,7 @@ export class Transmitter {
 
   async create(client: ReceiverClient, body: z.infer<typeof StreamRequest>): Promise<Record<string, unknown>> {
     this.checkTransmitterSupplied(client, body);
-    const streamId = randomUUID().replaceAll('-', '');
+    const streamId = this.o.streamIds?.() ?? randomUUID().replaceAll('-', '');
     const at = new Date(this.now()).toISOString();
     const s: StreamRecord = {
       streamId,
