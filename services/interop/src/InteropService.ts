@@ -120,6 +120,7 @@ export class InteropService {
   async stop(): Promise<void> {
     if (this.forgetTimer) clearInterval(this.forgetTimer);
     await Promise.all(this.pollReceivers.map((p) => p.stop()));
+    this.transmitter?.close();
     await this.app?.close().catch(() => undefined);
     await this.deliverer?.stop();
     await this.bridge?.stop().catch(() => undefined);

@@ -41,6 +41,7 @@ export class Transmitter {
   private readonly now: () => number;
   /** Wakes long polls of a stream when a SET is queued for it. */
   private readonly waiters = new Map<string, Set<() => void>>();
+  private closed = false;
 
   constructor(private readonly o: TransmitterOptions) {
     this.now = o.now ?? Date.now;
@@ -225,7 +226,7 @@ export class Transmitter {
     const deadline = this.now() + (body.returnImmediately === true ? 0 : this.o.pollWaitMs);
     for (;;) {
       const r = await this.o.store.poll(streamId, max, this.now(), this.o.pollAckTimeoutMs);
-      if (r.entries.length > 0 || this.now() >= deadline) return { sets: Object.fromEntries(r.entries.map((e) => [e.jti, e.set])), moreAvailable: r.moreAvailable };
+      if (r.entries.length > 0 || this.now() >= deadline || this.closed) return { sets: Object.fromEntries(r.entries.map((e) => [e.jti, e.set])), moreAvailable: r.moreAvailable };
       await this.waitFor(streamId, Math.min(250, deadline - this.now()));
     }
   }
@@ -291,6 +292,12 @@ export class Transmitter {
     const n = await this.o.store.enqueue(entries);
     for (const wake of this.waiters.get(s.streamId) ?? []) wake();
     return n;
+  }
+
+  /** Ends the long polls in progress (they answer with what is available): the service is stopping. */
+  close(): void {
+    this.closed = true;
+    for (const set of this.waiters.values()) for (const wake of set) wake();
   }
 
   /** Status of a stream's outbox (for operators). */
