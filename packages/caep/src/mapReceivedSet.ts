@@ -39,6 +39,8 @@ export const RECEIVER_SOURCE = 'livescope-receiver/ssf';
  *   of `events` (no producer key): RISC account-disabled becomes a critical anomaly.
  */
 export interface ReceivedSetMapping extends MappingResult {
+  /** True when the type is one livescope has no mapping for (accepted with no effect). */
+  readonly unmapped?: true;
   readonly control?: { readonly type: string; readonly event: Record<string, unknown> };
   readonly refused?: { readonly err: 'invalid_request'; readonly description: string };
   readonly fallback?: readonly LivescopeEventInput[];
@@ -60,6 +62,8 @@ const ACTIONABLE: ReadonlySet<string> = new Set([
 ]);
 const KNOWN: ReadonlySet<string> = new Set([...ACTIONABLE, ...Object.values(CaepEventType), ...Object.values(SsfEventType), ...Object.values(RiscEventType)]);
 export const isKnownEventType = (type: string): boolean => KNOWN.has(type);
+/** Event types a received SET changes something for (when its subject resolves). */
+export const isActionableEventType = (type: string): boolean => ACTIONABLE.has(type);
 
 function valueOf(s: SimpleSubject): { value: string; iss?: string } | undefined {
   const v = s as Record<string, unknown>;
@@ -116,7 +120,7 @@ const skip = (code: SkipNote['code'], field: string, message: string): ReceivedS
 export function mapReceivedSet(p: SetPayload, policy: ReceivedSetPolicy = defaultReceivedSetPolicy): ReceivedSetMapping {
   const { type, uri, event } = onlyEvent(p, isKnownEventType);
   if (type === SsfEventType.verification || type === SsfEventType.streamUpdated) return { events: [], control: { type, event }, skipped: { code: 'no-effect', field: `events["${uri}"]`, message: 'SSF stream control event' } };
-  if (!ACTIONABLE.has(type)) return skip('no-effect', `events["${uri}"]`, `event type ${type} has no livescope mapping`);
+  if (!ACTIONABLE.has(type)) return { ...skip('no-effect', `events["${uri}"]`, `event type ${type} has no livescope mapping`), unmapped: true };
   const key = `caep:${sha256Hex(`${p.iss}\n${p.jti}`).slice(0, 32)}`;
   const ts = typeof event.event_timestamp === 'number' ? event.event_timestamp : p.iat;
   const time = new Date(ts * 1000).toISOString();

@@ -15,7 +15,7 @@ const CAEP = 'https://schemas.openid.net/secevent/caep/event-type/';
 const SSF = 'https://schemas.openid.net/secevent/ssf/event-type/';
 /** Accepted with no effect: the reason and the field of the event that decided it. */
 const noEffect = (uri: string, member: string, message: string) => ({ events: [], skipped: { code: 'no-effect', field: `events["${uri}"]${member}`, message } });
-const unmapped = (uri: string) => noEffect(uri, '', `event type ${uri} has no livescope mapping`);
+const unmapped = (uri: string) => ({ ...noEffect(uri, '', `event type ${uri} has no livescope mapping`), unmapped: true });
 const control = (uri: string, event: Record<string, unknown>) => ({ events: [], control: { type: uri, event }, skipped: { code: 'no-effect', field: `events["${uri}"]`, message: 'SSF stream control event' } });
 
 /** Every CAEP/SSF sample and what the receiver makes of it (default policy: identity = the subject's value). */

@@ -122,7 +122,7 @@ export class SetReceiver {
       }
     } else if (!noEffect) {
       noEffect = mapped.skipped ? `${mapped.skipped.message} (${mapped.skipped.field})` : 'nothing to map';
-      reason = mapped.control ? 'stream-control' : mapped.skipped?.message.startsWith('event type') ? 'unmapped-event-type' : 'no-effect';
+      reason = mapped.control ? 'stream-control' : mapped.unmapped ? 'unmapped-event-type' : 'no-effect';
     }
     if (noEffect) {
       this.o.metrics.noEffect.inc({ reason: reason! });
