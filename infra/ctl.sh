@@ -12,6 +12,12 @@
 #   pg-restart              restart PostgreSQL: the system cluster with pg_ctlcluster, the private one
 #                           with pg_ctl (fast mode: clients are disconnected)
 #   provision               create or repair the topics now (start.sh does it once per broker start)
+#   secure-start            start the secured broker alone (SASL_SSL on 127.0.0.1:9094, see start.sh --secure)
+#                           and make sure its users, topics and ACLs exist
+#   secure-stop [--kill] | secure-restart [--kill]
+#   secure-provision        apply its topics and the ACL plan of the default prefix again
+#   secure-env [user]       print the variables that connect a livescope process to it as <user>
+#                           (default scope-worker): eval "$(bash infra/ctl.sh secure-env enforcer)"
 #   kafka-run <class> [args] run a Kafka tool on the broker's classpath, logging warnings to stderr, e.g.
 #                           kafka-run org.apache.kafka.tools.ProducerPerformance --topic t --num-records 1000 ...
 #   env                     print the connection settings as shell assignments:
@@ -23,19 +29,20 @@ usage() { sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; }
 cmd=${1:-}
 [[ -n $cmd ]] || { usage >&2; exit 2; }
 shift
+if [[ $cmd == secure-env ]]; then
+  # shellcheck source=lib.sh
+  source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+  [[ $# -le 1 ]] || die "secure-env takes one user name"
+  secure_env "${1:-}" | sed "s/^/export /"
+  exit 0
+fi
 if [[ $cmd == kafka-run ]]; then
   # shellcheck source=lib.sh
   source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
   [[ $# -ge 1 ]] || die "kafka-run needs a main class, e.g. org.apache.kafka.tools.ProducerPerformance"
   [[ -f $KAFKA_DIR/.complete ]] || kafka_fetch # never refetch under a running broker
   ensure_dirs
-  cat >"$CONF_DIR/tools-log4j2.xml" <<'EOF'
-<?xml version="1.0" encoding="UTF-8"?>
-<Configuration status="warn" name="livescope-kafka-tools">
-  <Appenders><Console name="stderr" target="SYSTEM_ERR"><PatternLayout pattern="[%d] %p %m (%c)%n"/></Console></Appenders>
-  <Loggers><Root level="WARN"><AppenderRef ref="stderr"/></Root></Loggers>
-</Configuration>
-EOF
+  kafka_tools_log4j
   exec "$(kafka_java)" -Xmx512m -Dlog4j2.configurationFile="$CONF_DIR/tools-log4j2.xml" -cp "$KAFKA_DIR/libs/*" "$@"
 fi
 QUIET=0 KILL=""
@@ -91,6 +98,15 @@ case $cmd in
   registry-stop) take_lock; registry_stop ;;
   registry-start) take_lock; registry_start_alone ;;
   pg-restart) take_lock; pg_restart ;;
+  secure-start) take_lock; kafka_secure_start ;;
+  secure-stop) take_lock; kafka_secure_stop "$KILL" ;;
+  secure-restart) take_lock; kafka_secure_stop "$KILL"; kafka_secure_start ;;
+  secure-provision)
+    take_lock
+    pid=$(svc_pid kafka-secure) || die "the secured broker is not running (bash infra/ctl.sh secure-start)"
+    rm -f "$RUN_DIR/secure-provision.stamp"
+    kafka_secure_provision "$pid"
+    ;;
   provision)
     take_lock
     port_open "$KAFKA_PORT" || die "Kafka is not running on $KAFKA_BROKERS (run infra/start.sh)"

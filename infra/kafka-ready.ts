@@ -9,13 +9,17 @@
  *   npx tsx --conditions=livescope-source infra/kafka-ready.ts [--brokers 127.0.0.1:9092]
  *       [--timeout-ms 90000] [--transactions] [--quiet]
  *
+ * TLS and SASL come from the LIVESCOPE_KAFKA_* variables (see kafkaFromEnv.ts).
+ *
  * Exit code 0 when ready, 1 when the deadline passed (the last error is printed).
  */
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
+import type { KafkaSecurityOptions } from '@livescope/transport';
 import { Kafka, logLevel, Partitioners, type Consumer } from 'kafkajs';
+import { kafkaFromEnv, securityConfig } from './kafkaFromEnv.js';
 
 /** Scratch topic and groups of the probe; reused across runs (one partition, one day retention). */
 export const READY_TOPIC = 'livescope.infra.ready';
@@ -24,6 +28,8 @@ export const READY_TXN_GROUP = 'livescope-infra-ready-txn';
 
 export interface ReadyOptions {
   readonly brokers: readonly string[];
+  /** TLS and SASL. Default: plaintext, anonymous. */
+  readonly security?: KafkaSecurityOptions;
   /** Overall deadline in milliseconds. */
   readonly timeoutMs: number;
   /** Also check transactions with sendOffsets. Default false. */
@@ -48,7 +54,7 @@ export async function waitForKafkaReady(options: ReadyOptions): Promise<ReadyRes
   while (Date.now() < deadline) {
     attempts += 1;
     try {
-      const checks = await beforeDeadline(probeOnce(options.brokers, deadline, options.transactions ?? false), deadline);
+      const checks = await beforeDeadline(probeOnce(options.brokers, options.security, deadline, options.transactions ?? false), deadline);
       return { attempts, elapsedMs: Date.now() - t0, checks };
     } catch (err) {
       lastError = err instanceof Error ? err.message : String(err);
@@ -74,10 +80,11 @@ async function beforeDeadline<T>(work: Promise<T>, deadline: number): Promise<T>
   }
 }
 
-async function probeOnce(brokers: readonly string[], deadline: number, transactions: boolean): Promise<string[]> {
+async function probeOnce(brokers: readonly string[], security: KafkaSecurityOptions | undefined, deadline: number, transactions: boolean): Promise<string[]> {
   const kafka = new Kafka({
     clientId: 'livescope-infra-ready',
     brokers: [...brokers],
+    ...securityConfig(security),
     connectionTimeout: 3000,
     requestTimeout: 15_000,
     retry: { initialRetryTime: 200, retries: 4, maxRetryTime: 2000 },
@@ -183,11 +190,11 @@ async function main(): Promise<void> {
       quiet: { type: 'boolean', default: false },
     },
   });
-  const brokers = (values.brokers ?? process.env.LIVESCOPE_KAFKA_BROKERS ?? '127.0.0.1:9092').split(',').map((b) => b.trim()).filter(Boolean);
+  const { brokers, security } = kafkaFromEnv(process.env, values.brokers);
   const timeoutMs = Number(values['timeout-ms']);
   if (!Number.isInteger(timeoutMs) || timeoutMs <= 0) throw new Error(`--timeout-ms '${values['timeout-ms']}' is not a positive integer`);
   const log = values.quiet ? () => undefined : (l: string) => process.stdout.write(`${l}\n`);
-  const result = await waitForKafkaReady({ brokers, timeoutMs, transactions: values.transactions, log });
+  const result = await waitForKafkaReady({ brokers, security, timeoutMs, transactions: values.transactions, log });
   log(`  Kafka usable: ${result.checks.join(', ')} (attempt ${result.attempts}, ${result.elapsedMs} ms)`);
 }
 

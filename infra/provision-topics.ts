@@ -6,13 +6,16 @@
  *   npx tsx --conditions=livescope-source infra/provision-topics.ts [--brokers host:port,...]
  *       [--partitions N] [--prefix p.] [--quiet]
  *
- * Environment: LIVESCOPE_KAFKA_BROKERS (default 127.0.0.1:9092), LIVESCOPE_PARTITIONS (default
+ * Environment: LIVESCOPE_KAFKA_BROKERS (default 127.0.0.1:9092) and the other LIVESCOPE_KAFKA_*
+ * connection variables (TLS, SASL: see kafkaFromEnv.ts), LIVESCOPE_PARTITIONS (default
  * DEFAULT_PARTITIONS of @livescope/contracts). Exit code 0 when every topic is as wanted.
  */
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import kafkajs, { Kafka, logLevel, type Admin } from 'kafkajs';
 import { DEFAULT_PARTITIONS, topicSpecs } from '@livescope/contracts';
+import type { KafkaSecurityOptions } from '@livescope/transport';
+import { kafkaFromEnv, securityConfig } from './kafkaFromEnv.js';
 import {
   coPartitioningWarning,
   describePlan,
@@ -57,6 +60,8 @@ export interface ProvisionOptions {
   readonly clientId?: string;
   /** Print the table through `log` (default true). */
   readonly printTable?: boolean;
+  /** TLS and SASL (an admin user on a cluster that authorizes). Default: plaintext, anonymous. */
+  readonly security?: KafkaSecurityOptions;
 }
 
 /**
@@ -75,6 +80,7 @@ export async function provisionTopics(
   const kafka = new Kafka({
     clientId: options.clientId ?? 'livescope-provision',
     brokers: [...brokers],
+    ...securityConfig(options.security),
     connectionTimeout: 3000,
     requestTimeout: 30_000,
     retry: { initialRetryTime: 200, retries: 6 },
@@ -186,7 +192,7 @@ async function main(): Promise<void> {
       quiet: { type: 'boolean', default: false },
     },
   });
-  const brokers = (values.brokers ?? process.env.LIVESCOPE_KAFKA_BROKERS ?? '127.0.0.1:9092').split(',').map((b) => b.trim()).filter(Boolean);
+  const { brokers, security } = kafkaFromEnv(process.env, values.brokers);
   const partitions =
     parsePartitions(values.partitions, '--partitions') ?? parsePartitions(process.env.LIVESCOPE_PARTITIONS, 'LIVESCOPE_PARTITIONS') ?? DEFAULT_PARTITIONS;
   const prefix = values.prefix ?? '';
@@ -195,7 +201,7 @@ async function main(): Promise<void> {
 
   const lines: string[] = [];
   const t0 = Date.now();
-  const result = await provisionTopics(brokers, specs, partitions, (l) => lines.push(l));
+  const result = await provisionTopics(brokers, specs, partitions, (l) => lines.push(l), { security });
   const changed = result.topics.filter((t) => t.action !== 'unchanged').length;
   const summary = result.unchanged
     ? `Topics: all ${result.topics.length} as wanted (${partitions} partitions), nothing to do [${Date.now() - t0} ms]`

@@ -3,22 +3,30 @@
 #   PostgreSQL        127.0.0.1:5432  the machine's server, else its stopped cluster, else a private one
 #   Apache Kafka      127.0.0.1:9092  KRaft, one combined broker + controller (controller on :9093)
 #   Apicurio Registry 127.0.0.1:8081  Confluent-compatible API at /apis/ccompat/v7, stored in PostgreSQL
-# then creates or repairs the topics of @livescope/contracts.
+# then creates or repairs the topics of @livescope/contracts. With --secure, also a second broker as
+# users secure theirs (docs/infra.md, "The secured broker"):
+#   Apache Kafka      127.0.0.1:9094  SASL_SSL (SCRAM-SHA-512, local CA), ACLs (controller on :9095)
 #
 # Idempotent: what already runs is kept (a second call returns at once). A Kafka or registry that
 # answers on its port but was not started here (docker compose, say) is used as it is.
 # Downloads and data live in ${LIVESCOPE_HOME:-~/.cache/livescope}; see docs/infra.md.
 #
-# Usage: bash infra/start.sh [--quiet]
+# Usage: bash infra/start.sh [--secure] [--quiet]
+#   --secure  also start the secured broker: TLS with a CA made here ($LIVESCOPE_HOME/secure/ca.pem),
+#             one SCRAM user per role with its password in $LIVESCOPE_HOME/secure/<user>.password,
+#             the ACLs of infra/aclPlan.ts. `npm start` and the tests keep using the plain broker
+#             (test/secured-broker.e2e.test.ts excepted).
+#             (bash infra/ctl.sh secure-start starts it alone.)
 #   --quiet   print only problems and one final line
 set -euo pipefail
 
 usage() { sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; }
 
-QUIET=0
+QUIET=0 SECURE=0
 for arg in "$@"; do
   case $arg in
     -q | --quiet) QUIET=1 ;;
+    --secure) SECURE=1 ;;
     -h | --help) usage; exit 0 ;;
     *) printf 'livescope infra: error: unknown option %s (try --help)\n' "$arg" >&2; exit 2 ;;
   esac
@@ -86,6 +94,9 @@ if [[ $registry_up == 0 ]]; then registry_wait_ready "$registry_pid"; fi
 
 write_infra_env
 
+# --- The secured broker, on request -------------------------------------------------------------
+if [[ $SECURE == 1 ]]; then kafka_secure_start; fi
+
 # --- One final line --------------------------------------------------------------------------------
 describe() { if [[ -n $2 ]]; then echo "pid $2"; else echo "external"; fi; }
 kafka_v=$KAFKA_VERSION
@@ -97,3 +108,7 @@ printf 'livescope infra up in %s s: Kafka %s %s (%s), Apicurio Registry %s %s (%
   "$(since_s "$T0")" "$kafka_v" "$KAFKA_BROKERS" "$(describe kafka "$kafka_pid")" \
   "$registry_v" "$REGISTRY_URL" "$(describe registry "$registry_pid")" \
   "$(pg_version)" "$PG_PORT" "${pg_m%% *}"
+if [[ $SECURE == 1 ]]; then
+  printf 'secured Kafka %s SASL_SSL (pid %s; CA %s; users %s; connect with: eval "$(bash infra/ctl.sh secure-env <user>)")\n' \
+    "$SECURE_KAFKA_BROKERS" "$(svc_pid kafka-secure || echo '?')" "$SECURE_DIR/ca.pem" "${SECURE_USERS[*]}"
+fi

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# One line per service: up/down, pid, address, version, log. Exit code 1 if any is down.
+# One line per service: up/down, pid, address, version, log. Exit code 1 if any is down; the
+# secured broker (start.sh --secure) is optional: "off" when it does not run does not count.
 # Looks only (no lock, no start); "external" means it answers but was not started by these scripts.
 #
 # Usage: bash infra/status.sh
@@ -27,6 +28,13 @@ elif port_open "$KAFKA_PORT"; then
 else
   line kafka down - "$KAFKA_BROKERS" "$KAFKA_VERSION" "$KAFKA_LOG"
   down=1
+fi
+
+if pid=$(svc_pid kafka-secure); then
+  if port_open "$SECURE_KAFKA_PORT"; then state=up; else state=starting down=1; fi
+  line kafka-sec "$state" "$pid" "$SECURE_KAFKA_BROKERS (SASL_SSL)" "$(svc_version "$pid")" "$SECURE_KAFKA_LOG"
+else
+  line kafka-sec off - "$SECURE_KAFKA_BROKERS (SASL_SSL)" "$KAFKA_VERSION" "(optional: bash infra/start.sh --secure)"
 fi
 
 if pid=$(svc_pid registry); then

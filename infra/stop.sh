@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Stops what infra/start.sh started: the Apicurio Registry, the Kafka broker and, if start.sh had
+# Stops what infra/start.sh started: the Apicurio Registry, the Kafka broker (and the secured one,
+# when it runs) and, if start.sh had
 # to create one, the private PostgreSQL cluster (SIGTERM, a bounded wait, then SIGKILL).
 # Never stops the machine's own PostgreSQL, nor services started by someone else (docker compose).
 # Deletes nothing: topics, offsets, schemas and downloads stay for the next start.
@@ -26,6 +27,7 @@ T0=$(now_ms)
 take_lock
 
 registry_stop
+if svc_pid kafka-secure >/dev/null; then kafka_secure_stop; fi
 kafka_stop --term
 
 if pg_private_running; then
@@ -44,10 +46,12 @@ rm -f "$RUN_DIR/infra.env"
 
 if [[ $ALL == 1 ]]; then
   echo "Nothing was deleted. Kept in $LS_HOME:"
-  for d in "$LS_HOME"/kafka-data "$LS_HOME"/pg "$LS_HOME"/kafka-[0-9]* "$LS_HOME"/apicurio-[0-9]* "$M2_REPO" "$LOG_DIR"; do
+  for d in "$LS_HOME"/kafka-data "$SECURE_KAFKA_DATA" "$SECURE_DIR" "$LS_HOME"/pg "$LS_HOME"/kafka-[0-9]* "$LS_HOME"/apicurio-[0-9]* "$M2_REPO" "$LOG_DIR"; do
     [[ -e $d ]] || continue
     case $d in
       */kafka-data) what="topics, messages and committed offsets (reset: delete it and $KAFKA_CLUSTER_ID_FILE)" ;;
+      "$SECURE_KAFKA_DATA") what="the secured broker's topics, users and ACLs (reset: delete it and $SECURE_DIR/users.applied)" ;;
+      "$SECURE_DIR") what="the secured broker's CA, certificate and user passwords (reset: delete it with the data above)" ;;
       */pg) what="the private PostgreSQL cluster: databases ${PG_DATABASES[*]} (reset: delete it)" ;;
       */kafka-[0-9]*) what="Kafka jars (re-downloaded when deleted)" ;;
       */apicurio-[0-9]*) what="Apicurio Registry distribution (re-downloaded when deleted)" ;;

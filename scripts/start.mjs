@@ -35,19 +35,37 @@ if (!existsSync(keysPath)) {
   };
   writeFileSync(keysPath, JSON.stringify({ signing: { kid: 'dev-1', ...pair() }, releaseSigner: { name: 'release-manager', ...pair() } }, null, 2), { mode: 0o600 });
 }
-const keys = JSON.parse(readFileSync(keysPath, 'utf8'));
+let keys = JSON.parse(readFileSync(keysPath, 'utf8'));
+// Producer keys (added to key files of earlier versions): control events are applied only when
+// signed by a key of the workers' keyring. The control plane may send what responders and
+// approvers send; the simulator plays provisioning, session issuers and approvers, so it may send all.
+if (!keys.producers) {
+  const pair = () => {
+    const jwk = generateKeyPairSync('ed25519').privateKey.export({ format: 'jwk' });
+    return { privateKey: jwk.d, publicKey: jwk.x };
+  };
+  keys = { ...keys, producers: { 'control-plane-dev': pair(), 'simulator-dev': pair() } };
+  writeFileSync(keysPath, JSON.stringify(keys, null, 2), { mode: 0o600 });
+}
+const keyring = {
+  'control-plane-dev': { publicKey: keys.producers['control-plane-dev'].publicKey, eventTypes: ['order.issued', 'order.lifted', 'session.approval-granted', 'session.approval-revoked', 'policies.published'] },
+  'simulator-dev': { publicKey: keys.producers['simulator-dev'].publicKey, eventTypes: ['*'] },
+};
 const env = {
   ...process.env,
   LIVESCOPE_SIGNING_KEY_ID: keys.signing.kid,
   LIVESCOPE_SIGNING_KEY: keys.signing.privateKey,
   LIVESCOPE_RELEASE_SIGNERS: JSON.stringify({ [keys.releaseSigner.name]: keys.releaseSigner.publicKey }),
+  LIVESCOPE_PRODUCER_KEYS: JSON.stringify(keyring),
   LIVESCOPE_DEV_KEYS: keysPath,
 };
+/** Each service signs as itself. */
+const producerEnv = (kid) => ({ LIVESCOPE_PRODUCER_KEY_ID: kid, LIVESCOPE_PRODUCER_KEY: keys.producers[kid].privateKey });
 
 const children = [];
-const startService = (name, args, { logToFile = true } = {}) => {
+const startService = (name, args, { logToFile = true, extraEnv = {} } = {}) => {
   const out = logToFile ? openSync(join(logs, `${name}.log`), 'a') : 'inherit';
-  const child = spawn(process.execPath, args, { env, stdio: ['ignore', out, logToFile ? out : 'inherit'] });
+  const child = spawn(process.execPath, args, { env: { ...env, ...extraEnv }, stdio: ['ignore', out, logToFile ? out : 'inherit'] });
   children.push(child);
   child.on('exit', (code, signal) => {
     if (!stopping) {
@@ -81,7 +99,7 @@ const apiHost = process.env.LIVESCOPE_API_HOST ?? '127.0.0.1';
 const apiPort = process.env.LIVESCOPE_API_PORT ?? '8787';
 const apiUrl = `http://${apiHost}:${apiPort}`;
 step(`starting the control plane and the web console (logs: ${join(logs, 'control-plane.log')})`);
-startService('control-plane', ['services/control-plane/dist/main.js']);
+startService('control-plane', ['services/control-plane/dist/main.js'], { extraEnv: producerEnv('control-plane-dev') });
 
 /** Polls the control plane until it answers, bounded: its start-up retries Kafka, the registry and PostgreSQL. */
 const waitForApi = async (timeoutMs) => {
@@ -120,4 +138,4 @@ if (await waitForApi(120_000)) {
 }
 
 step('playing a simulated fleet with the seed scenarios — live feed of what the pipeline decides:');
-startService('simulator', ['services/simulator/dist/main.js', 'demo', '--policies', 'examples/policies', '--size', process.env.LIVESCOPE_DEMO_FLEET ?? '200'], { logToFile: false });
+startService('simulator', ['services/simulator/dist/main.js', 'demo', '--policies', 'examples/policies', '--size', process.env.LIVESCOPE_DEMO_FLEET ?? '200'], { logToFile: false, extraEnv: producerEnv('simulator-dev') });

@@ -16,7 +16,9 @@ const run = (title, cmd, args, env = {}) => {
 const only = process.argv[2];
 if (!only || only === 'static') run('static checks and unit tests', 'npx', ['turbo', 'run', 'typecheck', 'lint', 'test:unit', '--concurrency=3', '--output-logs=errors-only']);
 if (!only || only !== 'static') {
-  run('infrastructure', 'bash', ['infra/start.sh', '--quiet']);
+  // The end-to-end tier also runs against the secured broker (TLS, SASL/SCRAM, ACLs): test/secured-broker.e2e.test.ts.
+  const secure = !only || only === 'e2e' ? ['--secure'] : [];
+  run('infrastructure', 'bash', ['infra/start.sh', '--quiet', ...secure]);
   const env = { LIVESCOPE_SKIP_INFRA_START: '1' };
   if (!only || only === 'int') run('integration tests', 'npx', ['turbo', 'run', 'test:int', '--concurrency=1', '--output-logs=new-only'], env);
   if (!only || only === 'e2e') run('end-to-end tests', 'npx', ['turbo', 'run', 'test:e2e', '--concurrency=1', '--output-logs=new-only'], env);

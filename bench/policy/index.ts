@@ -24,7 +24,7 @@ import {
   parseExactJson,
   recordToJson,
   requestFromJson,
-  withExactJson,
+  toWasmJson,
   type AuthorizationRequest,
   type CompiledPolicySet,
   type Entity,
@@ -41,7 +41,7 @@ interface Job {
   readonly entities: EntityMap;
   /** The same request as cedar-wasm takes it. */
   readonly wasmCall: Parameters<typeof wasm.statefulIsAuthorized>[0];
-  /** Whether the call holds integers beyond 2^53 (then JSON must be written exactly). */
+  /** Whether the request holds integers beyond 2^53 (written as exact `__extn` escapes, see `toWasmJson`). */
   readonly exact: boolean;
 }
 
@@ -87,7 +87,7 @@ function corpusJobs(limit: number): Job[] {
     const setId = preparse(text);
     for (const r of test.requests) {
       const request = requestFromJson(r, schema ? { schema } : {});
-      const wasmCall = {
+      const call = {
         principal: r.principal,
         action: r.action,
         resource: r.resource,
@@ -95,8 +95,8 @@ function corpusJobs(limit: number): Job[] {
         entities: entitiesJson,
         preparsedPolicySetId: setId,
         validateRequest: false,
-      } as unknown as Job['wasmCall'];
-      jobs.push({ compiled, request, entities, wasmCall, exact: hasBigInt(wasmCall) });
+      };
+      jobs.push({ compiled, request, entities, wasmCall: toWasmJson(call) as unknown as Job['wasmCall'], exact: hasBigInt(call) });
     }
   }
   return jobs;
@@ -195,7 +195,7 @@ function seedJobs(count: number): { jobs: Job[]; compiled: CompiledPolicySet } {
  */
 function makeWasmRunner(): (job: Job) => string {
   return (job) => {
-    const answer = job.exact ? withExactJson(() => wasm.statefulIsAuthorized(job.wasmCall)) : wasm.statefulIsAuthorized(job.wasmCall);
+    const answer = wasm.statefulIsAuthorized(job.wasmCall);
     if (answer.type === 'failure') throw new Error(answer.errors.map((e) => e.message).join('; '));
     return answer.response.decision;
   };

@@ -14,10 +14,33 @@ export async function caughtUp(admin: Admin, store: Store, topic: string): Promi
   });
 }
 
-/** Identity states of record, as text, by identity id. */
+/**
+ * An identity state of record without the instants the broker stamped (the processing clock, when
+ * it was created, when grants and sessions were applied, when permissions were last used, the
+ * review timer derived from them): two different logs of the same events are appended at different
+ * instants (LogAppendTime), everything else must be identical.
+ */
+export function timelessState(text: string): string {
+  const j = JSON.parse(text) as Record<string, unknown>;
+  for (const k of ['clk', 'c', 'lc', 'w', 'u', 'ra']) delete j[k];
+  const dropAt = (rows: unknown, index: number): unknown => (Array.isArray(rows) ? rows.map((r: unknown[]) => r.filter((_, i) => i !== index)) : rows);
+  j.g = dropAt(j.g, 2);
+  j.j = dropAt(j.j, 3);
+  j.s = dropAt(j.s, 5);
+  return JSON.stringify(j);
+}
+
+/** A command's JSON without the instant it was decided at (see `timelessState`). */
+export function timelessCommand(json: string): string {
+  const j = JSON.parse(json) as Record<string, unknown>;
+  delete j.at;
+  return JSON.stringify(j);
+}
+
+/** Identity states of record, as text without broker-stamped instants (see `timelessState`), by identity id. */
 export async function statesOf(store: Store): Promise<Map<string, string>> {
   const { rows } = await store.query<{ identity_id: string; state: string }>('SELECT identity_id, state FROM identity_state ORDER BY identity_id', [], 'states');
-  return new Map(rows.map((r) => [r.identity_id, r.state]));
+  return new Map(rows.map((r) => [r.identity_id, timelessState(r.state)]));
 }
 
 /** Audit rows per (kind, identity, version): a double-applied event would show up as an extra row. */

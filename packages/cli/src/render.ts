@@ -48,28 +48,29 @@ export function renderStatus(s: S.OrderStatus, nowMs = Date.now()): string {
 export function renderScope(v: S.ScopeView, nowMs = Date.now()): string {
   const head = `${v.identityId} (${v.kind} ${v.name}, namespace ${v.namespace}, owner ${v.owner}) — ${v.status}, scope version ${v.version}, risk ${v.riskScore}${v.roles.length ? `, roles ${v.roles.join(', ')}` : ''}\n`;
   const perms = v.permissions.length
-    ? formatTable(['ACTION', 'RESOURCE', 'ACCESS', 'VALID UNTIL', 'SINCE', 'GRANTS'], v.permissions.map((p) => [p.action, p.resource, p.access, p.validUntil ? formatInstant(p.validUntil, nowMs) : 'no expiry', p.sinceVersion === null ? '?' : `v${p.sinceVersion}`, p.grants.join(',')]))
+    ? formatTable(['ACTION', 'RESOURCE', 'ACCESS', 'VALID UNTIL', 'SINCE', 'GRANTS', 'ONLY IN SESSION'], v.permissions.map((p) => [p.action, p.resource, p.access, p.validUntil ? formatInstant(p.validUntil, nowMs) : 'no expiry', p.sinceVersion === null ? '?' : `v${p.sinceVersion}`, p.grants.join(','), p.sessions ? p.sessions.join(',') : 'any']))
     : '(no permission in scope)\n';
-  const sessions = v.sessions.length ? `sessions: ${v.sessions.map((s) => `${s.sessionId}${s.task ? ` [${s.task}]` : ''}${s.expiresAt ? ` until ${formatInstant(s.expiresAt, nowMs)}` : ''}`).join('; ')}\n` : '';
-  const approvals = v.approvals.length ? `approvals: ${v.approvals.map((a) => `${a.approvalId} ${a.escalation} by ${a.approvedBy} until ${formatInstant(a.expiresAt, nowMs)}`).join('; ')}\n` : '';
+  const sessions = v.sessions.length ? `sessions: ${v.sessions.map((s) => `${s.sessionId}${s.task ? ` [${s.task}]` : ''}${s.attested ? '' : ' (observed, not accepted)'}${s.expiresAt ? ` until ${formatInstant(s.expiresAt, nowMs)}` : ''}`).join('; ')}\n` : '';
+  const approvals = v.approvals.length ? `approvals: ${v.approvals.map((a) => `${a.approvalId} ${a.escalation} by ${a.approvedBy}${a.human ? '' : ' (unverified)'}${a.sessionId ? ` for session ${a.sessionId}` : ''} until ${formatInstant(a.expiresAt, nowMs)}`).join('; ')}\n` : '';
   const leases = v.leases.length ? `leases: ${v.leases.map((l) => `${l.leaseId} ${l.secretPath}`).join('; ')}\n` : '';
   return head + perms + sessions + approvals + leases;
 }
 
 export function renderPastScope(v: S.PastScopeView): string {
   const head = `${v.identityId} at version ${v.version} (${v.at}, ${v.direction} from v${v.previousVersion}) — ${v.status}\n`;
-  const perms = v.permissions.length ? formatTable(['ACTION', 'RESOURCE', 'ACCESS', 'VALID UNTIL', 'GRANTS'], v.permissions.map((p) => [p.action, p.resource, p.access, p.validUntil ?? 'no expiry', p.grants.join(',')])) : '(no permission in scope)\n';
+  const perms = v.permissions.length ? formatTable(['ACTION', 'RESOURCE', 'ACCESS', 'VALID UNTIL', 'GRANTS', 'ONLY IN SESSION'], v.permissions.map((p) => [p.action, p.resource, p.access, p.validUntil ?? 'no expiry', p.grants.join(','), p.sessions ? p.sessions.join(',') : 'any'])) : '(no permission in scope)\n';
   return head + perms + (v.sessions.length ? `sessions: ${v.sessions.join(', ')}\n` : '');
 }
 
 export function renderExplanation(e: S.Explanation): string {
-  const lines = [`${e.allowed ? 'ALLOWED' : 'DENIED'}: ${e.identityId} ${e.action} on ${e.resource} — ${e.summary}`, `  identity ${e.status}, scope version ${e.version}, evaluated at ${e.at}`];
+  const lines = [`${e.allowed ? 'ALLOWED' : 'DENIED'}: ${e.identityId} ${e.action} on ${e.resource}${e.session ? ` in session ${e.session}` : ''} — ${e.summary}`, `  identity ${e.status}, scope version ${e.version}, evaluated at ${e.at}`];
+  if (e.boundToSessions) lines.push(`  only in session${e.boundToSessions.length === 1 ? '' : 's'}: ${e.boundToSessions.join(', ')}`);
   lines.push(e.provisioned.length ? `  provisioned by: ${e.provisioned.map((g) => (g.jit ? `${g.grantId} (just-in-time until ${g.expiresAt ?? '?'})` : `${g.grantId} (role ${g.role ?? '?'})`)).join(', ')}` : '  provisioned by: nothing (not provisioned)');
   if (e.orders.length) lines.push(`  orders: ${e.orders.map((o) => `${o.orderId} ${o.kind} by ${o.actor} (${o.reason})${o.expiresAt ? ` until ${o.expiresAt}` : ''}`).join('; ')}`);
   lines.push(`  policies (set v${e.policies.policySetVersion}${e.policies.policySetVersion === 0 ? ': none published, provisioned permissions are permitted' : ''}): ${e.policies.determining.join(', ') || 'none determining'}${e.policies.errors.length ? `; errors: ${e.policies.errors.join(', ')}` : ''}`);
   if (e.context) {
     const c = e.context;
-    lines.push(`  context: session ${c.session.active ? `active (${c.session.count}${c.session.mfa ? ', mfa' : ''}${c.session.tasks.length ? `, tasks ${c.session.tasks.join(',')}` : ''})` : 'none'}, approvals [${c.approvals.join(', ')}], risk ${c.riskScore}, anomalies [${c.anomalies.join(', ')}], human use ${c.humanUseDetected}, release windows [${c.releaseWindows.join(', ')}], incidents [${c.incidentNamespaces.join(', ')}], grant ${c.grant.jit ? 'just-in-time' : `roles ${c.grant.roles.join(',')}`}`);
+    lines.push(`  context: session ${c.session.active ? `active (${c.session.count}${c.session.mfa ? ', mfa' : ''}${c.session.tasks.length ? `, tasks ${c.session.tasks.join(',')}` : ''})` : 'none'}, approvals [${c.approvals.join(', ')}] (by a human [${c.humanApprovals.join(', ')}]), risk ${c.riskScore}, anomalies [${c.anomalies.join(', ')}], human use ${c.humanUseDetected}, release windows [${c.releaseWindows.join(', ')}], incidents [${c.incidentNamespaces.join(', ')}], grant ${c.grant.jit ? 'just-in-time' : `roles ${c.grant.roles.join(',')}`}`);
   }
   lines.push(`  holds until: ${e.validUntil ?? 'a new event changes it'}`);
   return lines.join('\n') + '\n';

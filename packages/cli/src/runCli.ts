@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
+import { ConfigError, kafkaConnection, kafkaOptions, loadConfig, registryAuth, registryOptions, topicPrefixOption } from '@livescope/runtime';
 import { Enforcer } from '@livescope/enforcer';
 import { Store } from '@livescope/store';
 import { parsePublicKey, redactPaths, type VerifyingKey } from '@livescope/transport';
@@ -217,8 +218,9 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     .argument('<action>')
     .argument('<resource>')
     .description('why the identity may or may not do the action on the resource now')
-    .action(async (identity: string, action: string, resource: string) => {
-      const e = await client().get<S.Explanation>(`/v1/identities/${encodeURIComponent(identity)}/explain`, { action, resource });
+    .option('--session <id>', 'as seen from this session (approvals and just-in-time grants given for a session hold only there)')
+    .action(async (identity: string, action: string, resource: string, opts: { session?: string }) => {
+      const e = await client().get<S.Explanation>(`/v1/identities/${encodeURIComponent(identity)}/explain`, { action, resource, ...(opts.session ? { session: opts.session } : {}) });
       print(e, () => R.renderExplanation(e));
     });
 
@@ -335,12 +337,18 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     .action(async (identity: string, action: string, resource: string, opts: { session?: string; interval: string; for?: string; trustedKeys?: string }) => {
       const intervalMs = parseDuration(opts.interval, '--interval');
       const deadline = opts.for === undefined ? Infinity : Date.now() + parseDuration(opts.for, '--for');
+      // The pipeline's connection from the shared variables (TLS and SASL included), as every service reads it.
+      const pipeline = loadConfig({ ...kafkaOptions, ...registryOptions, ...topicPrefixOption }, io.env);
+      const kafka = kafkaConnection(pipeline);
       const enforcer = new Enforcer({
-        brokers: (io.env.LIVESCOPE_KAFKA_BROKERS ?? '127.0.0.1:9092').split(',').map((b) => b.trim()).filter(Boolean),
-        registryUrl: io.env.LIVESCOPE_REGISTRY_URL ?? 'http://127.0.0.1:8081/apis/ccompat/v7',
+        brokers: kafka.brokers,
+        ...(kafka.ssl ? { ssl: kafka.ssl } : {}),
+        ...(kafka.sasl ? { sasl: kafka.sasl } : {}),
+        registryUrl: pipeline.registryUrl,
+        registryAuth: registryAuth(pipeline),
         enforcerId: `watch-${process.pid}`,
         trustedKeys: trustedKeysOf(opts.trustedKeys ?? io.env.LIVESCOPE_TRUSTED_KEYS, io.env),
-        topicPrefix: io.env.LIVESCOPE_TOPIC_PREFIX ?? '',
+        topicPrefix: pipeline.topicPrefix,
         // Logs go to stderr so that stdout carries only decisions.
         logger: pino({ name: 'livescope-watch', level: 'warn', redact: { paths: redactPaths, censor: '[redacted]' } }, pino.destination(2)),
         requireSession: opts.session !== undefined,
@@ -381,12 +389,13 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     .addOption(new Option('--role <role...>', 'roles to grant').choices(allRoles).makeOptionMandatory())
     .requiredOption('--sub <subject>', 'who the token speaks for (recorded as the actor)')
     .option('--ttl <duration>', 'lifetime', '1h')
+    .addOption(new Option('--kind <kind>', 'who the subject is: a person may approve escalations, a workload or agent may not').choices(['human', 'workload', 'agent']).default('human'))
     .option('--keys <file>', 'development key file (env LIVESCOPE_DEV_KEYS, default ~/.cache/livescope/dev-keys.json)')
-    .action(async (opts: { role: Role[]; sub: string; ttl: string; keys?: string }) => {
+    .action(async (opts: { role: Role[]; sub: string; ttl: string; kind: string; keys?: string }) => {
       const path = opts.keys ?? defaultDevKeysPath(io.env);
       const key = loadOrCreateDevApiKey(path);
       const ttlMs = parseDuration(opts.ttl, '--ttl');
-      const token = await mintDevToken({ key, sub: opts.sub, roles: opts.role, issuer: io.env.LIVESCOPE_API_JWT_ISSUER ?? 'livescope', audience: io.env.LIVESCOPE_API_JWT_AUDIENCE ?? 'livescope-api', ttlSeconds: Math.max(1, Math.round(ttlMs / 1000)) });
+      const token = await mintDevToken({ key, sub: opts.sub, roles: opts.role, kind: opts.kind, issuer: io.env.LIVESCOPE_API_JWT_ISSUER ?? 'livescope', audience: io.env.LIVESCOPE_API_JWT_AUDIENCE ?? 'livescope-api', ttlSeconds: Math.max(1, Math.round(ttlMs / 1000)) });
       io.stderr(`development-only token for ${opts.sub} (${opts.role.join(', ')}), valid ${opts.ttl}, signed with ${key.kid} from ${path}; never use it in production\n`);
       io.stdout(`${token}\n`);
     });
@@ -427,7 +436,7 @@ function exitCodeOf(e: unknown, io: CliIo): number {
     if (e.code === 'commander.helpDisplayed' || e.code === 'commander.help' || e.code === 'commander.version') return ExitCode.ok;
     return ExitCode.usage;
   }
-  if (e instanceof UsageError) {
+  if (e instanceof UsageError || ConfigError.is(e)) {
     io.stderr(`livescope: ${e.message}\n`);
     return ExitCode.usage;
   }

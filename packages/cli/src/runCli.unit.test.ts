@@ -23,7 +23,7 @@ describe('livescope CLI (no network)', () => {
     expect(file.signing).toEqual({ kid: 'dev-1' });
     const v = new TokenVerifier({ keys: [parseTrustedKey(file.api.kid, file.api.publicKey)], issuer: 'livescope', audience: 'livescope-api', clockToleranceMs: 0 });
     const p = await v.verify(`Bearer ${t.out.join('').trim()}`);
-    expect(p).toEqual({ sub: 'alice', roles: new Set(['responder', 'soc']) });
+    expect(p).toMatchObject({ sub: 'alice', roles: new Set(['responder', 'soc']), person: true });
     // The control plane, reading the file with its own code, trusts the pair the CLI added.
     expect(loadOrCreateDevApiKey(keys)).toEqual(file.api);
   });

@@ -23,7 +23,10 @@ import {
   partitionForKey,
   SchemaRegistryClient,
   TransportError,
+  type KafkaSaslOptions,
+  type KafkaSslOptions,
   type Logger,
+  type RegistryClientOptions,
   type VerifyingKey,
 } from '@livescope/transport';
 import type { Admin, Consumer, EachBatchPayload, Kafka, KafkaMessage, Producer } from 'kafkajs';
@@ -40,7 +43,13 @@ const MAX_PENDING_ACKS = 100_000;
 
 export interface EnforcerOptions {
   readonly brokers: readonly string[];
+  /** TLS to the brokers: CA file, optional client certificate and key, server name. Default: plaintext. */
+  readonly ssl?: KafkaSslOptions;
+  /** SASL, e.g. `{ mechanism: 'scram-sha-512', username: 'enforcer', password }`. Default: none. */
+  readonly sasl?: KafkaSaslOptions;
   readonly registryUrl: string;
+  /** Registry basic-auth credentials and CA file. Default: none. */
+  readonly registryAuth?: RegistryClientOptions;
   readonly enforcerId: string;
   /** Public keys trusted for command signatures (several during a key rotation). */
   readonly trustedKeys: readonly VerifyingKey[];
@@ -129,9 +138,9 @@ export class Enforcer {
   constructor(private readonly options: EnforcerOptions) {
     this.topics = topicNames(options.topicPrefix ?? '');
     this.verifier = new CommandVerifier(options.trustedKeys);
-    this.kafka = options.kafka ?? createKafka({ brokers: options.brokers, clientId: `livescope-enforcer-${options.enforcerId}`, logger: options.logger });
+    this.kafka = options.kafka ?? createKafka({ brokers: options.brokers, ...(options.ssl ? { ssl: options.ssl } : {}), ...(options.sasl ? { sasl: options.sasl } : {}), clientId: `livescope-enforcer-${options.enforcerId}`, logger: options.logger });
     this.producer = createProducer(this.kafka);
-    this.registry = new SchemaRegistryClient(options.registryUrl);
+    this.registry = new SchemaRegistryClient(options.registryUrl, options.registryAuth);
     const s = options.sensitiveActions ?? [];
     this.sensitive = typeof s === 'function' ? s : ((set: Set<string>) => (a: string) => set.has(a))(new Set(s));
     this.maxStalenessMs = options.maxStalenessMs ?? 30_000;

@@ -2,9 +2,8 @@
  * The one door to cedar-wasm (the Node.js build, which loads its .wasm synchronously at import).
  * cedar-wasm stays the reference: the parser, the validator, the fallback evaluator and the oracle.
  */
-import * as wasm from '@cedar-policy/cedar-wasm/nodejs';
+import * as glue from '@cedar-policy/cedar-wasm/nodejs';
 
-export { wasm };
 export type {
   AuthorizationAnswer,
   DetailedError,
@@ -13,6 +12,34 @@ export type {
   SchemaJson,
   ValidationAnswer,
 } from '@cedar-policy/cedar-wasm/nodejs';
+
+/**
+ * cedar-wasm's functions, each behind a `Proxy` so that no optimised JavaScript function ever has a
+ * cedar-wasm call inlined into it.
+ *
+ * Why (issue 13): V8 11.3 (Node 20) inlines a JS→Wasm call into the optimised code of its caller
+ * (`--turbo-inline-js-wasm-calls`, on by default), also for wasm-bindgen's `externref` signatures.
+ * Every cedar-wasm call runs JavaScript while it is on the stack (the glue's imports
+ * `JSON.stringify` the argument and `JSON.parse` the answer), and `JSON.parse` building an answer
+ * of a new shape generalises the field type of a map (e.g. `errors[i].error`) that the caller's
+ * optimised code depends on. That marks the caller for lazy deoptimisation while the inlined wasm
+ * call is still running; on return V8 11.3 must rebuild a "JS to Wasm builtin continuation" frame
+ * for an `externref` result, which its deoptimiser does not handle: `Fatal error ... unreachable
+ * code` in `Deoptimizer::DoComputeBuiltinContinuation`, SIGTRAP, exit code 133. V8 13 (Node 24)
+ * handles the frame; `--no-turbo-inline-js-wasm-calls` avoids it too.
+ *
+ * TurboFan inlines neither a call to a `Proxy` nor anything behind one, so the JS→Wasm call can
+ * only be inlined into the glue's own one-line functions, whose optimised code depends on nothing
+ * a call can change (the frozen wasm exports object). The proxy costs well under a microsecond
+ * against the tens of microseconds of a cedar-wasm call.
+ */
+export const wasm: typeof glue = Object.freeze(
+  Object.fromEntries(
+    Object.entries(glue)
+      .filter(([name]) => name !== 'default')
+      .map(([name, value]) => [name, typeof value === 'function' ? new Proxy(value, {}) : value]),
+  ),
+) as typeof glue;
 
 const originalStringify = JSON.stringify;
 // A per-process nonce makes the bigint marker impossible to forge from data the caller does not control.
@@ -32,18 +59,50 @@ export function stringifyExact(value: unknown): string {
 }
 
 /**
- * Runs a cedar-wasm call whose input may hold `bigint`s. The wasm glue serialises its argument with
- * the global `JSON.stringify` (and Node 20 has no `JSON.rawJSON` without a flag), so for the duration
- * of this synchronous call that function writes bigints exactly. Nothing else runs in between.
+ * A Cedar Long in the Cedar JSON form cedar-wasm reads exactly whatever its size: the extension
+ * call `duration("<n>ms").toMilliseconds()` as an `__extn` escape. cedar-wasm's glue writes its
+ * argument with the global `JSON.stringify` (a `bigint` throws there, a `number` beyond 2^53 is
+ * rounded, and Node 20 has no `JSON.rawJSON`); Cedar 4 has no `__expr` escape, but a restricted
+ * expression may call any extension function, and a duration holds any i64 of milliseconds. A
+ * value outside i64 is refused by cedar-wasm, as the literal would be.
  */
-export function withExactJson<T>(call: () => T): T {
-  JSON.stringify = ((value: unknown, replacer?: unknown, space?: unknown) =>
-    replacer === undefined && space === undefined
-      ? stringifyExact(value)
-      : originalStringify(value, replacer as Parameters<typeof originalStringify>[1], space as string)) as typeof JSON.stringify;
-  try {
-    return call();
-  } finally {
-    JSON.stringify = originalStringify;
+export function longToWasmJson(n: bigint): { __extn: { fn: 'toMilliseconds'; args: [{ __extn: { fn: 'duration'; arg: string } }] } } {
+  return { __extn: { fn: 'toMilliseconds', args: [{ __extn: { fn: 'duration', arg: `${n}ms` } }] } };
+}
+
+/**
+ * JSON-like data (plain objects, arrays, primitives) for a cedar-wasm call: every `bigint` replaced
+ * by `longToWasmJson`. Returns `value` itself when it holds no `bigint`, else a copy (inputs are
+ * never changed). Nothing global is touched, so no other code ever sees a changed `JSON`.
+ */
+export function toWasmJson<T>(value: T): T {
+  return convert(value) as T;
+}
+
+function convert(v: unknown): unknown {
+  if (typeof v === 'bigint') return longToWasmJson(v);
+  if (typeof v !== 'object' || v === null) return v;
+  if (Array.isArray(v)) {
+    let out: unknown[] | undefined;
+    for (let i = 0; i < v.length; i++) {
+      const x: unknown = v[i];
+      const c = convert(x);
+      if (c !== x) (out ??= v.slice())[i] = c;
+    }
+    return out ?? v;
   }
+  const o = v as Record<string, unknown>;
+  let out: Record<string, unknown> | undefined;
+  for (const k of Object.keys(o)) {
+    const x = o[k];
+    const c = convert(x);
+    if (c === x) continue;
+    if (!out) {
+      out = {};
+      // defineProperty: a `__proto__` key must stay data.
+      for (const j of Object.keys(o)) Object.defineProperty(out, j, { value: o[j], enumerable: true, writable: true, configurable: true });
+    }
+    Object.defineProperty(out, k, { value: c, enumerable: true, writable: true, configurable: true });
+  }
+  return out ?? o;
 }

@@ -20,7 +20,7 @@ export { CedarSchema, type SchemaType } from './CedarSchema.js';
 export { contextFromJson, entitiesFromJson, recordFromJson, requestFromJson, uidFromJson, valueFromJson, type FromJsonOptions } from './fromCedarJson.js';
 export { entityToJson, reachableEntitiesJson, recordToJson, uidToJson, valueToJson, type CedarJsonEntity, type CedarJsonValue } from './toCedarJson.js';
 export { parseExactJson, type ExactJson } from './parseExactJson.js';
-export { stringifyExact, withExactJson } from './cedarWasm.js';
+export { longToWasmJson, stringifyExact, toWasmJson, wasm as cedarWasm } from './cedarWasm.js';
 export { readsContextPath, unionInputs, type EntityInputs, type PolicyInputs } from './analyzePolicy.js';
 export type { ActionConstraint, ScopeConstraint, ScopeEntity } from './Expr.js';
 export { accessGroupId, livescopeSchemaText, LivescopeTypes } from './livescopeSchema.js';

@@ -24,8 +24,8 @@ describe('input analysis of the seed-scenario policies', () => {
     expect(i.readsNow).toBe(false);
   });
 
-  it('escalation reads approvals only', () => {
-    expect(inputs('escalation').context).toEqual(['approvals']);
+  it('escalation reads human approvals only', () => {
+    expect(inputs('escalation').context).toEqual(['humanApprovals']);
   });
 
   it('jit-vault reads the grant and the session', () => {
@@ -56,7 +56,7 @@ describe('input analysis of the seed-scenario policies', () => {
 
   it('the union covers every policy', () => {
     const u = set.analysis.union;
-    expect(u.context).toEqual(['approvals', 'grant.jit', 'incidentNamespaces', 'now', 'releaseWindows', 'riskScore', 'session.active']);
+    expect(u.context).toEqual(['grant.jit', 'humanApprovals', 'incidentNamespaces', 'now', 'releaseWindows', 'riskScore', 'session.active']);
     expect(u.readsNow).toBe(true);
     expect(u.principal.attrs).toEqual(['kind', 'namespace', 'riskScore']);
     expect(u.principal.tags).toEqual(['orchestrator']);

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CedarSchema, compilePolicySet, entitiesFromJson, parseExactJson, requestFromJson, type CompiledPolicySet } from '@livescope/policy';
+import { CedarSchema, compilePolicySet, entitiesFromJson, parseExactJson, requestFromJson, type CompiledPolicySet, type CompileOptions } from '@livescope/policy';
 
 /** The shared copy of cedar-integration-tests data (read-only). */
 export const CORPUS_ROOT = '/work/shared/testdata/cedar-corpus';
@@ -55,17 +55,26 @@ export function directoryReader(root: string): CorpusReader {
   return (path) => readFileSync(join(root, path), 'utf8');
 }
 
-/** Runs one corpus test file and adds to `tally`. */
-export function runCorpusTest(read: CorpusReader, testFile: string, tally: CorpusTally): void {
-  const test = parseExactJson(read(testFile)) as unknown as CorpusTest;
-  const policyText = read(test.policies);
+// Fuzzer tests share schemas (4,659 distinct texts in 7,809 tests) and cedar-wasm takes milliseconds per parse.
+const schemas = new Map<string, CedarSchema | undefined>();
+function parseSchemaOnce(text: string): CedarSchema | undefined {
+  if (schemas.has(text)) return schemas.get(text);
   let schema: CedarSchema | undefined;
   try {
-    schema = CedarSchema.parse(read(test.schema));
+    schema = CedarSchema.parse(text);
   } catch {
     schema = undefined;
   }
-  const compiled: CompiledPolicySet = compilePolicySet({ policies: policyText });
+  schemas.set(text, schema);
+  return schema;
+}
+
+/** Runs one corpus test file and adds to `tally`; `fallback` as in `compilePolicySet` (e.g. `all` to run everything on cedar-wasm). */
+export function runCorpusTest(read: CorpusReader, testFile: string, tally: CorpusTally, fallback?: CompileOptions['fallback']): void {
+  const test = parseExactJson(read(testFile)) as unknown as CorpusTest;
+  const policyText = read(test.policies);
+  const schema = parseSchemaOnce(read(test.schema));
+  const compiled: CompiledPolicySet = compilePolicySet(fallback === undefined ? { policies: policyText } : { policies: policyText, fallback });
   const entities = entitiesFromJson(parseExactJson(read(test.entities)), schema ? { schema } : {});
   tally.tests++;
   tally.policies += compiled.policies.length;

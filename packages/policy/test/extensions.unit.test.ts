@@ -1,6 +1,5 @@
-import * as wasm from '@cedar-policy/cedar-wasm/nodejs';
 import { describe, expect, it } from 'vitest';
-import { compilePolicySet, Datetime, Decimal, Duration, EntityMap, EntityUid, IpAddr } from '@livescope/policy';
+import { cedarWasm as wasm, compilePolicySet, Datetime, Decimal, Duration, EntityMap, EntityUid, IpAddr } from '@livescope/policy';
 import { prng } from './randomCedar.js';
 
 /**

@@ -1,15 +1,15 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import * as wasm from '@cedar-policy/cedar-wasm/nodejs';
 import {
   accessGroupId,
+  cedarWasm,
   Datetime,
   EntityMap,
   EntityUid,
   entityToJson,
   LivescopeTypes,
   recordToJson,
-  withExactJson,
+  toWasmJson,
   type AuthorizationRequest,
   type CedarRecord,
   type PolicySource,
@@ -128,16 +128,14 @@ export function wasmDecision(
 ): { decision: string; reason: string[]; errors: string[] } {
   const staticPolicies: Record<string, string> = {};
   for (const p of policies) staticPolicies[p.id] = p.text;
-  const answer = withExactJson(() =>
-    wasm.isAuthorized({
-      principal: { type: request.principal.type, id: request.principal.id },
-      action: { type: request.action.type, id: request.action.id },
-      resource: { type: request.resource.type, id: request.resource.id },
-      context: recordToJson(request.context ?? {}) as never,
-      entities: [...entities.entries()].map(([u, e]) => entityToJson(u, e)) as never,
-      policies: { staticPolicies },
-    }),
-  );
+  const answer = cedarWasm.isAuthorized({
+    principal: { type: request.principal.type, id: request.principal.id },
+    action: { type: request.action.type, id: request.action.id },
+    resource: { type: request.resource.type, id: request.resource.id },
+    context: toWasmJson(recordToJson(request.context ?? {})) as never,
+    entities: toWasmJson([...entities.entries()].map(([u, e]) => entityToJson(u, e))) as never,
+    policies: { staticPolicies },
+  });
   if (answer.type === 'failure') throw new Error(answer.errors.map((e) => e.message).join('; '));
   return { decision: answer.response.decision, reason: answer.response.diagnostics.reason, errors: answer.response.diagnostics.errors.map((e) => e.policyId) };
 }

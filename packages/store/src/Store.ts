@@ -152,8 +152,10 @@ export class Store {
   async migrate(): Promise<number[]> {
     const client = await this.connect('migrate');
     try {
-      await client.query(`CREATE SCHEMA IF NOT EXISTS ${this.schema}`);
+      // Serialised across processes before anything is created: two workers starting at once would
+      // otherwise race on CREATE SCHEMA (a unique violation in pg_namespace).
       await client.query('SELECT pg_advisory_lock(hashtext($1))', [`livescope-migrate-${this.schema}`]);
+      await client.query(`CREATE SCHEMA IF NOT EXISTS ${this.schema}`);
       await client.query('CREATE TABLE IF NOT EXISTS schema_migrations (version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())');
       const { rows } = await client.query<{ version: number }>('SELECT version FROM schema_migrations ORDER BY version');
       const applied = new Set(rows.map((r) => r.version));
@@ -175,6 +177,8 @@ export class Store {
         }
       }
       return done;
+    } catch (e) {
+      throw classifyPgError(e, 'migrate');
     } finally {
       await client.query('SELECT pg_advisory_unlock(hashtext($1))', [`livescope-migrate-${this.schema}`]).catch(() => undefined);
       client.release();
@@ -300,7 +304,7 @@ export class Store {
       for (let after = 0; !problem; ) {
         const { rows } = await this.query<{ seq: string; chain_version: number; at_ms: string; kind: string; identity_id: string | null; version: string | null; actor: string | null; event_id: string | null; payload: string; prev_hash: Buffer; hash: Buffer }>(
           `SELECT seq::text AS seq, chain_version, floor(extract(epoch FROM at) * 1000)::text AS at_ms, kind, identity_id, version::text AS version, actor, event_id, payload, prev_hash, hash
-             FROM audit_log WHERE partition = $1 AND seq > $2 ORDER BY seq LIMIT $3`,
+             FROM audit_log WHERE partition = $1 AND seq > $2 ORDER BY audit_log.seq LIMIT $3`,
           [partition, after, pageRows],
           'read audit',
         );

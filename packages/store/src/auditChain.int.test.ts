@@ -30,6 +30,17 @@ async function commit(s: Store, partition: number, audit: readonly AuditRow[]): 
 }
 
 describe('audit chain over a real PostgreSQL', () => {
+  it('a chain of more than nine rows verifies clean (regression: ordered by the seq text, 1, 10, 11, …, 2)', async () => {
+    const s = await Store.open({ connectionString: url, schema: `${schema}_long` });
+    opened.push(s);
+    try {
+      for (let i = 0; i < 3; i++) await commit(s, 4, Array.from({ length: 5 }, (_, k) => broadcast(`long-${i}-${k}`, '2026-12-06T10:00:00Z')));
+      expect(await s.verifyAudit({ pageRows: 4 })).toMatchObject({ ok: true, rows: 15, problems: [] });
+    } finally {
+      await s.query(`DROP SCHEMA IF EXISTS ${schema}_long CASCADE`, [], 'cleanup');
+    }
+  });
+
   it('broadcast rows with non-canonical times verify clean (regression: hashed as raw text, verified as toISOString of the timestamptz)', async () => {
     const times = ['2026-12-06T10:00:00Z', '2026-12-06T12:00:00+02:00', '2026-12-06T10:00:00.123456Z', '2026-12-06T10:00:00.9999996Z', '2026-12-06T10:00:00.5-00:00', '0000-01-01T00:00:00Z', '9999-12-31T23:59:59.999-14:00'];
     await commit(store, 0, times.map((t, i) => broadcast(`b${i}`, t)));

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { subjectSpecsFor, topicNames, valueSubject, type LivescopeEventInput, type TopicNames } from '@livescope/contracts';
 import { Store } from '@livescope/store';
 import { createKafka, createLogger, createProducer, ensureTopics, EventPublisher, generateSigningKeyPair, ProducerSigner, SchemaRegistryClient, type Logger } from '@livescope/transport';
-import type { Admin, Kafka, Producer } from 'kafkajs';
+import type { Admin, IHeaders, Kafka, Producer } from 'kafkajs';
 import { TopicTail } from './TopicTail.js';
 
 /** Where the shared test infrastructure runs (the project's infra scripts start it). */
@@ -86,6 +86,11 @@ export class PipelineFixture {
    */
   async publish(events: readonly LivescopeEventInput[], timestampMs?: number): Promise<void> {
     await this.publisher.publish(events, timestampMs);
+  }
+
+  /** The producer-signature headers of a raw message on the events topic, as the trusted producer signs it. */
+  producerHeaders(key: string | null, value: Buffer): IHeaders {
+    return ProducerSigner.fromConfig(this.producerKeys.kid, this.producerKeys.privateKey).headers(this.topics.events, key, value);
   }
 
   /** Publishes events with no producer signature (observations). */

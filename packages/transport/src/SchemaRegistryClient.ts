@@ -1,7 +1,20 @@
+import { readFileSync } from 'node:fs';
+import { Agent as HttpAgent, request as httpRequest } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { COMPATIBILITY, SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
 import type { JsonOptions } from '@kafkajs/confluent-schema-registry/dist/@types.js';
 import { jsonSchemaOf, type SubjectSpec } from '@livescope/contracts';
 import { TransportError } from './TransportError.js';
+
+/** How to authenticate to the registry and trust its certificate. Every field is optional. */
+export interface RegistryClientOptions {
+  /** HTTP basic-auth user. Default: no authentication. */
+  readonly username?: string;
+  /** HTTP basic-auth password (read where it is: a non-enumerable field stays hidden). */
+  readonly password?: string;
+  /** PEM file of the CA(s) that signed the registry's certificate (https URLs). Default: the system's trusted CAs. */
+  readonly caFile?: string;
+}
 
 export interface RegisteredSubject {
   readonly subject: string;
@@ -37,12 +50,32 @@ export class SchemaRegistryClient {
   private readonly registry: SchemaRegistry;
   private readonly idsBySubject = new Map<string, Set<number>>();
   private readonly checkedUnknown = new Map<number, number>();
+  /** One keep-alive agent for the library's requests and ours, carrying the CA when given. */
+  private readonly agent: HttpAgent;
+  private readonly authorization: string | undefined;
 
   constructor(
     readonly url: string,
-    private readonly fetchImpl: typeof fetch = fetch,
+    options: RegistryClientOptions = {},
   ) {
-    this.registry = new SchemaRegistry({ host: url, clientId: 'livescope' }, { [SchemaType.JSON]: { ajvInstance: noValidation as unknown as NonNullable<JsonOptions['ajvInstance']> } });
+    const https = url.startsWith('https:');
+    let ca: Buffer | undefined;
+    if (options.caFile !== undefined) {
+      if (!https) throw new TransportError('CLIENT_CONFIG', 'fatal', `a registry CA file is set, but the registry URL ${url} is not https`);
+      try {
+        ca = readFileSync(options.caFile);
+      } catch (cause) {
+        throw new TransportError('CLIENT_CONFIG', 'fatal', `cannot read the registry CA file ${options.caFile}: ${(cause as NodeJS.ErrnoException).code ?? String(cause)}`, { cause });
+      }
+    }
+    if ((options.username === undefined) !== (options.password === undefined)) throw new TransportError('CLIENT_CONFIG', 'fatal', 'registry basic auth needs both a username and a password');
+    this.agent = https ? new HttpsAgent({ keepAlive: true, ...(ca ? { ca } : {}) }) : new HttpAgent({ keepAlive: true });
+    const auth = options.username !== undefined && options.password !== undefined ? { username: options.username, password: options.password } : undefined;
+    this.authorization = auth ? `Basic ${Buffer.from(`${auth.username}:${auth.password}`).toString('base64')}` : undefined;
+    this.registry = new SchemaRegistry(
+      { host: url, clientId: 'livescope', agent: this.agent, ...(auth ? { auth } : {}) },
+      { [SchemaType.JSON]: { ajvInstance: noValidation as unknown as NonNullable<JsonOptions['ajvInstance']> } },
+    );
   }
 
   /** Registers (idempotently) the JSON Schema of every subject with BACKWARD compatibility. */
@@ -116,28 +149,52 @@ export class SchemaRegistryClient {
   }
 
   private async putCompatibility(subject: string, compatibility: 'BACKWARD'): Promise<void> {
-    const res = await this.fetchImpl(`${this.url}/config/${encodeURIComponent(subject)}`, {
-      method: 'PUT',
-      headers: { 'content-type': 'application/vnd.schemaregistry.v1+json' },
-      body: JSON.stringify({ compatibility }),
-      signal: AbortSignal.timeout(5000),
-    }).catch((cause: unknown) => {
-      throw new TransportError('REGISTRY_UNAVAILABLE', 'transient', `schema registry at ${this.url} is unreachable`, { cause });
-    });
+    const res = await this.http('PUT', `/config/${encodeURIComponent(subject)}`, JSON.stringify({ compatibility }));
     // 409: another process created the rule in the meantime, which is what we wanted.
-    if (!res.ok && res.status !== 409) throw new TransportError(res.status >= 500 ? 'REGISTRY_UNAVAILABLE' : 'REGISTRY_REJECTED', res.status >= 500 ? 'transient' : 'fatal', `setting ${compatibility} on ${subject}: the registry answered ${res.status}`);
+    if (res.status >= 300 && res.status !== 409) throw new TransportError(res.status >= 500 ? 'REGISTRY_UNAVAILABLE' : 'REGISTRY_REJECTED', res.status >= 500 ? 'transient' : 'fatal', `setting ${compatibility} on ${subject}: the registry answered ${res.status}`);
   }
 
   private async getJson<T>(path: string): Promise<T> {
-    let res: Response;
-    try {
-      res = await this.fetchImpl(`${this.url}${path}`, { signal: AbortSignal.timeout(5000) });
-    } catch (cause) {
-      throw new TransportError('REGISTRY_UNAVAILABLE', 'transient', `schema registry at ${this.url} is unreachable`, { cause });
-    }
+    const res = await this.http('GET', path);
     if (res.status >= 500) throw new TransportError('REGISTRY_UNAVAILABLE', 'transient', `schema registry answered ${res.status} for ${path}`);
-    if (!res.ok) throw new TransportError('REGISTRY_REJECTED', 'fatal', `schema registry answered ${res.status} for ${path}`);
-    return (await res.json()) as T;
+    if (res.status >= 300) throw new TransportError('REGISTRY_REJECTED', 'fatal', `schema registry answered ${res.status} for ${path}`);
+    try {
+      return JSON.parse(res.body) as T;
+    } catch (cause) {
+      throw new TransportError('REGISTRY_REJECTED', 'fatal', `schema registry answered ${path} with a body that is not JSON`, { cause });
+    }
+  }
+
+  /** One request through the client's agent (its CA) with its credentials; 5 s for the whole exchange. */
+  private http(method: 'GET' | 'PUT', path: string, body?: string): Promise<{ status: number; body: string }> {
+    const unreachable = (cause: unknown): TransportError => {
+      const code = (cause as NodeJS.ErrnoException).code ?? '';
+      // A certificate the client does not trust is configuration, not an outage: retrying changes nothing.
+      if (/CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ALTNAME/.test(code)) {
+        return new TransportError('REGISTRY_REJECTED', 'fatal', `the schema registry's TLS certificate at ${this.url} is not trusted (${code}); give its CA (LIVESCOPE_REGISTRY_CA_FILE)`, { cause });
+      }
+      return new TransportError('REGISTRY_UNAVAILABLE', 'transient', `schema registry at ${this.url} is unreachable`, { cause });
+    };
+    return new Promise((resolve, reject) => {
+      const target = new URL(`${this.url}${path}`);
+      const headers: Record<string, string> = { accept: 'application/vnd.schemaregistry.v1+json, application/json' };
+      if (body !== undefined) headers['content-type'] = 'application/vnd.schemaregistry.v1+json';
+      if (this.authorization !== undefined) headers.authorization = this.authorization;
+      const req = (target.protocol === 'https:' ? httpsRequest : httpRequest)(target, { method, headers, agent: this.agent, timeout: 5000 }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
+        res.on('error', (e) => reject(unreachable(e)));
+      });
+      req.on('timeout', () => req.destroy(new Error(`no answer within 5000 ms`)));
+      req.on('error', (e) => reject(unreachable(e)));
+      req.end(body);
+    });
+  }
+
+  /** Closes the kept-alive connections (the process may exit without it; tests close). */
+  close(): void {
+    this.agent.destroy();
   }
 }
 

@@ -17,7 +17,8 @@ export type TransportErrorCode =
   | 'UNKNOWN_KEY_ID'
   | 'TOPIC_METADATA'
   | 'SIGNING_THREAD'
-  | 'BAD_KEY';
+  | 'BAD_KEY'
+  | 'CLIENT_CONFIG';
 
 export class TransportError extends LivescopeError<TransportErrorCode> {
   constructor(code: TransportErrorCode, classification: ErrorClass, message: string, options: { cause?: unknown; context?: ErrorContext } = {}) {

@@ -1,7 +1,9 @@
+import { classify, retry } from '@livescope/errors';
 import { subjectSpecsFor, topicNames, valueSubject, type TopicNames } from '@livescope/contracts';
+import { kafkaConnection, registryAuth } from '@livescope/runtime';
 import type { PolicyCompiler } from '@livescope/scope-engine';
 import { Store } from '@livescope/store';
-import { createKafka, createProducer, EventPublisher, SchemaRegistryClient, type Logger } from '@livescope/transport';
+import { createKafka, createProducer, EventPublisher, ProducerSigner, SchemaRegistryClient, type Logger } from '@livescope/transport';
 import type { FastifyInstance } from 'fastify';
 import type { Admin, Kafka, Producer } from 'kafkajs';
 import { apiRoutes } from './api/apiRoutes.js';
@@ -103,7 +105,30 @@ export class ControlPlane {
     return this.document;
   }
 
+  /**
+   * Starts, retrying while PostgreSQL, the registry or the broker are unavailable (transient, up to
+   * `startupTimeoutMs`); what a failed attempt opened is closed before the next one, and before a
+   * failure is reported.
+   */
   async start(): Promise<string> {
+    return retry(
+      async () => {
+        try {
+          return await this.startOnce();
+        } catch (e) {
+          await this.stop().catch((err: unknown) => this.logger.warn({ err }, 'cleaning up after a failed start'));
+          throw e;
+        }
+      },
+      {
+        timeoutMs: this.config.startupTimeoutMs,
+        baseMs: 250,
+        onRetry: (err, attempt, delayMs) => this.logger.warn({ err, class: classify(err), attempt, delayMs }, 'starting the control plane failed; retrying'),
+      },
+    );
+  }
+
+  private async startOnce(): Promise<string> {
     const { config, logger, metrics, tracker, topics } = this;
     const store = await Store.open({ connectionString: config.pgUrl, schema: config.pgSchema, applicationName: `livescope-control-plane ${config.instanceId}` });
     this.store = store;
@@ -115,11 +140,11 @@ export class ControlPlane {
     const enforcersRepository = new EnforcersRepository(store);
     const ordersRepository = new OrdersRepository(store);
 
-    const registry = new SchemaRegistryClient(config.registryUrl);
+    const registry = new SchemaRegistryClient(config.registryUrl, registryAuth(config));
     const ids = await registry.registerAll(subjectSpecsFor(config.topicPrefix));
     const eventsSchemaId = ids.get(valueSubject(topics.events))!.id;
 
-    const kafka = createKafka({ brokers: config.brokers, clientId: `livescope-control-plane-${config.instanceId}`, logger });
+    const kafka = createKafka({ ...kafkaConnection(config), clientId: `livescope-control-plane-${config.instanceId}`, logger });
     this.kafka = kafka;
     const admin = kafka.admin();
     this.admin = admin;
@@ -128,7 +153,8 @@ export class ControlPlane {
     const producer = createProducer(kafka);
     this.producer = producer;
     await producer.connect();
-    const sender = new EventSender(producer, new EventPublisher(producer, topics.events, eventsSchemaId, partitions), config.publishTimeoutMs);
+    const signer = ProducerSigner.fromConfig(config.producerKeyId, config.producerKey);
+    const sender = new EventSender(producer, new EventPublisher(producer, topics.events, eventsSchemaId, partitions, signer), config.publishTimeoutMs);
 
     const bus = new AlertBus();
     const changeBus = new AlertBus();
@@ -155,7 +181,7 @@ export class ControlPlane {
     await follower.start();
     await consumer.start();
 
-    const verifier = new TokenVerifier({ keys: this.trustedKeys(), jwksUrl: config.jwt.jwksUrl, issuer: config.jwt.issuer, audience: config.jwt.audience, clockToleranceMs: config.jwt.clockToleranceMs });
+    const verifier = new TokenVerifier({ keys: this.trustedKeys(), jwksUrl: config.jwt.jwksUrl, issuer: config.jwt.issuer, audience: config.jwt.audience, clockToleranceMs: config.jwt.clockToleranceMs, personClaim: config.jwt.personClaim });
     const compilePolicies = this.options.compilePolicies ?? builtInPolicyCompiler;
     const consoleAssets = ConsoleAssets.locate(config.consoleDir);
     if (consoleAssets.root) logger.info({ dir: consoleAssets.root }, 'serving the web console under /console/');
@@ -197,7 +223,7 @@ export class ControlPlane {
   }
 
   async stop(): Promise<void> {
-    await this.appInstance?.close().catch((e: Error) => this.logger.warn({ err: e.message }, 'http close'));
+    await this.appInstance?.close().catch((err: unknown) => this.logger.warn({ err }, 'http close'));
     await this.follower?.stop();
     await this.consumer?.stop();
     await this.producer?.disconnect().catch(() => undefined);

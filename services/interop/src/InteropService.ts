@@ -1,4 +1,5 @@
 import { SetSigner } from '@livescope/caep';
+import { kafkaConnection, registryAuth } from '@livescope/runtime';
 import { CommandVerifier, parsePublicKey, type Logger } from '@livescope/transport';
 import type { FastifyInstance } from 'fastify';
 import type { InteropConfig } from './config.js';
@@ -13,7 +14,6 @@ import { OAuthTokenIssuer } from './ssf/OAuthTokenIssuer.js';
 import { ReceiverClients } from './ssf/ReceiverClients.js';
 import { SetReceiver } from './ssf/SetReceiver.js';
 import { SsfPollReceiver } from './ssf/SsfPollReceiver.js';
-import { secretFromEnv } from './secretEnv.js';
 import type { SsfStore } from './ssf/SsfStore.js';
 import { Transmitter } from './ssf/Transmitter.js';
 import { WebhookSink } from './WebhookSink.js';
@@ -58,7 +58,7 @@ export class InteropService {
   async start(): Promise<string> {
     const c = this.config;
     const log = this.logger;
-    this.kafka = await KafkaContext.open({ brokers: c.brokers, registryUrl: c.registryUrl, topicPrefix: c.topicPrefix, clientId: `livescope-interop-${c.instanceId}`, writerId: c.instanceId, logger: log, ...(c.producer.signer ? { producerSigner: c.producer.signer } : {}) });
+    this.kafka = await KafkaContext.open({ ...kafkaConnection(c), registryUrl: c.registryUrl, registryAuth: registryAuth(c), topicPrefix: c.topicPrefix, clientId: `livescope-interop-${c.instanceId}`, writerId: c.instanceId, logger: log, ...(c.producer.signer ? { producerSigner: c.producer.signer } : {}) });
     this.store = this.overrides.store ?? (await PgSsfStore.open(c.pgUrl, c.pgSchema, `livescope-interop ${c.instanceId}`));
     const issuer = (): string => this.issuerUrl;
     let transmitterDeps;
@@ -103,9 +103,8 @@ export class InteropService {
     }
     if (receiver) {
       for (const p of c.pollStreams) {
-        const { clientSecretFile, ...config } = p;
-        const clientSecret = config.clientSecret ?? (clientSecretFile ? secretFromEnv({ S_FILE: clientSecretFile }, 'S') : undefined);
-        const poller = new SsfPollReceiver({ config: { ...config, ...(clientSecret ? { clientSecret } : {}) }, receiver, logger: log.child({ component: 'ssf-poll', transmitter: p.transmitter }), metrics: this.metrics, ...(this.overrides.fetch ? { fetch: this.overrides.fetch } : {}) });
+        // Client secrets given as files were read with the configuration (config.ts).
+        const poller = new SsfPollReceiver({ config: p, receiver, logger: log.child({ component: 'ssf-poll', transmitter: p.transmitter }), metrics: this.metrics, ...(this.overrides.fetch ? { fetch: this.overrides.fetch } : {}) });
         poller.start();
         this.pollReceivers.push(poller);
       }

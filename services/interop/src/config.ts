@@ -1,31 +1,11 @@
 import { hostname } from 'node:os';
+import { bool, commonOptions, ConfigError, csv, int, json, kafkaOptions, loadConfig, logLevelOption, option, registryOptions, reshapeConfig, topicPrefixOption, type ConfigOf, type Env } from '@livescope/runtime';
+import { ProducerSigner } from '@livescope/transport';
 import { z } from 'zod';
-import { InteropError } from './InteropError.js';
-import { producerIdentityFromEnv, secretFromEnv, type ProducerIdentity } from './secretEnv.js';
+import { producerIdentity, type ProducerIdentity } from './producerIdentity.js';
+import { resolveSecretFiles, type SecretResolved } from './secretFile.js';
 
-/**
- * Configuration of `livescope-interop`, parsed once from the environment. Every variable has the
- * default shown; a bad value fails the start with a message naming the variable.
- */
-const csv = z.string().transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean));
-const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
-const bool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
-const json = <T extends z.ZodType>(schema: T) =>
-  z.string().transform((s, ctx): z.infer<T> => {
-    let value: unknown;
-    try {
-      value = JSON.parse(s);
-    } catch {
-      ctx.addIssue({ code: 'custom', message: 'is not JSON' });
-      return z.NEVER;
-    }
-    const r = schema.safeParse(value);
-    if (!r.success) {
-      for (const i of r.error.issues) ctx.addIssue({ code: 'custom', message: `${i.path.join('.') || '(root)'}: ${i.message}` });
-      return z.NEVER;
-    }
-    return r.data;
-  });
+export { ConfigError };
 
 export const KeyConfigSchema = z.strictObject({
   kid: z.string().min(1),
@@ -63,19 +43,29 @@ export type TrustedIssuerConfig = z.infer<typeof TrustedIssuerSchema>;
 /** A receiver that authenticates with the OAuth 2.0 client-credentials grant at `/ssf/oauth/token`. */
 export const OAuthClientSchema = z.strictObject({
   clientId: z.string().min(1).max(128),
-  /** The client secret (at least 16 characters), or `clientSecretFile` naming a file that holds it. */
-  clientSecret: z.string().min(16).optional(),
+  /** The client secret (at least 16 characters), or `clientSecretFile` naming a file that holds it (read at start). */
+  clientSecret: z.string().min(1).optional(),
   clientSecretFile: z.string().min(1).optional(),
   /** `aud` of the SETs of this client's streams. */
   audience: z.string().min(1),
 });
-export type OAuthClientConfig = z.infer<typeof OAuthClientSchema>;
+/** An OAuth client as configured: its secret read from `clientSecretFile` when given there. */
+export type OAuthClientConfig = SecretResolved<z.infer<typeof OAuthClientSchema>> & { readonly clientSecret: string };
+
+const OAuthClients = z
+  .array(OAuthClientSchema)
+  .transform(resolveSecretFiles((c) => `client ${c.clientId}`, { minLength: 16, required: true }))
+  // Every entry has a secret once resolved (`required`); an entry that had none was reported.
+  .transform((clients) => clients as OAuthClientConfig[]);
 
 /** A transmitter this receiver polls (RFC 8936) through a stream it manages with the SSF 1.0 API. */
 export const PollStreamSchema = z.strictObject({
   /** The transmitter's issuer; its metadata is read from `/.well-known/ssf-configuration`. */
   transmitter: z.url(),
-  /** OAuth 2.0 client credentials (token endpoint from `tokenEndpoint`, else the transmitter's `/.well-known/oauth-authorization-server`). */
+  /**
+   * OAuth 2.0 client credentials (token endpoint from `tokenEndpoint`, else the transmitter's
+   * `/.well-known/oauth-authorization-server`); the secret inline or in `clientSecretFile` (read at start).
+   */
   clientId: z.string().min(1).optional(),
   clientSecret: z.string().min(1).optional(),
   clientSecretFile: z.string().min(1).optional(),
@@ -95,159 +85,199 @@ export const PollStreamSchema = z.strictObject({
   riskScores: z.record(z.string(), z.number().int().min(0).max(100)).default({ low: 20, medium: 50, high: 90 }),
   anomalyTtlMs: z.number().int().min(1000).default(24 * 3_600_000),
 });
-export type PollStreamConfig = z.infer<typeof PollStreamSchema>;
+/** A poll stream as configured: its client secret read from `clientSecretFile` when given there. */
+export type PollStreamConfig = SecretResolved<z.infer<typeof PollStreamSchema>>;
 
-const Env = z.object({
-  LIVESCOPE_KAFKA_BROKERS: csv.default(['127.0.0.1:9092']),
-  LIVESCOPE_REGISTRY_URL: z.url().default('http://127.0.0.1:8081/apis/ccompat/v7'),
-  LIVESCOPE_PG_URL: z.string().min(1).default('postgres://postgres@127.0.0.1:5432/livescope'),
-  LIVESCOPE_PG_SCHEMA: z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/).default('livescope'),
-  LIVESCOPE_TOPIC_PREFIX: z.string().regex(/^[A-Za-z0-9._-]*$/).default(''),
-  LIVESCOPE_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-  LIVESCOPE_INTEROP_ID: z.string().min(1).default(`interop-${hostname()}-${process.pid}`),
-  LIVESCOPE_INTEROP_HOST: z.string().min(1).default('127.0.0.1'),
-  LIVESCOPE_INTEROP_PORT: int(0, 65535).default(8470),
-  /** Public base URL of this service (the SSF issuer and the base of the advertised endpoints). */
-  LIVESCOPE_SSF_ISSUER: z.url().optional(),
-  LIVESCOPE_SSF_SIGNING_KEYS: json(z.array(KeyConfigSchema).min(1)).optional(),
-  LIVESCOPE_SSF_RECEIVER_CLIENTS: json(z.array(ReceiverClientSchema)).default([]),
-  LIVESCOPE_SSF_SESSION_SUBJECTS: z.enum(['complex', 'iss_sub']).default('complex'),
-  LIVESCOPE_SSF_DEFAULT_SUBJECTS: z.enum(['ALL', 'NONE']).default('ALL'),
-  LIVESCOPE_SSF_TOPIC_AUDIENCE: z.string().min(1).default('urn:livescope:caep-topic'),
-  LIVESCOPE_SSF_MIN_VERIFICATION_INTERVAL_S: int(0, 86_400).default(5),
-  LIVESCOPE_SSF_PUSH_TIMEOUT_MS: int(100, 120_000).default(5000),
-  LIVESCOPE_SSF_PUSH_MAX_ATTEMPTS: int(1, 100).default(10),
-  LIVESCOPE_SSF_RETRY_BASE_MS: int(10, 600_000).default(500),
-  LIVESCOPE_SSF_RETRY_MAX_MS: int(10, 3_600_000).default(300_000),
-  LIVESCOPE_SSF_DELIVERY_INTERVAL_MS: int(10, 60_000).default(250),
-  LIVESCOPE_SSF_POLL_WAIT_MS: int(0, 60_000).default(10_000),
-  LIVESCOPE_SSF_POLL_ACK_TIMEOUT_MS: int(1000, 3_600_000).default(60_000),
-  LIVESCOPE_SSF_TRUSTED_ISSUERS: json(z.array(TrustedIssuerSchema)).default([]),
-  LIVESCOPE_SSF_RECEIVER_MAX_AGE_S: int(60, 30 * 86_400).default(7 * 86_400),
-  LIVESCOPE_COMMAND_PUBLIC_KEYS: json(z.record(z.string(), z.string())).default({}),
-  LIVESCOPE_CONSUME_FROM_BEGINNING: bool.default(false),
-  LIVESCOPE_OCSF_WEBHOOK_URL: z.url().optional(),
-  LIVESCOPE_OCSF_WEBHOOK_AUTHORIZATION: z.string().optional(),
-  LIVESCOPE_OCSF_WEBHOOK_MAX_ATTEMPTS: int(1, 100).default(8),
-  LIVESCOPE_OCSF_WEBHOOK_TIMEOUT_MS: int(100, 120_000).default(5000),
-  LIVESCOPE_INTEROP_ENABLE: csv.default(['transmitter', 'receiver', 'ocsf']),
-  LIVESCOPE_SSF_OAUTH_CLIENTS: json(z.array(OAuthClientSchema)).default([]),
-  LIVESCOPE_SSF_ACCESS_TOKEN_TTL_S: int(60, 86_400).default(3600),
-  LIVESCOPE_SSF_POLL_STREAMS: json(z.array(PollStreamSchema)).default([]),
-});
+const PollStreams = z
+  .array(PollStreamSchema)
+  .transform(resolveSecretFiles((p) => `transmitter ${p.transmitter}`, { minLength: 1, required: false }))
+  .check((ctx) => {
+    ctx.value.forEach((p, i) => {
+      if (p.bearerToken === undefined && (p.clientId === undefined || p.clientSecret === undefined)) {
+        ctx.issues.push({ code: 'custom', input: p, path: [i], message: `transmitter ${p.transmitter}: give bearerToken, or clientId and clientSecret (or clientSecretFile)` });
+      }
+    });
+  });
 
-export type Feature = 'transmitter' | 'receiver' | 'ocsf';
+/**
+ * The producer key of a process that publishes input events (`livescope-ingest`, the SET receiver):
+ * it signs everything published, and the event types say which control events the operator granted
+ * it in the workers' keyring (`LIVESCOPE_PRODUCER_KEYS`), so the others are withheld instead of sent
+ * to be refused. Without a key every event is an unsigned observation and no control event is sent.
+ */
+export const producerOptions = {
+  producerKeyId: option('LIVESCOPE_PRODUCER_KEY_ID', z.string().regex(/^[\x21-\x7e]{1,128}$/, 'must be 1 to 128 printable ASCII characters, no spaces').optional(), {
+    doc: "id of the producer key in the workers' keyring (`LIVESCOPE_PRODUCER_KEYS`); required with `LIVESCOPE_PRODUCER_KEY`",
+    unit: 'name',
+    check: (v, c) =>
+      v === undefined && c.producerKey !== undefined
+        ? "is required with LIVESCOPE_PRODUCER_KEY: the key id the workers' keyring (LIVESCOPE_PRODUCER_KEYS) knows it by"
+        : v !== undefined && c.producerKey === undefined
+          ? 'is set without LIVESCOPE_PRODUCER_KEY or LIVESCOPE_PRODUCER_KEY_FILE'
+          : undefined,
+  }),
+  producerKey: option('LIVESCOPE_PRODUCER_KEY', z.string().min(1).optional(), {
+    doc: 'Ed25519 private key (base64url raw 32-byte seed, or PKCS#8 PEM) that signs every event published; unset: events are unsigned observations and control events are withheld',
+    unit: 'secret',
+    secret: true,
+    check: (v, c) => (v === undefined ? undefined : ed25519KeyProblem(typeof c.producerKeyId === 'string' ? c.producerKeyId : 'producer', v)),
+  }),
+  producerEventTypes: option('LIVESCOPE_PRODUCER_EVENT_TYPES', csv.default(['*']), {
+    doc: "control event types the keyring grants the key (`entitlement.*,identity.deleted`, `*`): the others are withheld rather than sent to be refused",
+    unit: 'list',
+  }),
+} as const;
 
-export interface InteropConfig {
-  readonly brokers: readonly string[];
-  readonly registryUrl: string;
-  readonly pgUrl: string;
-  readonly pgSchema: string;
-  readonly topicPrefix: string;
-  readonly logLevel: string;
-  readonly instanceId: string;
-  readonly host: string;
-  /** 0 picks a free port (tests). */
-  readonly port: number;
-  /** Explicit issuer; otherwise `http://<host>:<port>` once listening. */
-  readonly issuer?: string;
-  readonly signingKeys: z.infer<typeof KeyConfigSchema>[];
-  readonly receiverClients: readonly ReceiverClient[];
-  readonly sessionSubjects: 'complex' | 'iss_sub';
-  readonly defaultSubjects: 'ALL' | 'NONE';
-  readonly topicAudience: string;
-  readonly minVerificationIntervalSec: number;
-  readonly pushTimeoutMs: number;
-  readonly pushMaxAttempts: number;
-  readonly retryBaseMs: number;
-  readonly retryMaxMs: number;
-  readonly deliveryIntervalMs: number;
-  readonly pollWaitMs: number;
-  readonly pollAckTimeoutMs: number;
-  readonly trustedIssuers: readonly TrustedIssuerConfig[];
-  readonly receiverMaxAgeSec: number;
-  /** Ed25519 public keys (kid → base64url raw or PEM) that sign the commands consumed. */
-  readonly commandPublicKeys: Readonly<Record<string, string>>;
-  readonly consumeFromBeginning: boolean;
-  readonly ocsfWebhookUrl?: string;
-  readonly ocsfWebhookAuthorization?: string;
-  readonly ocsfWebhookMaxAttempts: number;
-  readonly ocsfWebhookTimeoutMs: number;
-  readonly features: ReadonlySet<Feature>;
-  /** Signs the events the receiver publishes, and says which control types it may send (see secretEnv.ts). */
-  readonly producer: ProducerIdentity;
-  /** Receivers authenticating with OAuth 2.0 client credentials (secrets resolved from files). */
-  readonly oauthClients: readonly (Omit<OAuthClientConfig, 'clientSecretFile'> & { readonly clientSecret: string })[];
-  /** Lifetime of the access tokens `/ssf/oauth/token` issues (s). */
-  readonly accessTokenTtlSec: number;
-  /** Transmitters this receiver polls. */
-  readonly pollStreams: readonly PollStreamConfig[];
+/** Why `material` is not an Ed25519 private key, or undefined. Never quotes the key. */
+function ed25519KeyProblem(kid: string, material: string): string | undefined {
+  let type: string | undefined;
+  try {
+    type = ProducerSigner.fromConfig(kid, material).key.privateKey.asymmetricKeyType;
+  } catch (e) {
+    return `not an Ed25519 private key (base64url raw 32-byte seed, or PKCS#8 PEM): ${(e as Error).message}`;
+  }
+  return type === 'ed25519' ? undefined : `not an Ed25519 private key (base64url raw 32-byte seed, or PKCS#8 PEM): a ${type ?? 'unknown'} key`;
 }
 
-export function loadInteropConfig(env: Record<string, string | undefined> = process.env): InteropConfig {
-  const parsed = Env.safeParse(env);
-  if (!parsed.success) {
-    const lines = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
-    throw new InteropError('CONFIG', 'fatal', `invalid configuration:\n  ${lines.join('\n  ')}`);
-  }
-  const e = parsed.data;
-  const features = new Set<Feature>();
-  for (const f of e.LIVESCOPE_INTEROP_ENABLE) {
-    if (f !== 'transmitter' && f !== 'receiver' && f !== 'ocsf') throw new InteropError('CONFIG', 'fatal', `LIVESCOPE_INTEROP_ENABLE: unknown feature ${f} (transmitter, receiver, ocsf)`);
-    features.add(f);
-  }
-  if (features.has('transmitter')) {
-    if (!e.LIVESCOPE_SSF_SIGNING_KEYS) throw new InteropError('CONFIG', 'fatal', 'LIVESCOPE_SSF_SIGNING_KEYS is required by the transmitter: a JSON array of {kid, alg, privateKey}; `livescope-interop keygen` prints one (see docs/caep.md)');
-    if (Object.keys(e.LIVESCOPE_COMMAND_PUBLIC_KEYS).length === 0) throw new InteropError('CONFIG', 'fatal', "LIVESCOPE_COMMAND_PUBLIC_KEYS is required by the transmitter: the scope worker's Ed25519 public keys as {kid: key}, to verify the commands it turns into SETs");
+export type Feature = 'transmitter' | 'receiver' | 'ocsf';
+const FEATURES: readonly Feature[] = ['transmitter', 'receiver', 'ocsf'];
+
+/**
+ * Configuration of `livescope-interop`: every option written once, here and in
+ * @livescope/runtime's shared fragment. Secrets (SET signing keys, receiver tokens, trusted
+ * issuers' push authorizations, the SIEM webhook authorization) may come from `<VARIABLE>_FILE` and
+ * never appear in logs. docs/caep.md's table is rendered from it (`npm run docs:config`).
+ */
+export const interopOptions = {
+  ...commonOptions,
+  instanceId: option('LIVESCOPE_INTEROP_ID', z.string().min(1).default(`interop-${hostname()}-${process.pid}`), { doc: 'this instance in logs and dead letters', unit: 'name', defaultDoc: '`interop-<hostname>-<pid>`' }),
+  host: option('LIVESCOPE_INTEROP_HOST', z.string().min(1).default('127.0.0.1'), { doc: 'interface the HTTP endpoints bind', unit: 'address' }),
+  port: option('LIVESCOPE_INTEROP_PORT', int(0, 65535).default(8470), { doc: 'HTTP port (`0` = any free port)', unit: 'port' }),
+  features: option(
+    'LIVESCOPE_INTEROP_ENABLE',
+    csv
+      .pipe(z.array(z.string()))
+      .transform((list, ctx): ReadonlySet<Feature> => {
+        const unknown = list.filter((f) => !(FEATURES as readonly string[]).includes(f));
+        if (unknown.length > 0) ctx.addIssue({ code: 'custom', message: `unknown feature ${unknown.join(', ')} (transmitter, receiver, ocsf)` });
+        return new Set(list as Feature[]);
+      })
+      .default(new Set(FEATURES)),
+    { doc: 'features to run: `transmitter`, `receiver`, `ocsf`', unit: 'list', defaultDoc: '`transmitter,receiver,ocsf`' },
+  ),
+  issuer: option(
+    'LIVESCOPE_SSF_ISSUER',
+    z
+      .url()
+      .transform((u) => u.replace(/\/+$/, ''))
+      .optional(),
+    { doc: 'issuer and base URL of the endpoints (the public base URL, https in production)', unit: 'URL', defaultDoc: '`http://<host>:<port>` once listening' },
+  ),
+  signingKeys: option('LIVESCOPE_SSF_SIGNING_KEYS', json(z.array(KeyConfigSchema).min(1)).optional(), {
+    doc: 'SET signing keys `[{kid, alg, privateKey}]` (`livescope-interop keygen` prints one); required by the transmitter',
+    unit: 'JSON',
+    secret: true,
+  }),
+  receiverClients: option('LIVESCOPE_SSF_RECEIVER_CLIENTS', json(z.array(ReceiverClientSchema)).default([]), {
+    doc: 'receivers allowed to manage streams: `[{clientId, token, audience}]`',
+    unit: 'JSON',
+    secret: true,
+  }),
+  sessionSubjects: option('LIVESCOPE_SSF_SESSION_SUBJECTS', z.enum(['complex', 'iss_sub']).default('complex'), { doc: '`complex` (user + session) or `iss_sub` (user only) for session SETs', unit: 'format' }),
+  defaultSubjects: option('LIVESCOPE_SSF_DEFAULT_SUBJECTS', z.enum(['ALL', 'NONE']).default('ALL'), { doc: '`ALL`: every subject unless removed; `NONE`: only subjects added', unit: 'ALL/NONE' }),
+  topicAudience: option('LIVESCOPE_SSF_TOPIC_AUDIENCE', z.string().min(1).default('urn:livescope:caep-topic'), { doc: '`aud` of the SETs on `livescope.caep.events.v1`', unit: 'text' }),
+  minVerificationIntervalSec: option('LIVESCOPE_SSF_MIN_VERIFICATION_INTERVAL_S', int(0, 86_400).default(5), { doc: '`min_verification_interval` of the streams', unit: 's' }),
+  pushTimeoutMs: option('LIVESCOPE_SSF_PUSH_TIMEOUT_MS', int(100, 120_000).default(5000), { doc: 'per push request', unit: 'ms' }),
+  pushMaxAttempts: option('LIVESCOPE_SSF_PUSH_MAX_ATTEMPTS', int(1, 100).default(10), { doc: 'push attempts before a SET is marked failed', unit: 'attempts' }),
+  retryBaseMs: option('LIVESCOPE_SSF_RETRY_BASE_MS', int(10, 600_000).default(500), { doc: 'exponential backoff with jitter between push and webhook attempts: the first delay', unit: 'ms' }),
+  retryMaxMs: option('LIVESCOPE_SSF_RETRY_MAX_MS', int(10, 3_600_000).default(300_000), { doc: 'the longest delay of that backoff', unit: 'ms' }),
+  deliveryIntervalMs: option('LIVESCOPE_SSF_DELIVERY_INTERVAL_MS', int(10, 60_000).default(250), { doc: 'pause of the push loop when nothing is due', unit: 'ms' }),
+  pollWaitMs: option('LIVESCOPE_SSF_POLL_WAIT_MS', int(0, 60_000).default(10_000), { doc: 'longest long-poll wait', unit: 'ms' }),
+  pollAckTimeoutMs: option('LIVESCOPE_SSF_POLL_ACK_TIMEOUT_MS', int(1000, 3_600_000).default(60_000), { doc: 'a polled, unacknowledged SET is returned again after this', unit: 'ms' }),
+  trustedIssuers: option('LIVESCOPE_SSF_TRUSTED_ISSUERS', json(z.array(TrustedIssuerSchema)).default([]), {
+    doc: 'transmitters this receiver accepts SETs from: `[{issuer, audience, jwks | jwksUri, authorization?, …}]`',
+    unit: 'JSON',
+    secret: true,
+    check: (v) => {
+      const bad = v.find((t) => !t.jwks === !t.jwksUri);
+      return bad ? `issuer ${bad.issuer} needs exactly one of jwks and jwksUri` : undefined;
+    },
+  }),
+  receiverMaxAgeSec: option('LIVESCOPE_SSF_RECEIVER_MAX_AGE_S', int(60, 30 * 86_400).default(7 * 86_400), { doc: 'received SETs whose `iat` is older are refused', unit: 's' }),
+  commandPublicKeys: option('LIVESCOPE_COMMAND_PUBLIC_KEYS', json(z.record(z.string(), z.string())).default({}), {
+    doc: "the scope worker's Ed25519 public keys `{kid: key}` (base64url raw or PEM) that sign the commands consumed; required by the transmitter",
+    unit: 'JSON',
+    fromFile: true,
+  }),
+  consumeFromBeginning: option('LIVESCOPE_CONSUME_FROM_BEGINNING', bool.default(false), { doc: 'a new consumer group reads the topics from the beginning (replays history) instead of the latest offset', unit: 'true/false' }),
+  ocsfWebhookUrl: option('LIVESCOPE_OCSF_WEBHOOK_URL', z.url().optional(), { doc: 'SIEM HTTP endpoint that receives OCSF findings; unset: the OCSF topic only', unit: 'URL' }),
+  ocsfWebhookAuthorization: option('LIVESCOPE_OCSF_WEBHOOK_AUTHORIZATION', z.string().min(1).optional(), { doc: '`Authorization` header of the SIEM webhook', unit: 'secret', secret: true }),
+  ocsfWebhookMaxAttempts: option('LIVESCOPE_OCSF_WEBHOOK_MAX_ATTEMPTS', int(1, 100).default(8), { doc: 'webhook attempts per finding (429, 5xx and timeouts are retried with backoff)', unit: 'attempts' }),
+  ocsfWebhookTimeoutMs: option('LIVESCOPE_OCSF_WEBHOOK_TIMEOUT_MS', int(100, 120_000).default(5000), { doc: 'timeout of one webhook call', unit: 'ms' }),
+  oauthClients: option('LIVESCOPE_SSF_OAUTH_CLIENTS', json(OAuthClients).default([]), {
+    doc: 'receivers authenticating with OAuth 2.0 client credentials at `/ssf/oauth/token`: `[{clientId, clientSecret or clientSecretFile, audience}]` (secrets at least 16 characters)',
+    unit: 'JSON',
+    secret: true,
+  }),
+  accessTokenTtlSec: option('LIVESCOPE_SSF_ACCESS_TOKEN_TTL_S', int(60, 86_400).default(3600), { doc: 'lifetime of the access tokens `/ssf/oauth/token` issues', unit: 's' }),
+  pollStreams: option('LIVESCOPE_SSF_POLL_STREAMS', json(PollStreams).default([]), {
+    doc: 'transmitters this receiver polls (RFC 8936) through streams it manages: `[{transmitter, clientId + clientSecret or clientSecretFile (or bearerToken), audience, …}]`',
+    unit: 'JSON',
+    secret: true,
+  }),
+  ...producerOptions,
+} as const;
+
+type Parsed = ConfigOf<typeof interopOptions>;
+
+export type InteropConfig = Omit<Parsed, 'signingKeys'> & {
+  readonly signingKeys: z.infer<typeof KeyConfigSchema>[];
+  /** Signs the events the SET receiver publishes, and says which control types it may send (non-enumerable: it holds the key). */
+  readonly producer: ProducerIdentity;
+};
+
+export function loadInteropConfig(env: Env = process.env): InteropConfig {
+  const c = loadConfig(interopOptions, env);
+  if (c.features.has('transmitter')) {
+    if (!c.signingKeys) throw new ConfigError('LIVESCOPE_SSF_SIGNING_KEYS is required by the transmitter: a JSON array of {kid, alg, privateKey}; `livescope-interop keygen` prints one (see docs/caep.md)', ['LIVESCOPE_SSF_SIGNING_KEYS']);
+    if (Object.keys(c.commandPublicKeys).length === 0) throw new ConfigError("LIVESCOPE_COMMAND_PUBLIC_KEYS is required by the transmitter: the scope worker's Ed25519 public keys as {kid: key}, to verify the commands it turns into SETs", ['LIVESCOPE_COMMAND_PUBLIC_KEYS']);
     const tokens = new Set<string>();
-    for (const c of e.LIVESCOPE_SSF_RECEIVER_CLIENTS) {
-      if (tokens.has(c.token)) throw new InteropError('CONFIG', 'fatal', `LIVESCOPE_SSF_RECEIVER_CLIENTS: two clients share a token (${c.clientId})`);
-      tokens.add(c.token);
+    for (const r of c.receiverClients) {
+      if (tokens.has(r.token)) throw new ConfigError(`LIVESCOPE_SSF_RECEIVER_CLIENTS: two clients share a token (${r.clientId})`, ['LIVESCOPE_SSF_RECEIVER_CLIENTS']);
+      tokens.add(r.token);
     }
   }
-  for (const t of e.LIVESCOPE_SSF_TRUSTED_ISSUERS) {
-    if (!t.jwks === !t.jwksUri) throw new InteropError('CONFIG', 'fatal', `LIVESCOPE_SSF_TRUSTED_ISSUERS: issuer ${t.issuer} needs exactly one of jwks and jwksUri`);
-  }
-  return {
-    brokers: e.LIVESCOPE_KAFKA_BROKERS,
-    registryUrl: e.LIVESCOPE_REGISTRY_URL,
-    pgUrl: e.LIVESCOPE_PG_URL,
-    pgSchema: e.LIVESCOPE_PG_SCHEMA,
-    topicPrefix: e.LIVESCOPE_TOPIC_PREFIX,
-    logLevel: e.LIVESCOPE_LOG_LEVEL,
-    instanceId: e.LIVESCOPE_INTEROP_ID,
-    host: e.LIVESCOPE_INTEROP_HOST,
-    port: e.LIVESCOPE_INTEROP_PORT,
-    ...(e.LIVESCOPE_SSF_ISSUER ? { issuer: e.LIVESCOPE_SSF_ISSUER.replace(/\/+$/, '') } : {}),
-    signingKeys: e.LIVESCOPE_SSF_SIGNING_KEYS ?? [],
-    receiverClients: e.LIVESCOPE_SSF_RECEIVER_CLIENTS,
-    sessionSubjects: e.LIVESCOPE_SSF_SESSION_SUBJECTS,
-    defaultSubjects: e.LIVESCOPE_SSF_DEFAULT_SUBJECTS,
-    topicAudience: e.LIVESCOPE_SSF_TOPIC_AUDIENCE,
-    minVerificationIntervalSec: e.LIVESCOPE_SSF_MIN_VERIFICATION_INTERVAL_S,
-    pushTimeoutMs: e.LIVESCOPE_SSF_PUSH_TIMEOUT_MS,
-    pushMaxAttempts: e.LIVESCOPE_SSF_PUSH_MAX_ATTEMPTS,
-    retryBaseMs: e.LIVESCOPE_SSF_RETRY_BASE_MS,
-    retryMaxMs: e.LIVESCOPE_SSF_RETRY_MAX_MS,
-    deliveryIntervalMs: e.LIVESCOPE_SSF_DELIVERY_INTERVAL_MS,
-    pollWaitMs: e.LIVESCOPE_SSF_POLL_WAIT_MS,
-    pollAckTimeoutMs: e.LIVESCOPE_SSF_POLL_ACK_TIMEOUT_MS,
-    trustedIssuers: e.LIVESCOPE_SSF_TRUSTED_ISSUERS,
-    receiverMaxAgeSec: e.LIVESCOPE_SSF_RECEIVER_MAX_AGE_S,
-    commandPublicKeys: e.LIVESCOPE_COMMAND_PUBLIC_KEYS,
-    consumeFromBeginning: e.LIVESCOPE_CONSUME_FROM_BEGINNING,
-    ...(e.LIVESCOPE_OCSF_WEBHOOK_URL ? { ocsfWebhookUrl: e.LIVESCOPE_OCSF_WEBHOOK_URL } : {}),
-    ...(e.LIVESCOPE_OCSF_WEBHOOK_AUTHORIZATION ? { ocsfWebhookAuthorization: e.LIVESCOPE_OCSF_WEBHOOK_AUTHORIZATION } : {}),
-    ocsfWebhookMaxAttempts: e.LIVESCOPE_OCSF_WEBHOOK_MAX_ATTEMPTS,
-    ocsfWebhookTimeoutMs: e.LIVESCOPE_OCSF_WEBHOOK_TIMEOUT_MS,
-    features,
-    producer: producerIdentityFromEnv(env),
-    oauthClients: e.LIVESCOPE_SSF_OAUTH_CLIENTS.map(({ clientSecretFile, ...c }) => {
-      const clientSecret = c.clientSecret ?? (clientSecretFile ? secretFromEnv({ SECRET_FILE: clientSecretFile }, 'SECRET') : undefined);
-      if (!clientSecret || clientSecret.length < 16) throw new InteropError('CONFIG', 'fatal', `LIVESCOPE_SSF_OAUTH_CLIENTS: client ${c.clientId} needs a clientSecret (or clientSecretFile) of at least 16 characters`);
-      return { ...c, clientSecret };
-    }),
-    accessTokenTtlSec: e.LIVESCOPE_SSF_ACCESS_TOKEN_TTL_S,
-    pollStreams: e.LIVESCOPE_SSF_POLL_STREAMS,
-  };
+  const config = reshapeConfig(c, ['signingKeys'], {});
+  Object.defineProperty(config, 'signingKeys', { value: c.signingKeys ?? [], enumerable: false });
+  Object.defineProperty(config, 'producer', { value: producerIdentity(c), enumerable: false });
+  return config as InteropConfig;
+}
+
+/**
+ * `livescope-ingest`: the connection, its producer key and the webhook's authentication; what it
+ * reads and how comes from its arguments (`--listen`, `--body-limit`, `--machine-users`, …).
+ * docs/adapters.md's table is rendered from it (`npm run docs:config`).
+ */
+export const ingestOptions = {
+  ...kafkaOptions,
+  ...registryOptions,
+  ...topicPrefixOption,
+  ...logLevelOption('warn'),
+  ...producerOptions,
+  ingestToken: option('LIVESCOPE_INGEST_TOKEN', z.string().min(16, 'must be at least 16 characters').optional(), {
+    doc: 'bearer token `--listen` requires (`Authorization: Bearer <token>`); the webhook needs it or `LIVESCOPE_INGEST_HMAC_SECRET`',
+    unit: 'secret',
+    secret: true,
+  }),
+  ingestHmacSecret: option('LIVESCOPE_INGEST_HMAC_SECRET', z.string().min(16, 'must be at least 16 characters').optional(), {
+    doc: 'shared secret of the HMAC-SHA256 of the exact body `--listen` requires in `X-Livescope-Signature: sha256=<hex>` (GitHub-style senders); with a token too, a request needs both',
+    unit: 'secret',
+    secret: true,
+  }),
+} as const;
+
+export type IngestConfig = ConfigOf<typeof ingestOptions>;
+
+export function loadIngestConfig(env: Env = process.env): IngestConfig {
+  return loadConfig(ingestOptions, env);
 }

@@ -24,7 +24,7 @@ import type { WorkerMetrics } from './WorkerMetrics.js';
  */
 export interface PartitionFaults {
   /** Called before every commit of a partition; a throw counts as the commit's failure. */
-  beforeCommit?(partition: number): void;
+  beforeCommit?(partition: number, commit: BatchCommit): void;
 }
 
 export interface PartitionContext {
@@ -262,7 +262,7 @@ export class PartitionRunner {
     this.auditTail = await retry(
       async () => {
         try {
-          this.ctx.faults?.beforeCommit?.(this.partition);
+          this.ctx.faults?.beforeCommit?.(this.partition, commit);
           return await this.ctx.store.commitBatch(commit, this.auditTail);
         } catch (e) {
           // A commit whose reply was lost may have succeeded: then the row holds our offset and owner.

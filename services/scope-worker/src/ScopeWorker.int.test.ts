@@ -72,7 +72,7 @@ describe('scope worker over real Kafka, registry and PostgreSQL', () => {
         { key: 'sa-int-2', value: encodeWireJson(schemaId, { ...good, data: { kind: 'robot' } }) },
         { key: 'sa-int-2', value: encodeWireJson(schemaId, good) },
         { key: 'sa-int-2', value: encodeWireJson(schemaId, identityEvent('entitlement.granted', 'sa-int-2', { grantId: 'g', role: 'r', permissions: [{ action: 'db:read', resource: 'db/x', access: 'read' }] }, { id: 'g2', time: T + 1 })) },
-      ],
+      ].map((m) => ({ ...m, headers: fx.producerHeaders(m.key, m.value) })),
     });
     const dls = await waitFor('three dead letters', () => {
       const d = tail.of<DeadLetter>(fx.topics.deadLetters);

@@ -60,7 +60,7 @@ describe('bad input corpus', () => {
       { key: 'bad-1', value: v({ ...grant('future-1', 'db/c'), time: new Date(now + 86_400_000).toISOString() }), expect: 'timestamp-in-future' },
       { key: 'bad-1', value: v(grant('last-1', 'db/d')), expect: 'ok' },
     ];
-    await fx.producer.send({ topic: fx.topics.events, messages: corpus.map((c) => ({ key: c.key, value: c.value, timestamp: String(now) })) });
+    await fx.producer.send({ topic: fx.topics.events, messages: corpus.map((c) => ({ key: c.key, value: c.value, timestamp: String(now), headers: fx.producerHeaders(c.key, c.value) })) });
     const reasons = corpus.filter((c) => c.expect !== 'ok' && c.expect !== 'duplicate').map((c) => c.expect);
     const dls = await waitFor('every dead letter', () => {
       const d = tail.of<DeadLetter>(fx.topics.deadLetters);

@@ -1,3 +1,4 @@
+import { kafkaConnection, registryAuth } from '@livescope/runtime';
 import { ScopeEngine, type PolicyCompiler } from '@livescope/scope-engine';
 import { Store } from '@livescope/store';
 import { CommandSigner, createKafka, createProducer, parsePrivateKey, ProducerKeyring, SchemaRegistryClient, SignerPool, type Logger } from '@livescope/transport';
@@ -13,8 +14,8 @@ export async function createWorker(config: WorkerConfig, logger: Logger, compile
   const keyring = ProducerKeyring.fromJson(config.producerKeys);
   const metrics = new WorkerMetrics();
   const store = await Store.open({ connectionString: config.pgUrl, schema: config.pgSchema, applicationName: `livescope-worker ${config.workerId}` });
-  const kafka = createKafka({ brokers: config.brokers, clientId: `livescope-worker-${config.workerId}`, logger });
-  const registry = new SchemaRegistryClient(config.registryUrl);
+  const kafka = createKafka({ ...kafkaConnection(config), clientId: `livescope-worker-${config.workerId}`, logger });
+  const registry = new SchemaRegistryClient(config.registryUrl, registryAuth(config));
   const verifyReleaseWindow = releaseWindowVerifier(config.releaseSigners);
   const signer = new CommandSigner(parsePrivateKey(config.signingKeyId, config.signingKey), config.signingKeyEpoch);
   const worker = new ScopeWorker({

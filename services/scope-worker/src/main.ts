@@ -1,11 +1,6 @@
 #!/usr/bin/env node
+import { exitWith } from '@livescope/runtime';
 import { runWorkerProcess } from './runWorker.js';
 
 /** Process entry of the scope worker (see runWorker.ts). */
-runWorkerProcess().then(
-  (code) => process.exit(code),
-  (e: unknown) => {
-    process.stderr.write(`livescope scope-worker failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
-    process.exit(1);
-  },
-);
+exitWith('livescope scope-worker', () => runWorkerProcess());

@@ -2,8 +2,10 @@
 import { sign, createPrivateKey } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { subjectSpecsFor, topicNames, valueSubject, type LivescopeEventInput } from '@livescope/contracts';
-import { createKafka, createLogger, createProducer, EventPublisher, SchemaRegistryClient } from '@livescope/transport';
+import { kafkaConnection, registryAuth } from '@livescope/runtime';
+import { createKafka, createLogger, createProducer, EventPublisher, ProducerSigner, SchemaRegistryClient } from '@livescope/transport';
 import { Command } from 'commander';
+import { ConfigError, loadSimulatorConfig, type SimulatorConfig } from './config.js';
 import { followFeed } from './feed.js';
 import { fleetMembers, provisioningEvents } from './fleet.js';
 import { policiesEvent, readPolicyDir } from './policyFiles.js';
@@ -14,28 +16,41 @@ import { traffic } from './traffic.js';
  * livescope-sim: a synthetic fleet for demos, tests and benchmarks. Everything it sends is
  * generated from a seed, so runs are comparable over time.
  */
-const env = {
-  brokers: (process.env.LIVESCOPE_KAFKA_BROKERS ?? '127.0.0.1:9092').split(','),
-  registryUrl: process.env.LIVESCOPE_REGISTRY_URL ?? 'http://127.0.0.1:8081/apis/ccompat/v7',
-  prefix: process.env.LIVESCOPE_TOPIC_PREFIX ?? '',
-  devKeys: process.env.LIVESCOPE_DEV_KEYS,
-};
-const logger = createLogger('simulator', process.env.LIVESCOPE_LOG_LEVEL ?? 'warn');
+let env: SimulatorConfig;
+try {
+  env = loadSimulatorConfig();
+} catch (e) {
+  if (!ConfigError.is(e)) throw e;
+  process.stderr.write(`livescope-sim: ${e.message}\n`);
+  process.exit(2);
+}
+const logger = createLogger('simulator', env.logLevel);
+
+/**
+ * The simulator plays provisioning, session issuers and approvers: its events are signed with its
+ * producer key (the workers apply control events only from keys in their keyring). Without a key it
+ * can only send observations, which the workers refuse to let widen anything.
+ */
+function producerSigner(): ProducerSigner | undefined {
+  if (env.producerKeyId !== undefined && env.producerKey !== undefined) return ProducerSigner.fromConfig(env.producerKeyId, env.producerKey);
+  logger.warn('LIVESCOPE_PRODUCER_KEY_ID / LIVESCOPE_PRODUCER_KEY not set: events are unsigned observations, and control events (provisioning, policies, orders, approvals) will be dead-lettered');
+  return undefined;
+}
 const say = (line: string): void => void process.stdout.write(`${line}\n`);
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 async function connect(): Promise<{ publisher: EventPublisher; close: () => Promise<void>; kafka: ReturnType<typeof createKafka> }> {
-  const topics = topicNames(env.prefix);
-  const kafka = createKafka({ brokers: env.brokers, clientId: 'livescope-simulator', logger });
-  const registry = new SchemaRegistryClient(env.registryUrl);
-  const ids = await registry.registerAll(subjectSpecsFor(env.prefix).filter((s) => s.topicKey === 'events'));
+  const topics = topicNames(env.topicPrefix);
+  const kafka = createKafka({ ...kafkaConnection(env), clientId: 'livescope-simulator', logger });
+  const registry = new SchemaRegistryClient(env.registryUrl, registryAuth(env));
+  const ids = await registry.registerAll(subjectSpecsFor(env.topicPrefix).filter((s) => s.topicKey === 'events'));
   const admin = kafka.admin();
   await admin.connect();
   const partitions = await EventPublisher.partitionCount(admin, topics.events);
   await admin.disconnect();
   const producer = createProducer(kafka);
   await producer.connect();
-  return { kafka, publisher: new EventPublisher(producer, topics.events, ids.get(valueSubject(topics.events))!.id, partitions), close: () => producer.disconnect() };
+  return { kafka, publisher: new EventPublisher(producer, topics.events, ids.get(valueSubject(topics.events))!.id, partitions, producerSigner()), close: () => producer.disconnect() };
 }
 
 function releaseSigner(): { name: string; sign: (payload: string) => string } {
@@ -115,7 +130,7 @@ program
   .action(async (name: string, o: { minuteMs: string }) => {
     if (!(scenarioNames as readonly string[]).includes(name)) throw new Error(`unknown scenario ${name}; one of ${scenarioNames.join(', ')}`);
     const { publisher, close, kafka } = await connect();
-    const feed = await followFeed(kafka, topicNames(env.prefix), say, { quietRefresh: true });
+    const feed = await followFeed(kafka, topicNames(env.topicPrefix), say, { quietRefresh: true });
     await play(publisher, name as ScenarioName, Number(o.minuteMs), `${Date.now().toString(36)}`);
     await sleep(1000);
     await feed.disconnect();
@@ -132,7 +147,7 @@ program
   .description('a live fleet: background traffic plus the seed scenarios in turn, with a live feed')
   .action(async (o: { size: string; seed: string; rate: string; minuteMs: string; policies?: string }) => {
     const { publisher, close, kafka } = await connect();
-    const feed = await followFeed(kafka, topicNames(env.prefix), say, { quietRefresh: true });
+    const feed = await followFeed(kafka, topicNames(env.topicPrefix), say, { quietRefresh: true });
     if (o.policies) {
       const files = readPolicyDir(o.policies);
       await publisher.publish([policiesEvent(files, 'demo')]);

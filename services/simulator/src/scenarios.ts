@@ -1,6 +1,13 @@
 import { releaseWindowSigningPayload, type LivescopeEventInput, type Permission } from '@livescope/contracts';
 
 /**
+ * The person the demo's approvals come from. A real approval goes through the control plane, which
+ * verifies the approver's token from the human identity provider; the simulator stands in for it
+ * (its producer key is allowed to send approvals in the development keyring).
+ */
+export const SIMULATED_APPROVER = { kind: 'human', subject: 'alice@example.com', issuer: 'https://idp.example.com/simulated', evidence: 'oidc-id-token' } as const;
+
+/**
  * The seed scenarios of DESIGN.md as timed event scripts. Each step is due `at` ms after the
  * scenario starts; `minuteMs` compresses time (60 000 = real time; tests use a few hundred ms).
  * The end-to-end tests and `livescope-sim play <name>` run the same scripts.
@@ -67,7 +74,7 @@ export function scenario(name: ScenarioName, o: ScenarioOptions): Scenario {
         identityId: id,
         steps: [
           { at: 0, say: 'the support bot reads tickets; its provisioned secret access is not in scope', events: [created(id, 'agent', 'support', 0), grant(id, 'support-tickets', [perm('tickets:read', 'tickets/support', 'read', 'support', 'jira')], 0), grant(id, 'support-secrets', [perm('secrets:read', 'secret/support/kb', 'read', 'support', 'vault')], 0)] },
-          { at: 0.5 * m, say: 'a human approves the secret-retrieval escalation for two minutes', events: [ev(id, 'session.approval-granted', { approvalId: `ap-${o.runId}`, escalation: 'secret-retrieval', approvedBy: 'alice@example.com', expiresAt: iso(2.5 * m) }, 0.5 * m)] },
+          { at: 0.5 * m, say: 'a human approves the secret-retrieval escalation for two minutes', events: [ev(id, 'session.approval-granted', { approvalId: `ap-${o.runId}`, escalation: 'secret-retrieval', approvedBy: 'alice@example.com', approver: SIMULATED_APPROVER, expiresAt: iso(2.5 * m) }, 0.5 * m)] },
           { at: 3 * m, say: 'the approval TTL passed: secret retrieval left the scope', events: [] },
         ],
       };

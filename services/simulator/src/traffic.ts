@@ -1,6 +1,7 @@
 import type { LivescopeEventInput } from '@livescope/contracts';
 import type { FleetMember } from './fleet.js';
 import { Random } from './random.js';
+import { SIMULATED_APPROVER } from './scenarios.js';
 
 /**
  * A realistic input mix for load and demos: mostly routine telemetry that changes nothing (repeat
@@ -44,7 +45,7 @@ export function* traffic(seed: number, fleet: readonly FleetMember[], startMs: n
       const k = rnd.int(3);
       if (k === 0) yield { specversion: '1.0', id, type: 'telemetry.risk-scored', source, time, subject: m.id, data: { score: rnd.int(100) } };
       else if (k === 1) yield { specversion: '1.0', id, type: 'telemetry.anomaly-detected', source, time, subject: m.id, data: { anomalyId: `an-${i}`, kind: rnd.pick(['geo', 'volume', 'time-of-day']), severity: 'medium', expiresAt: new Date(startMs + i + 600_000).toISOString() } };
-      else yield { specversion: '1.0', id, type: 'session.approval-granted', source, time, subject: m.id, data: { approvalId: `ap-${i}`, escalation: 'secret-retrieval', approvedBy: 'oncall', expiresAt: new Date(startMs + i + 900_000).toISOString() } };
+      else yield { specversion: '1.0', id, type: 'session.approval-granted', source, time, subject: m.id, data: { approvalId: `ap-${i}`, escalation: 'secret-retrieval', approvedBy: 'oncall', approver: SIMULATED_APPROVER, expiresAt: new Date(startMs + i + 900_000).toISOString() } };
     }
   }
 }

@@ -122,6 +122,8 @@ export interface ScopePermission {
   readonly access: string;
   readonly validUntil: string | null;
   readonly grants: readonly string[];
+  /** Sessions it is bound to (an approval or a grant given for them); null: any live session. */
+  readonly sessions: readonly string[] | null;
   readonly sinceVersion: number | null;
   readonly since: string | null;
 }
@@ -140,8 +142,8 @@ export interface ScopeView {
   readonly partition: number;
   readonly riskScore: number;
   readonly permissions: readonly ScopePermission[];
-  readonly sessions: readonly { readonly sessionId: string; readonly task: string | null; readonly mfa: boolean; readonly expiresAt: string | null }[];
-  readonly approvals: readonly { readonly approvalId: string; readonly escalation: string; readonly approvedBy: string; readonly expiresAt: string }[];
+  readonly sessions: readonly { readonly sessionId: string; readonly task: string | null; readonly mfa: boolean; readonly expiresAt: string | null; readonly attested: boolean }[];
+  readonly approvals: readonly { readonly approvalId: string; readonly escalation: string; readonly approvedBy: string; readonly expiresAt: string; readonly sessionId: string | null; readonly human: boolean }[];
   readonly leases: readonly { readonly leaseId: string; readonly secretPath: string; readonly system: string; readonly expiresAt: string }[];
 }
 

@@ -229,6 +229,7 @@ export function IdentityPage({ identityId }: { identityId: string }): ReactNode 
                   <th>Valid until</th>
                   <th>Since</th>
                   <th>Grants</th>
+                  <th title="Approvals and just-in-time grants given for a session hold only in that session">Only in session</th>
                 </tr>
               </thead>
               <tbody>
@@ -246,6 +247,7 @@ export function IdentityPage({ identityId }: { identityId: string }): ReactNode 
                       </td>
                       <td className="mono muted">{p.sinceVersion !== null ? `v${p.sinceVersion}` : ''}</td>
                       <td className="small muted">{p.grants.join(', ')}</td>
+                      <td className="mono small" data-testid="bound-sessions">{p.sessions ? p.sessions.join(', ') : <span className="muted">any</span>}</td>
                     </tr>
                   );
                 })}
@@ -331,16 +333,17 @@ function Live({ s, now }: { s: ScopeView; now: number }): ReactNode {
   return (
     <div className="live-lists">
       {s.sessions.map((x) => (
-        <span key={x.sessionId} className="chip" title="session">
-          session <span className="mono">{x.sessionId}</span>
+        <span key={x.sessionId} className="chip" title={x.attested ? 'session started by a trusted issuer' : 'observed session: not accepted at enforcement points'}>
+          {x.attested ? 'session' : 'observed session'} <span className="mono">{x.sessionId}</span>
           {x.task ? ` · ${x.task}` : ''}
           {x.mfa ? ' · mfa' : ''}
           {x.expiresAt ? ` · ${countdown(x.expiresAt, now)}` : ''}
         </span>
       ))}
       {s.approvals.map((a) => (
-        <span key={a.approvalId} className="chip chip-plus" title={`approved by ${a.approvedBy}`}>
-          approval {a.escalation} · {countdown(a.expiresAt, now)}
+        <span key={a.approvalId} className="chip chip-plus" title={`approved by ${a.approvedBy}${a.human ? ' (verified person)' : ''}`}>
+          approval {a.escalation}
+          {a.sessionId ? <> · for session <span className="mono">{a.sessionId}</span></> : ''} · {countdown(a.expiresAt, now)}
         </span>
       ))}
       {s.leases.map((l) => (

@@ -31,6 +31,11 @@ export interface TokenVerifierOptions {
   readonly issuer: string;
   readonly audience: string;
   readonly clockToleranceMs: number;
+  /**
+   * The claim that marks a person, as `name=value` (a string claim equal to the value, or an array
+   * claim containing it). Default `kind=human`. Tokens of workloads and agents must not carry it.
+   */
+  readonly personClaim?: { readonly name: string; readonly value: string };
 }
 
 const ASYMMETRIC_ALGORITHMS = ['EdDSA', 'Ed25519', 'ES256', 'ES384', 'ES512', 'RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512'];
@@ -78,7 +83,11 @@ export class TokenVerifier {
     if (typeof sub !== 'string' || !SUBJECT.test(sub)) throw new AuthenticationError('invalid-claims', 'the token subject must be 1-256 printable characters');
     const roles = payload.roles;
     if (roles !== undefined && !Array.isArray(roles)) throw new AuthenticationError('invalid-claims', 'the roles claim must be an array of role names');
-    return principalOf(sub, (roles as unknown[] | undefined) ?? []);
+    const pc = this.options.personClaim ?? { name: 'kind', value: 'human' };
+    const marker = payload[pc.name];
+    const person = marker === pc.value || (Array.isArray(marker) && marker.includes(pc.value));
+    const authTime = typeof payload.auth_time === 'number' ? payload.auth_time : typeof payload.iat === 'number' ? payload.iat : undefined;
+    return principalOf(sub, (roles as unknown[] | undefined) ?? [], { issuer: this.options.issuer, person, ...(authTime !== undefined ? { authenticatedAt: authTime * 1000 } : {}) });
   }
 }
 

@@ -64,7 +64,7 @@ describe('TokenVerifier', () => {
     const key = { kid: 'dev-api-1', privateKey: (trusted.privateKey.export({ format: 'jwk' }) as { d: string }).d, publicKey: trusted.x };
     const v = new TokenVerifier({ keys: [parseTrustedKey(key.kid, key.publicKey)], issuer: 'livescope', audience: 'livescope-api', clockToleranceMs: 0 });
     const p = await v.verify(`Bearer ${await mintDevToken({ key, sub: 'bob', roles: ['approver'], issuer: 'livescope', audience: 'livescope-api', ttlSeconds: 60 })}`);
-    expect(p).toEqual({ sub: 'bob', roles: new Set(['approver']) });
+    expect(p).toMatchObject({ sub: 'bob', roles: new Set(['approver']), issuer: 'livescope', person: true });
   });
 
   it('parses configured keys: raw Ed25519, PEM and JWK; refuses private keys', () => {

@@ -46,13 +46,15 @@ export interface DevTokenRequest {
   readonly audience: string;
   readonly ttlSeconds: number;
   readonly nowMs?: number;
+  /** The `kind` claim: `human` (default) marks a person, who may approve escalations; `workload` or `agent` a machine. */
+  readonly kind?: string;
 }
 
 /** Mints a development token (EdDSA) for the API. */
 export async function mintDevToken(r: DevTokenRequest): Promise<string> {
   const now = Math.floor((r.nowMs ?? Date.now()) / 1000);
   const { privateKey } = parsePrivateKey(r.key.kid, r.key.privateKey);
-  return new SignJWT({ roles: [...r.roles], dev: true })
+  return new SignJWT({ roles: [...r.roles], dev: true, kind: r.kind ?? 'human' })
     .setProtectedHeader({ alg: 'EdDSA', kid: r.key.kid, typ: 'JWT' })
     .setSubject(r.sub)
     .setIssuer(r.issuer)

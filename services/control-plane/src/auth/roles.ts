@@ -20,11 +20,26 @@ export const allRoles: readonly Role[] = Object.values(Role);
 export interface Principal {
   readonly sub: string;
   readonly roles: ReadonlySet<Role>;
+  /** The token's issuer (the identity provider that authenticated the caller). */
+  readonly issuer: string;
+  /**
+   * The token carries the configured claim that marks a person (`LIVESCOPE_API_PERSON_CLAIM`):
+   * only a person may approve an escalation.
+   */
+  readonly person: boolean;
+  /** When the caller authenticated at the identity provider (`auth_time`, else `iat`), epoch ms. */
+  readonly authenticatedAt?: number;
 }
 
-export function principalOf(sub: string, claimedRoles: readonly unknown[]): Principal {
+export function principalOf(sub: string, claimedRoles: readonly unknown[], facts: { issuer?: string; person?: boolean; authenticatedAt?: number } = {}): Principal {
   const known = new Set<string>(allRoles);
-  return { sub, roles: new Set(claimedRoles.filter((r): r is Role => typeof r === 'string' && known.has(r))) };
+  return {
+    sub,
+    roles: new Set(claimedRoles.filter((r): r is Role => typeof r === 'string' && known.has(r))),
+    issuer: facts.issuer ?? 'livescope',
+    person: facts.person ?? false,
+    ...(facts.authenticatedAt !== undefined ? { authenticatedAt: facts.authenticatedAt } : {}),
+  };
 }
 
 /** Whether the principal holds one of `allowed` (admin holds every role). */

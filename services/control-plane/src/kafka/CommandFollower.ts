@@ -1,3 +1,4 @@
+import { classify } from '@livescope/errors';
 import { randomUUID } from 'node:crypto';
 import { decodeMessage, EnforcerAck, Revocation, ScopeChange, type TopicNames } from '@livescope/contracts';
 import type { Logger } from '@livescope/transport';
@@ -66,7 +67,7 @@ export class CommandFollower {
     consumer.on(consumer.events.CRASH, (e) => {
       // kafkajs restarts the consumer itself unless the error is not retriable.
       this.crashed = `${e.payload.restart ? 'restarting after' : 'stopped by'}: ${e.payload.error.message}`;
-      this.deps.logger.error({ err: e.payload.error.message, restart: e.payload.restart }, 'command follower crashed');
+      this.deps.logger.error({ err: e.payload.error, class: classify(e.payload.error), restart: e.payload.restart }, 'command follower crashed');
     });
     await consumer.connect();
     await consumer.subscribe({ topics: this.followed, fromBeginning: false });
@@ -115,7 +116,7 @@ export class CommandFollower {
       } catch (e) {
         // Unreadable outputs are the workers' problem to report; this view skips them.
         this.deps.metrics.consumed.inc({ topic: kind, outcome: 'poison' });
-        this.deps.logger.warn({ topic: batch.topic, partition: batch.partition, offset: m.offset, err: (e as Error).message }, 'unreadable message skipped');
+        this.deps.logger.warn({ topic: batch.topic, partition: batch.partition, offset: m.offset, err: e }, 'unreadable message skipped');
       }
     }
     if (last !== undefined) this.positions.set(key(batch.topic, batch.partition), last + 1n);

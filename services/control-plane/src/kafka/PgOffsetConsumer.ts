@@ -1,3 +1,4 @@
+import { classify, retry } from '@livescope/errors';
 import type { Logger } from '@livescope/transport';
 import type { Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
 import type { ControlPlaneMetrics } from '../ControlPlaneMetrics.js';
@@ -115,19 +116,31 @@ export class PgOffsetConsumer {
     if (payload.isRunning() && !payload.isStale()) await payload.heartbeat();
   }
 
-  /** Retries `step` with capped exponential backoff until it succeeds, or the consumer stops (undefined). */
+  /**
+   * Retries `step` (the shared jittered backoff) until it succeeds, or the consumer stops
+   * (undefined). A transient failure is expected to pass; any other is logged as an error with its
+   * class and retried all the same, slowly: the batch must not be skipped (its offset is the fence),
+   * and an operator sees why it is stuck.
+   */
   private async retry<T>(what: string, step: () => Promise<T>): Promise<T | undefined> {
-    for (let attempt = 1; !this.stopping; attempt++) {
-      try {
-        return await step();
-      } catch (e) {
-        const delay = Math.min(RETRY_MAX_MS, RETRY_BASE_MS * 2 ** Math.min(attempt - 1, 10));
-        this.deps.metrics.transientErrors.inc({ component: 'postgres' });
-        this.deps.logger.warn({ consumer: this.deps.name, what, attempt, delayMs: delay, err: (e as Error).message }, 'retrying');
-        await new Promise((r) => setTimeout(r, delay));
-      }
+    try {
+      return await retry(step, {
+        baseMs: RETRY_BASE_MS,
+        maxMs: RETRY_MAX_MS,
+        isRetriable: () => true,
+        shouldStop: () => this.stopping,
+        onRetry: (err, attempt, delayMs) => {
+          const cls = classify(err);
+          this.deps.metrics.transientErrors.inc({ component: 'postgres' });
+          const fields = { consumer: this.deps.name, what, attempt, delayMs, err, class: cls };
+          if (cls === 'transient') this.deps.logger.warn(fields, 'retrying');
+          else this.deps.logger.error(fields, 'failing and retrying; this consumer is stuck until the cause is fixed');
+        },
+      });
+    } catch (e) {
+      if (this.stopping) return undefined;
+      throw e;
     }
-    return undefined;
   }
 }
 

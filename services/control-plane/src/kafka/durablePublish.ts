@@ -16,7 +16,7 @@ export async function durablePublish(
   undo: () => Promise<void>,
 ): Promise<PublishedOffsets> {
   try {
-    return await sender.send(event, nowMs, (o) => void late(o).catch((e: Error) => logger.warn({ eventId: event.id, err: e.message }, 'late publication not recorded')));
+    return await sender.send(event, nowMs, (o) => void late(o).catch((e: unknown) => logger.warn({ eventId: event.id, err: e }, 'late publication not recorded')));
   } catch (e) {
     if (ControlPlaneError.is(e)) throw e;
     await undo().catch(() => undefined);

@@ -4,7 +4,7 @@ import { Enforcer } from '@livescope/enforcer';
 import { compileScopePolicy } from '@livescope/scope-engine';
 import { createWorker, loadWorkerConfig, type ScopeWorker } from '@livescope/scope-worker';
 import { PipelineFixture, testEnv, waitFor } from '@livescope/testkit';
-import { parsePublicKey } from '@livescope/transport';
+import { generateSigningKeyPair, parsePublicKey } from '@livescope/transport';
 import { SignJWT } from 'jose';
 import type { Role } from '../../src/auth/roles.js';
 import { loadControlPlaneConfig } from '../../src/config.js';
@@ -27,18 +27,32 @@ export class Harness {
   private closeWorkerStore: (() => Promise<void>) | undefined;
   readonly issuerKey = generateKeyPairSync('ed25519');
   readonly strangerKey = generateKeyPairSync('ed25519');
+  /** The control plane's producer key; the workers' keyring lets it send what responders and approvers send. */
+  readonly cpProducerKey = generateSigningKeyPair('control-plane-test');
+
+  /** The worker environment with the control plane's producer key in the keyring. */
+  private workerEnv(): Record<string, string> {
+    return {
+      ...this.fx.workerEnv(),
+      LIVESCOPE_PRODUCER_KEYS: this.fx.producerKeyring({
+        [this.cpProducerKey.kid]: { publicKey: this.cpProducerKey.publicKey, eventTypes: ['order.issued', 'order.lifted', 'session.approval-granted', 'session.approval-revoked'] },
+      }),
+    };
+  }
 
   constructor(private readonly options: { enforcer?: boolean; rateLimitPerMinute?: number; env?: Record<string, string> } = {}) {}
 
   async open(): Promise<this> {
     this.fx = await new PipelineFixture(3).open();
-    const built = await createWorker(loadWorkerConfig(this.fx.workerEnv()), this.fx.logger, compileScopePolicy);
+    const built = await createWorker(loadWorkerConfig(this.workerEnv()), this.fx.logger, compileScopePolicy);
     this.worker = built.worker;
     this.closeWorkerStore = () => built.store.close();
     await this.worker.start();
     const x = (this.issuerKey.publicKey.export({ format: 'jwk' }) as { x: string }).x;
     const config = loadControlPlaneConfig({
-      ...this.fx.workerEnv(),
+      ...this.workerEnv(),
+      LIVESCOPE_PRODUCER_KEY_ID: this.cpProducerKey.kid,
+      LIVESCOPE_PRODUCER_KEY: this.cpProducerKey.privateKey,
       LIVESCOPE_API_PORT: '0',
       LIVESCOPE_API_GROUP_ID: `${this.fx.groupId}-cp`,
       LIVESCOPE_API_JWT_PUBLIC_KEYS: JSON.stringify({ 'test-issuer': x }),
@@ -79,10 +93,14 @@ export class Harness {
     return this.fx.publish(events);
   }
 
-  /** A token from the trusted issuer; override claims or sign with another key to forge one. */
-  async token(roles: readonly Role[], sub = 'alice', o: { expiresInSec?: number; audience?: string; issuer?: string; key?: KeyObject; kid?: string } = {}): Promise<string> {
+  /**
+   * A token from the trusted issuer, of a person (`kind: human`) unless `kind` says otherwise;
+   * override claims or sign with another key to forge one.
+   */
+  async token(roles: readonly Role[], sub = 'alice', o: { expiresInSec?: number; audience?: string; issuer?: string; key?: KeyObject; kid?: string; kind?: string | null } = {}): Promise<string> {
     const now = Math.floor(Date.now() / 1000);
-    return new SignJWT({ roles: [...roles] })
+    const kind = o.kind === undefined ? 'human' : o.kind;
+    return new SignJWT({ roles: [...roles], ...(kind !== null ? { kind } : {}) })
       .setProtectedHeader({ alg: 'EdDSA', kid: o.kid ?? 'test-issuer' })
       .setSubject(sub)
       .setIssuer(o.issuer ?? ISSUER)

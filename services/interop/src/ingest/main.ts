@@ -1,14 +1,15 @@
 #!/usr/bin/env node
 import { adapterFor, autoAdapter, defaultReplayDetectorOptions, ReplayDetector, type HumanActivity } from '@livescope/adapters';
+import { ConfigError, kafkaConnection, registryAuth } from '@livescope/runtime';
 import { redactPaths } from '@livescope/transport';
 import { pino } from 'pino';
 import type { JSONWebKeySet } from 'jose';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { z } from 'zod';
+import { loadIngestConfig } from '../config.js';
 import { InteropError } from '../InteropError.js';
 import { KafkaContext } from '../kafka/KafkaContext.js';
-import { producerIdentityFromEnv, secretFromEnv } from '../secretEnv.js';
+import { producerIdentity } from '../producerIdentity.js';
 import { githubJwtVerifier, onlyGithubRecords } from './githubJwtVerifier.js';
 import { IngestMetrics } from './IngestMetrics.js';
 import { IngestPipeline, type IngestStats } from './IngestPipeline.js';
@@ -17,12 +18,6 @@ import { ingestWebhook } from './ingestWebhook.js';
 import { KafkaIngestSink, PrintingSink } from './KafkaIngestSink.js';
 import { parseIngestArgs } from './parseIngestArgs.js';
 
-const Env = z.object({
-  LIVESCOPE_KAFKA_BROKERS: z.string().default('127.0.0.1:9092'),
-  LIVESCOPE_REGISTRY_URL: z.url().default('http://127.0.0.1:8081/apis/ccompat/v7'),
-  LIVESCOPE_TOPIC_PREFIX: z.string().regex(/^[A-Za-z0-9._-]*$/).default(''),
-  LIVESCOPE_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('warn'),
-});
 
 const line = (s: IngestStats, source: string, startedAt: number): string => {
   const secs = Math.max((Date.now() - startedAt) / 1000, 0.001);
@@ -31,18 +26,14 @@ const line = (s: IngestStats, source: string, startedAt: number): string => {
 
 async function main(): Promise<number> {
   const args = parseIngestArgs(process.argv.slice(2));
-  const env = Env.safeParse(process.env);
-  if (!env.success) throw new InteropError('CONFIG', 'fatal', `invalid environment: ${env.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
-  const producer = producerIdentityFromEnv(process.env);
-  const auth = { token: secretFromEnv(process.env, 'LIVESCOPE_INGEST_TOKEN'), hmacSecret: secretFromEnv(process.env, 'LIVESCOPE_INGEST_HMAC_SECRET') };
+  const env = loadIngestConfig();
+  const producer = producerIdentity(env);
+  const auth = { ...(env.ingestToken === undefined ? {} : { token: env.ingestToken }), ...(env.ingestHmacSecret === undefined ? {} : { hmacSecret: env.ingestHmacSecret }) };
   if (args.listen && auth.token === undefined && auth.hmacSecret === undefined) {
-    throw new InteropError('CONFIG', 'fatal', '--listen requires authentication: set LIVESCOPE_INGEST_TOKEN (bearer token) and/or LIVESCOPE_INGEST_HMAC_SECRET (HMAC-SHA256 of the body), or their _FILE variants');
-  }
-  for (const [name, v] of [['LIVESCOPE_INGEST_TOKEN', auth.token], ['LIVESCOPE_INGEST_HMAC_SECRET', auth.hmacSecret]] as const) {
-    if (v !== undefined && v.length < 16) throw new InteropError('CONFIG', 'fatal', `${name} must be at least 16 characters`);
+    throw new ConfigError('--listen requires authentication: set LIVESCOPE_INGEST_TOKEN (bearer token) and/or LIVESCOPE_INGEST_HMAC_SECRET (HMAC-SHA256 of the body), or their _FILE variants', ['LIVESCOPE_INGEST_TOKEN', 'LIVESCOPE_INGEST_HMAC_SECRET']);
   }
   // Logs go to stderr: stdout carries the records of a dry run.
-  const logger = pino({ name: 'livescope-ingest', level: env.data.LIVESCOPE_LOG_LEVEL, base: { service: 'livescope-ingest' }, redact: { paths: redactPaths, censor: '[redacted]' } }, pino.destination(2)).child({ source: args.source });
+  const logger = pino({ name: 'livescope-ingest', level: env.logLevel, base: { service: 'livescope-ingest' }, redact: { paths: redactPaths, censor: '[redacted]' } }, pino.destination(2)).child({ source: args.source });
   const stderr = (s: string): void => {
     if (!args.quiet) process.stderr.write(`${s}\n`);
   };
@@ -53,7 +44,7 @@ async function main(): Promise<number> {
   if (args.dryRun) {
     sink = new PrintingSink(stdout);
   } else {
-    kafka = await KafkaContext.open({ brokers: env.data.LIVESCOPE_KAFKA_BROKERS.split(',').map((b) => b.trim()), registryUrl: env.data.LIVESCOPE_REGISTRY_URL, topicPrefix: env.data.LIVESCOPE_TOPIC_PREFIX, clientId: 'livescope-ingest', writerId: `livescope-ingest-${process.pid}`, logger, ...(producer.signer ? { producerSigner: producer.signer } : {}) });
+    kafka = await KafkaContext.open({ ...kafkaConnection(env), registryUrl: env.registryUrl, registryAuth: registryAuth(env), topicPrefix: env.topicPrefix, clientId: 'livescope-ingest', writerId: `livescope-ingest-${process.pid}`, logger, ...(producer.signer ? { producerSigner: producer.signer } : {}) });
     sink = new KafkaIngestSink(kafka, origin);
   }
   stderr(producer.signer ? `livescope-ingest ${args.source}: signing events with producer key ${producer.keyId}` : `livescope-ingest ${args.source}: no producer key: events are unsigned observations; control events (entitlements, identity lifecycle…) are withheld and counted`);
@@ -117,7 +108,7 @@ async function main(): Promise<number> {
 main().then(
   (code) => process.exit(code),
   (e: unknown) => {
-    if (InteropError.is(e) && e.code === 'CONFIG') {
+    if ((InteropError.is(e) && e.code === 'CONFIG') || ConfigError.is(e)) {
       process.stderr.write(`${e.message}\n`);
       process.exit(2);
     }

@@ -58,7 +58,8 @@ options:
   --body-limit BYTES        webhook mode: largest request body, larger ones get 413 (default 10485760)
   --dry-run                 print each record's outcome, its events and dead letters as JSON lines; no Kafka
   --quiet                   no progress on stderr
-environment: LIVESCOPE_KAFKA_BROKERS, LIVESCOPE_REGISTRY_URL, LIVESCOPE_TOPIC_PREFIX, LIVESCOPE_LOG_LEVEL,
+environment (docs/adapters.md): LIVESCOPE_KAFKA_BROKERS and LIVESCOPE_KAFKA_SSL*/SASL_* (TLS, SASL),
+  LIVESCOPE_REGISTRY_URL/USERNAME/PASSWORD/CA_FILE, LIVESCOPE_TOPIC_PREFIX, LIVESCOPE_LOG_LEVEL,
   LIVESCOPE_PRODUCER_KEY_ID + LIVESCOPE_PRODUCER_KEY[_FILE], LIVESCOPE_PRODUCER_EVENT_TYPES,
   LIVESCOPE_INGEST_TOKEN[_FILE], LIVESCOPE_INGEST_HMAC_SECRET[_FILE]`;
 

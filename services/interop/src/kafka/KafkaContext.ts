@@ -1,13 +1,15 @@
 import { topicNames, valueSubject, type TopicNames } from '@livescope/contracts';
-import { createKafka, createProducer, EventPublisher, SchemaRegistryClient, type Logger, type ProducerSigner } from '@livescope/transport';
+import { createKafka, createProducer, EventPublisher, SchemaRegistryClient, type KafkaSecurityOptions, type Logger, type ProducerSigner, type RegistryClientOptions } from '@livescope/transport';
 import type { Kafka, Producer } from 'kafkajs';
 import { InteropError } from '../InteropError.js';
 import { DeadLetterWriter } from './DeadLetterWriter.js';
 import { interopSubjectSpecs } from './interopSubjects.js';
 
-export interface KafkaContextOptions {
+export interface KafkaContextOptions extends KafkaSecurityOptions {
   readonly brokers: readonly string[];
   readonly registryUrl: string;
+  /** Registry basic auth and CA. */
+  readonly registryAuth?: RegistryClientOptions;
   readonly topicPrefix: string;
   readonly clientId: string;
   readonly writerId: string;
@@ -33,9 +35,9 @@ export class KafkaContext {
   ) {}
 
   static async open(o: KafkaContextOptions): Promise<KafkaContext> {
-    const kafka = createKafka({ brokers: o.brokers, clientId: o.clientId, logger: o.logger });
+    const kafka = createKafka({ brokers: o.brokers, ...(o.ssl ? { ssl: o.ssl } : {}), ...(o.sasl ? { sasl: o.sasl } : {}), clientId: o.clientId, logger: o.logger });
     const topics = topicNames(o.topicPrefix);
-    const registry = new SchemaRegistryClient(o.registryUrl);
+    const registry = new SchemaRegistryClient(o.registryUrl, o.registryAuth);
     let registered;
     try {
       registered = await registry.registerAll(interopSubjectSpecs(o.topicPrefix));

@@ -23,7 +23,8 @@ export const DEFAULT_EVENTS_REQUESTED: readonly string[] = [
 ];
 
 export interface SsfPollReceiverOptions {
-  readonly config: PollStreamConfig & { readonly clientSecret?: string };
+  /** One entry of LIVESCOPE_SSF_POLL_STREAMS, its client secret read from a file already when given as one. */
+  readonly config: PollStreamConfig;
   readonly receiver: SetReceiver;
   readonly logger: Logger;
   readonly metrics: InteropMetrics;

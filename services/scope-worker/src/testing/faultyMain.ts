@@ -7,6 +7,7 @@
  *                                          unavailable: the partition retries in place forever and
  *                                          never advances, while heartbeats keep flowing.
  */
+import { exitWith } from '@livescope/runtime';
 import { StoreError } from '@livescope/store';
 import { runWorkerProcess } from '../runWorker.js';
 
@@ -17,16 +18,12 @@ const stalled = new Set(
     .map(Number),
 );
 
-runWorkerProcess({
-  faults: {
-    beforeCommit(partition) {
-      if (stalled.has(partition)) throw new StoreError('PG_UNAVAILABLE', `test fault: commits of partition ${partition} are stalled`);
+exitWith('faulty scope-worker', () =>
+  runWorkerProcess({
+    faults: {
+      beforeCommit(partition) {
+        if (stalled.has(partition)) throw new StoreError('PG_UNAVAILABLE', `test fault: commits of partition ${partition} are stalled`);
+      },
     },
-  },
-}).then(
-  (code) => process.exit(code),
-  (e: unknown) => {
-    process.stderr.write(`faulty scope-worker failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
-    process.exit(1);
-  },
+  }),
 );

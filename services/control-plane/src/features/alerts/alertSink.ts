@@ -16,7 +16,7 @@ export function alertSink(store: AlertsRepository, bus: AlertBus, metrics: Contr
         alerts.push(decodeMessage(DriftAlert, m.value, DECODE, 'drift alert'));
       } catch (e) {
         metrics.consumed.inc({ topic: 'alerts.drift', outcome: 'poison' });
-        logger.warn({ topic: batch.topic, partition: batch.partition, offset: m.offset, err: (e as Error).message }, 'unreadable alert skipped');
+        logger.warn({ topic: batch.topic, partition: batch.partition, offset: m.offset, err: e }, 'unreadable alert skipped');
       }
     }
     const inserted = await store.insertAlerts(client, alerts);

@@ -27,10 +27,16 @@ export class ApprovalsService implements ApprovalsApi {
 
   async grantApproval(actor: Principal, identityId: string, req: z.infer<typeof S.ApprovalRequest>): Promise<z.input<typeof S.ApprovalAccepted>> {
     await this.d.identities.identity(identityId);
+    // Only a person may approve an escalation: never a workload or agent token, never the identity
+    // itself, never another identity livescope tracks (the engine refuses such approvals too).
+    if (!actor.person) throw new ControlPlaneError('FORBIDDEN', `approvals need a person: the token of ${actor.sub} does not carry the claim that marks a person (LIVESCOPE_API_PERSON_CLAIM)`);
+    if (actor.sub === identityId) throw new ControlPlaneError('FORBIDDEN', `${identityId} cannot approve its own escalation`);
+    if (await this.d.identities.exists(actor.sub)) throw new ControlPlaneError('FORBIDDEN', `${actor.sub} is a non-human identity livescope tracks; approvals need a person`);
     const now = Date.now();
     const approvalId = newApprovalId();
     const eventId = newEventId();
-    const event = approvalGrantedEvent(identityId, req, { approvalId, eventId, approvedBy: actor.sub, nowMs: now, maxTtlMs: this.d.config.maxTtlMs });
+    const approver = { kind: 'human' as const, subject: actor.sub, issuer: actor.issuer, evidence: 'oidc-id-token' as const, ...(actor.authenticatedAt !== undefined ? { authenticatedAt: new Date(actor.authenticatedAt).toISOString() } : {}) };
+    const event = approvalGrantedEvent(identityId, req, { approvalId, eventId, approvedBy: actor.sub, approver, nowMs: now, maxTtlMs: this.d.config.maxTtlMs });
     await durablePublish(this.d.sender, this.d.logger, event, now, () => Promise.resolve(), () => Promise.resolve());
     this.d.metrics.approvals.inc({ action: 'granted' });
     this.d.logger.info({ identityId, approvalId, eventId, escalation: req.escalation, approvedBy: actor.sub, expiresAt: event.data.expiresAt }, 'approval granted');

@@ -34,7 +34,7 @@ export class EnforcerAckSink {
         ack = decodeMessage(EnforcerAck, m.value, DECODE, 'enforcer ack');
       } catch (e) {
         this.metrics.consumed.inc({ topic: 'enforcer.acks', outcome: 'poison' });
-        this.logger.warn({ topic: batch.topic, partition: batch.partition, offset: m.offset, err: (e as Error).message }, 'unreadable acknowledgement skipped');
+        this.logger.warn({ topic: batch.topic, partition: batch.partition, offset: m.offset, err: e }, 'unreadable acknowledgement skipped');
         continue;
       }
       let g = byEnforcer.get(ack.enforcerId);

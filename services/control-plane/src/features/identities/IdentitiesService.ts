@@ -37,6 +37,8 @@ export interface IdentitiesDeps {
 export interface IdentityReader {
   /** The identity's partition and decoded state; NOT_FOUND when the workers hold none. */
   identity(identityId: string): Promise<{ partition: number; state: IdentityState }>;
+  /** Whether the workers hold an identity with this id (an approver must not be one). */
+  exists(identityId: string): Promise<boolean>;
 }
 
 const HISTORY_KINDS = ['scope.change', 'revocation', 'drift.alert'];
@@ -56,6 +58,10 @@ export class IdentitiesService implements IdentitiesApi, IdentityReader {
     const [rows, total] = await Promise.all([this.d.repository.listIdentities(filter, q.after, q.limit + 1), q.after === undefined ? this.d.repository.countIdentities(filter) : Promise.resolve(null)]);
     const page = rows.slice(0, q.limit);
     return { identities: page.map((r) => ({ ...r, status: r.status as S.IdentitySummary['status'] })), next: rows.length > q.limit ? page[page.length - 1]!.identityId : null, total };
+  }
+
+  async exists(identityId: string): Promise<boolean> {
+    return (await this.d.workerState.identityState(identityId)) !== undefined;
   }
 
   async identity(identityId: string): Promise<{ partition: number; state: IdentityState }> {
@@ -87,12 +93,12 @@ export class IdentitiesService implements IdentitiesApi, IdentityReader {
     return { identityId, items: page.map(historyItem), next: rows.length > q.limit && last ? encodeCursor({ at: last.at, partition: last.partition, seq: last.seq }) : null };
   }
 
-  async explain(identityId: string, action: string, resource: string): Promise<Explanation> {
+  async explain(identityId: string, action: string, resource: string, session?: string): Promise<Explanation> {
     const { partition, state } = await this.identity(identityId);
     const part = (await this.d.workerState.partitionsOf(this.d.eventsTopic)).find((p) => p.partition === partition);
     const globals: Globals = part?.globals ? decodeGlobals(part.globals) : emptyGlobals();
     const policy = this.policyFor(part?.policies ?? null);
-    return explain(state, globals, policy, action, resource, Date.now(), defaultEngineConfig);
+    return explain(state, globals, policy, action, resource, Date.now(), defaultEngineConfig, session);
   }
 
   private policyFor(policies: string | null): ScopePolicy {

@@ -11,7 +11,7 @@ export interface IdentitiesApi {
   scope(identityId: string): Promise<S.ScopeView>;
   scopeAt(identityId: string, version: number): Promise<z.input<typeof S.PastScopeView>>;
   history(identityId: string, q: z.infer<typeof S.HistoryQuery>): Promise<z.input<typeof S.History>>;
-  explain(identityId: string, action: string, resource: string): Promise<Explanation>;
+  explain(identityId: string, action: string, resource: string, session?: string): Promise<Explanation>;
 }
 
 /** Routes of the identities feature. */
@@ -75,7 +75,7 @@ export function identityRoutes(svc: IdentitiesApi): RouteDef[] {
       query: S.ExplainQuery,
       success: { status: 200, description: 'The explanation.', schema: S.Explanation },
       errors: [404, 503],
-      handler: ({ params, query }) => svc.explain(params.identityId, query.action, query.resource),
+      handler: ({ params, query }) => svc.explain(params.identityId, query.action, query.resource, query.session),
     }),
   ];
 }

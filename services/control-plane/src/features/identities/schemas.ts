@@ -47,6 +47,7 @@ export const ScopePermissionView = z.object({
   access: Access,
   validUntil: Instant.nullable().describe('The earliest instant it leaves the scope without any new event; null: none.'),
   grants: z.array(z.string()),
+  sessions: z.array(z.string()).nullable().describe('The sessions it is bound to (an approval or a just-in-time grant given for them); null: any live session.'),
   sinceVersion: z.number().int().nullable().describe('Scope version at which it (last) entered the scope, from the audit log; null when older than the history read.'),
   since: Instant.nullable(),
 });
@@ -67,8 +68,25 @@ export const ScopeView = component(
     partition: z.number().int(),
     riskScore: z.number(),
     permissions: z.array(ScopePermissionView),
-    sessions: z.array(z.object({ sessionId: z.string(), task: z.string().nullable(), mfa: z.boolean(), expiresAt: Instant.nullable() })),
-    approvals: z.array(z.object({ approvalId: z.string(), escalation: z.string(), approvedBy: z.string(), expiresAt: Instant })),
+    sessions: z.array(
+      z.object({
+        sessionId: z.string(),
+        task: z.string().nullable(),
+        mfa: z.boolean(),
+        expiresAt: Instant.nullable(),
+        attested: z.boolean().describe('Started by a producer allowed to start sessions; an observed session (false) is never accepted at enforcement points.'),
+      }),
+    ),
+    approvals: z.array(
+      z.object({
+        approvalId: z.string(),
+        escalation: z.string(),
+        approvedBy: z.string(),
+        expiresAt: Instant,
+        sessionId: z.string().nullable().describe('The session it was given for (what it enables holds only there); null: any session.'),
+        human: z.boolean().describe('The approver was verified to be a person.'),
+      }),
+    ),
     leases: z.array(z.object({ leaseId: z.string(), secretPath: z.string(), system: z.string(), expiresAt: Instant })),
   }),
 );
@@ -85,7 +103,7 @@ export const PastScopeView = component(
     status: IdentityStatus,
     at: Instant,
     direction: z.enum(['narrowing', 'widening', 'mixed', 'refresh']),
-    permissions: z.array(z.object({ action: z.string(), resource: z.string(), access: Access, validUntil: Instant.nullable(), grants: z.array(z.string()) })),
+    permissions: z.array(z.object({ action: z.string(), resource: z.string(), access: Access, validUntil: Instant.nullable(), grants: z.array(z.string()), sessions: z.array(z.string()).optional() })),
     sessions: z.array(z.string()),
     added: z.array(PermissionDelta),
     removed: z.array(PermissionDelta),
@@ -109,7 +127,7 @@ export const History = component(
   z.object({ identityId: z.string(), items: z.array(HistoryItem), next: z.string().nullable() }),
 );
 
-export const ExplainQuery = z.object({ action: ActionName, resource: ResourceName });
+export const ExplainQuery = z.object({ action: ActionName, resource: ResourceName, session: z.string().min(1).max(256).optional().describe('Explain as seen from this session (approvals and grants given for a session hold only there).') });
 
 export const Explanation = component(
   'Explanation',
@@ -133,6 +151,7 @@ export const Explanation = component(
         now: Instant,
         session: z.object({ active: z.boolean(), count: z.number().int(), mfa: z.boolean(), tasks: z.array(z.string()) }),
         approvals: z.array(z.string()),
+        humanApprovals: z.array(z.string()),
         riskScore: z.number(),
         anomalies: z.array(z.string()),
         humanUseDetected: z.boolean(),
@@ -143,6 +162,8 @@ export const Explanation = component(
       .optional()
       .describe('The context facts the policies were evaluated on.'),
     validUntil: Instant.nullable().describe('Until when this answer holds without a new event.'),
+    session: z.string().optional().describe('The session the answer is for.'),
+    boundToSessions: z.array(z.string()).optional().describe('When set, the permission is allowed only in these sessions.'),
     summary: z.string(),
   }),
 );

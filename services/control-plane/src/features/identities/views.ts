@@ -39,10 +39,10 @@ export function scopeView(s: IdentityState, partition: number, since: ReadonlyMa
     riskScore: s.riskScore,
     permissions: s.scope.map((e) => {
       const from = since.get(e.perm.key);
-      return { action: e.perm.action, resource: e.perm.resource, access: e.perm.access, validUntil: e.validUntil === null ? null : iso(e.validUntil), grants: [...e.grants], sinceVersion: from?.version ?? null, since: from?.at ?? null };
+      return { action: e.perm.action, resource: e.perm.resource, access: e.perm.access, validUntil: e.validUntil === null ? null : iso(e.validUntil), grants: [...e.grants], sessions: e.sessions ? [...e.sessions] : null, sinceVersion: from?.version ?? null, since: from?.at ?? null };
     }),
-    sessions: s.sessions.map((x) => ({ sessionId: x.sessionId, task: x.task ?? null, mfa: x.mfa, expiresAt: x.expiresAt === undefined ? null : iso(x.expiresAt) })),
-    approvals: s.approvals.filter((a) => a.expiresAt > nowMs).map((a) => ({ approvalId: a.approvalId, escalation: a.escalation, approvedBy: a.approvedBy, expiresAt: iso(a.expiresAt) })),
+    sessions: s.sessions.map((x) => ({ sessionId: x.sessionId, task: x.task ?? null, mfa: x.mfa, expiresAt: x.expiresAt === undefined ? null : iso(x.expiresAt), attested: x.attested })),
+    approvals: s.approvals.filter((a) => a.expiresAt > nowMs).map((a) => ({ approvalId: a.approvalId, escalation: a.escalation, approvedBy: a.approvedBy, expiresAt: iso(a.expiresAt), sessionId: a.sessionId ?? null, human: a.human })),
     leases: s.leases.filter((l) => l.expiresAt > nowMs).map((l) => ({ leaseId: l.leaseId, secretPath: l.secretPath, system: l.system, expiresAt: iso(l.expiresAt) })),
   };
 }

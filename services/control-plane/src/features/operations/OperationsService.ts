@@ -19,7 +19,7 @@ export class OperationsService implements OperationsApi {
   }
 
   async metricsText(): Promise<{ contentType: string; text: string }> {
-    await this.d.beforeScrape().catch((e: Error) => this.d.logger.warn({ err: e.message }, 'enforcer gauges not refreshed'));
+    await this.d.beforeScrape().catch((e: unknown) => this.d.logger.warn({ err: e }, 'enforcer gauges not refreshed'));
     return this.d.renderMetrics();
   }
 }

@@ -49,8 +49,9 @@ describe('order events', () => {
 
   it('builds lifts and approvals', () => {
     expect(orderLiftedEvent('o-1', 'bob', 'resolved', { eventId: 'cp-2', nowMs: NOW }).data).toEqual({ orderId: 'o-1', actor: 'bob', reason: 'resolved' });
-    const a = approvalGrantedEvent('bot-1', { escalation: 'secret-retrieval', ttlSeconds: 900 }, { eventId: 'cp-3', nowMs: NOW, approvalId: 'ap-1', approvedBy: 'carol', maxTtlMs: H });
-    expect(a).toMatchObject({ type: 'session.approval-granted', subject: 'bot-1', data: { approvalId: 'ap-1', escalation: 'secret-retrieval', approvedBy: 'carol', expiresAt: new Date(NOW + 900_000).toISOString() } });
-    expect(pathsOf(() => approvalGrantedEvent('bot-1', { escalation: 'x' }, { eventId: 'e', nowMs: NOW, approvalId: 'a', approvedBy: 'c', maxTtlMs: H }))).toEqual(['ttlSeconds']);
+    const approver = { kind: 'human' as const, subject: 'carol', issuer: 'livescope', evidence: 'oidc-id-token' as const };
+    const a = approvalGrantedEvent('bot-1', { escalation: 'secret-retrieval', ttlSeconds: 900 }, { eventId: 'cp-3', nowMs: NOW, approvalId: 'ap-1', approvedBy: 'carol', approver, maxTtlMs: H });
+    expect(a).toMatchObject({ type: 'session.approval-granted', subject: 'bot-1', data: { approvalId: 'ap-1', escalation: 'secret-retrieval', approvedBy: 'carol', approver, expiresAt: new Date(NOW + 900_000).toISOString() } });
+    expect(pathsOf(() => approvalGrantedEvent('bot-1', { escalation: 'x' }, { eventId: 'e', nowMs: NOW, approvalId: 'a', approvedBy: 'c', approver, maxTtlMs: H }))).toEqual(['ttlSeconds']);
   });
 });

@@ -1,0 +1,192 @@
+import { encodeWire, encodeWireJson, identityEvent, subjectSpecsFor, topicNames, type DeadLetter, type DriftAlert, type LivescopeEventInput, type ScopeChange } from '@livescope/contracts';
+import { permitAllPolicy, ScopeEngine } from '@livescope/scope-engine';
+import { GENESIS_HASH, StoreError, type BatchCommit, type ChainTail, type Store } from '@livescope/store';
+import { CommandSigner, createLogger, generateSigningKeyPair, parsePrivateKey, ProducerKeyring, ProducerSigner, type SchemaRegistryClient } from '@livescope/transport';
+import type { KafkaMessage, Producer, TopicMessages } from 'kafkajs';
+import { describe, expect, it } from 'vitest';
+import { OutputEncoder } from './OutputEncoder.js';
+import { PartitionRunner, type PartitionContext } from './PartitionRunner.js';
+import { WorkerMetrics } from './WorkerMetrics.js';
+
+/**
+ * PartitionRunner in isolation (issue 13): decode → apply → flush (produce, then commit) → fence.
+ * Kafka's producer and PostgreSQL are the process boundaries faked here; the engine, the codecs,
+ * the signing and the classification are the real ones.
+ */
+const topics = topicNames('t.');
+const SCHEMA = 7;
+const schemaIds = new Map(subjectSpecsFor('t.').map((s, i) => [s.subject, s.topic === topics.events ? SCHEMA : 100 + i]));
+const producerKey = generateSigningKeyPair('provisioning');
+const producerSigner = ProducerSigner.fromConfig(producerKey.kid, producerKey.privateKey);
+const keyring = ProducerKeyring.fromJson(JSON.stringify({ provisioning: { publicKey: producerKey.publicKey, eventTypes: ['*'] } }));
+const T = Date.now();
+
+class FakeStore {
+  commits: BatchCommit[] = [];
+  nextOffset = -1n;
+  failures: Error[] = [];
+  loadPartition(): Promise<{ nextOffset: bigint; globals: null; policies: null; auditTail: ChainTail }> {
+    return Promise.resolve({ nextOffset: this.nextOffset, globals: null, policies: null, auditTail: { seq: 0, hash: GENESIS_HASH } });
+  }
+  async *identitiesOf(): AsyncGenerator<{ identityId: string; state: string }[]> {}
+  commitBatch(b: BatchCommit, tail: ChainTail): Promise<ChainTail> {
+    const f = this.failures.shift();
+    if (f !== undefined) return Promise.reject(f);
+    if (b.expectedOffset !== this.nextOffset) return Promise.reject(new StoreError('FENCED', `partition moved on to ${this.nextOffset}`));
+    this.commits.push(b);
+    this.nextOffset = b.nextOffset;
+    return Promise.resolve({ seq: tail.seq + b.audit.length, hash: tail.hash });
+  }
+}
+
+class FakeProducer {
+  requests: TopicMessages[][] = [];
+  failures: Error[] = [];
+  sendBatch({ topicMessages }: { topicMessages: TopicMessages[] }): Promise<unknown> {
+    const f = this.failures.shift();
+    if (f !== undefined) return Promise.reject(f);
+    this.requests.push(topicMessages);
+    return Promise.resolve([]);
+  }
+  /** Decoded values sent to `topic`, in order. */
+  sent<T>(topic: string): T[] {
+    return this.requests.flatMap((r) => r.filter((t) => t.topic === topic).flatMap((t) => t.messages.map((m) => JSON.parse((m.value as Buffer).subarray(5).toString()) as T)));
+  }
+}
+
+const registry = { isKnown: (_s: string, id: number) => id === SCHEMA, refreshUnknown: () => Promise.resolve(false) } as unknown as SchemaRegistryClient;
+
+async function setup(): Promise<{ runner: PartitionRunner; store: FakeStore; producer: FakeProducer; metrics: WorkerMetrics; message: (value: Buffer, key?: string | null, signed?: boolean) => KafkaMessage }> {
+  const store = new FakeStore();
+  const producer = new FakeProducer();
+  const metrics = new WorkerMetrics();
+  const signer = new CommandSigner(parsePrivateKey('w1', generateSigningKeyPair('w1').privateKey));
+  const ctx: PartitionContext = {
+    topic: topics.events,
+    eventsSubject: `${topics.events}-value`,
+    workerId: 'w1',
+    maxMessageBytes: 1024 * 1024,
+    store: store as unknown as Store,
+    producer: producer as unknown as Producer,
+    registry,
+    encoder: new OutputEncoder(topics, schemaIds, signer),
+    metrics,
+    logger: createLogger('test', 'silent'),
+    keyring,
+    createEngine: () => new ScopeEngine({ compilePolicies: () => permitAllPolicy, verifyReleaseWindow: () => true }),
+    isShuttingDown: () => false,
+  };
+  const runner = await PartitionRunner.load(ctx, 0, 0n);
+  let offset = 0;
+  const message = (value: Buffer, key: string | null = 'sa-1', signed = true): KafkaMessage => ({
+    // kafkajs types `headers` of a fetched message narrowly; the runner reads them as IHeaders.
+    key: key === null ? null : Buffer.from(key),
+    value,
+    offset: String(offset++),
+    timestamp: String(T),
+    attributes: 0,
+    size: value.length,
+    headers: (signed ? producerSigner.headers(topics.events, key, value) : {}) as unknown as KafkaMessage['headers'],
+  }) as KafkaMessage;
+  return { runner, store, producer, metrics, message };
+}
+
+const wire = (e: LivescopeEventInput): Buffer => encodeWireJson(SCHEMA, e);
+const created = identityEvent('identity.created', 'sa-1', { kind: 'service-account', name: 'sa-1', namespace: 'ci', owner: 'team' }, { id: 'e1', time: T });
+const granted = identityEvent('entitlement.granted', 'sa-1', { grantId: 'g1', role: 'reader', permissions: [{ action: 'db:read', resource: 'db/a', access: 'read' }] }, { id: 'e2', time: T });
+const kafkaError = (name: string, fields: Record<string, unknown>): Error => Object.assign(new Error(name), { name, ...fields });
+
+describe('PartitionRunner: decode → apply → flush → fence', () => {
+  it('applies good events, dead-letters the bad ones, produces before it commits, and moves on', async () => {
+    const { runner, store, producer, message } = await setup();
+    const batch = [
+      message(wire(created)),
+      message(Buffer.from('not in the wire format')),
+      message(encodeWire(SCHEMA, Buffer.from('{nope'))),
+      message(wire({ ...created, type: 'constructor' } as unknown as LivescopeEventInput)),
+      message(wire(granted), 'someone-else'),
+      message(wire(granted)),
+    ];
+    await runner.process(batch, T);
+    const dead = producer.sent<DeadLetter>(topics.deadLetters);
+    expect(dead.map((d) => d.reason)).toEqual(['not-wire-format', 'not-json', 'schema-invalid', 'key-mismatch']);
+    expect(dead.every((d) => d.valueSha256?.length === 64 && d.valueBytes !== undefined)).toBe(true);
+    const changes = producer.sent<ScopeChange>(topics.scopeChanges);
+    expect(changes.at(-1)).toMatchObject({ identityId: 'sa-1', permissions: [{ action: 'db:read', resource: 'db/a' }] });
+    // One commit, after every output was produced: state, offset past the batch.
+    expect(store.commits).toHaveLength(1);
+    expect(store.commits[0]).toMatchObject({ expectedOffset: -1n, nextOffset: 6n, owner: 'w1' });
+    expect(store.commits[0]!.identities.map((r) => r.identityId)).toEqual(['sa-1']);
+    expect(runner.position).toBe(6n);
+    // A message below the position is not applied twice.
+    await runner.process([batch[5]!], T);
+    expect(store.commits).toHaveLength(1);
+  });
+
+  it('refuses an unsigned control event with a dead letter and an alert, and applies the signed one', async () => {
+    const { runner, producer, message } = await setup();
+    await runner.process([message(wire(created)), message(wire(granted), 'sa-1', false)], T);
+    expect(producer.sent<DeadLetter>(topics.deadLetters).map((d) => d.reason)).toEqual(['unauthorized-producer']);
+    expect(producer.sent<DriftAlert>(topics.driftAlerts).map((a) => a.type)).toEqual(['unauthorized-producer']);
+    expect(producer.sent<ScopeChange>(topics.scopeChanges)).toEqual([]);
+  });
+
+  it('keeps a dead letter within the broker limit: the original is cut at 64 KiB, with its length and hash', async () => {
+    const { runner, producer, message } = await setup();
+    const big = wire({ ...granted, data: { ...granted.data, role: 'x'.repeat(300_000) } });
+    await runner.process([message(big)], T);
+    const [d] = producer.sent<DeadLetter>(topics.deadLetters);
+    expect(d).toMatchObject({ reason: 'schema-invalid', valueTruncated: true, valueBytes: big.length });
+    expect(Buffer.from(d!.value, 'base64')).toHaveLength(64 * 1024);
+  });
+
+  it('retries a transient broker or database failure in place, keeping order', async () => {
+    const { runner, store, producer, metrics, message } = await setup();
+    producer.failures.push(kafkaError('KafkaJSConnectionError', { retriable: true }));
+    store.failures.push(new StoreError('PG_UNAVAILABLE', 'connection terminated'));
+    await runner.process([message(wire(created)), message(wire(granted))], T);
+    expect(store.commits).toHaveLength(1);
+    expect(runner.position).toBe(2n);
+    const retried = (await metrics.transientErrors.get()).values.map((v) => `${v.labels.component}:${v.value}`).sort();
+    expect(retried).toEqual(['kafka:1', 'postgres:1']);
+  });
+
+  it('a fenced commit is reassigned, unless the lost reply had committed our own offset', async () => {
+    const fenced = await setup();
+    fenced.store.nextOffset = 5n; // another worker moved the partition on
+    await expect(fenced.runner.process([fenced.message(wire(created))], T)).rejects.toMatchObject({ code: 'FENCED', classification: 'reassigned' });
+    const lost = await setup();
+    // The first attempt's reply was lost but the commit landed: the retry is fenced, the row holds our offset.
+    lost.store.failures.push(Object.assign(new StoreError('PG_UNAVAILABLE', 'reply lost'), {}));
+    const commit = lost.store.commitBatch.bind(lost.store);
+    let first = true;
+    lost.store.commitBatch = async (b, tail) => {
+      if (first) {
+        first = false;
+        lost.store.failures.shift();
+        await commit(b, tail);
+        throw new StoreError('PG_UNAVAILABLE', 'reply lost');
+      }
+      return commit(b, tail);
+    };
+    await lost.runner.process([lost.message(wire(created))], T);
+    expect(lost.runner.position).toBe(1n);
+    expect(lost.store.commits).toHaveLength(1);
+  });
+
+  it('an output the broker refuses for its size is poison of the batch, not retried', async () => {
+    const { runner, store, producer, message } = await setup();
+    producer.failures.push(kafkaError('KafkaJSNonRetriableError', { retriable: false, cause: kafkaError('KafkaJSProtocolError', { retriable: false, type: 'MESSAGE_TOO_LARGE' }) }));
+    await expect(runner.process([message(wire(created)), message(wire(granted))], T)).rejects.toMatchObject({ name: 'KafkaJSNonRetriableError' });
+    expect(store.commits).toHaveLength(0);
+  });
+
+  it('skip() dead-letters one message without applying it and moves past it', async () => {
+    const { runner, store, producer, message } = await setup();
+    const m = message(wire(created));
+    await runner.skip(m, 'unprocessable', 'its effects could not be stored');
+    expect(producer.sent<DeadLetter>(topics.deadLetters)).toEqual([expect.objectContaining({ reason: 'unprocessable', message: 'its effects could not be stored' })]);
+    expect(store.commits[0]).toMatchObject({ nextOffset: 1n, identities: [] });
+    expect(runner.engine.size).toBe(0);
+  });
+});
