@@ -5,16 +5,16 @@ import { ev, fixture, mapFixture, outcomes, RECEIVED_AT } from './support.js';
 
 const K = 'livescope-adapter/k8s';
 const e = (id: string, type: string, subject: string, time: string, data: Record<string, unknown>) => ev(K, id, type, subject, time, data);
-const person = (user: string) => `user ${user} is not a service account or system component (people are not livescope identities)`;
+const person = (what: string, user: string) => ({ skipped: { code: 'human', field: 'user.username', message: `${what}: user.username ${user} is not a service account, system component or listed machine user: a person (list machine users with --machine-users)` } });
 
 describe('kubernetes audit: every real sample', () => {
   const cases: Record<string, unknown[]> = {
-    'falco-anonymous_creates_namespace_foo.json': [{ skipped: 'unauthenticated request (system:anonymous)' }],
+    'falco-anonymous_creates_namespace_foo.json': [{ skipped: { code: 'unattributed', field: 'user.username', message: 'create namespaces/foo: user.username system:anonymous: an unauthenticated request' } }],
     // Bindings whose only subject is a person (User minikube) grant nothing to a livescope identity.
-    'falco-attach_cluster_admin_role.json': [{ skipped: 'binding k8s:clusterrolebinding/some-reader-binding has no service-account subjects' }],
-    'falco-create_cluster_role_wildcard_verbs.json': [{ skipped: 'role definition recorded (its rules become permissions when a binding grants it)' }],
-    'falco-create_clusterrolebinding.json': [{ skipped: 'binding k8s:clusterrolebinding/some-reader-binding has no service-account subjects' }],
-    'falco-create_kube_system_secret.json': [{ skipped: `secret write by a non-livescope principal: ${person('admin')}` }],
+    'falco-attach_cluster_admin_role.json': [{ skipped: { code: 'no-effect', field: 'subjects', message: 'binding k8s:clusterrolebinding/some-reader-binding has no service-account or machine-user subjects (groups and people are not identities)' } }],
+    'falco-create_cluster_role_wildcard_verbs.json': [person('clusterroles create', 'minikube-user')],
+    'falco-create_clusterrolebinding.json': [{ skipped: { code: 'no-effect', field: 'subjects', message: 'binding k8s:clusterrolebinding/some-reader-binding has no service-account or machine-user subjects (groups and people are not identities)' } }],
+    'falco-create_kube_system_secret.json': [person('secret write', 'admin')],
     'falco-create_nginx_pod_privileged.json': [
       {
         events: [
@@ -29,7 +29,7 @@ describe('kubernetes audit: every real sample', () => {
         ],
       },
     ],
-    'falco-create_secret.json': [{ skipped: `secret write by a non-livescope principal: ${person('minikube-user')}` }],
+    'falco-create_secret.json': [person('secret write', 'minikube-user')],
     // The tokens controller writing a legacy service-account token Secret.
     'falco-create_service_account_token_secret.json': [
       {
@@ -48,10 +48,10 @@ describe('kubernetes audit: every real sample', () => {
     'falco-create_serviceaccount.json': [
       { events: [e('k8s:db4a8c97-3bd2-4ee7-a0d9-b6e367a458e3/created', 'identity.created', 'k8s:default/myacct', '2018-10-26T13:19:22.135Z', { kind: 'service-account', name: 'myacct', namespace: 'default', owner: 'unassigned', labels: { source: 'kubernetes' } })] },
     ],
-    'falco-delete_clusterrolebinding.json': [{ skipped: 'binding k8s:clusterrolebinding/some-reader-binding deleted; its subjects were not seen in this input' }],
-    'falco-delete_secret.json': [{ skipped: `secret delete by a non-livescope principal: ${person('minikube-user')}` }],
+    'falco-delete_clusterrolebinding.json': [{ skipped: { code: 'incomplete', field: 'objectRef.name', message: 'binding k8s:clusterrolebinding/some-reader-binding deleted; its subjects were not seen in this input' } }],
+    'falco-delete_secret.json': [person('secret delete', 'minikube-user')],
     'falco-delete_serviceaccount.json': [{ events: [e('k8s:9335a5a0-edc7-4ef0-9177-499c50f3d707/deleted', 'identity.deleted', 'k8s:default/myacct', '2018-10-26T13:19:30.044Z', { reason: 'service account deleted by minikube-user' })] }],
-    'falco-exec_pod.json': [{ skipped: "exec into pod default/nginx-deployment-7998647bdf-phvq7 by minikube-user; the pod's service account was not seen in this input" }],
+    'falco-exec_pod.json': [{ skipped: { code: 'human', field: 'user.username', message: 'user.username minikube-user ran exec in pod default/nginx-deployment-7998647bdf-phvq7, whose service account was not seen in this input (its creation was not logged)' } }],
     // Cut-down events: no auditID (the id is a content hash), no timestamp (the receive time is used).
     'panther-partial-eks-sa-token-create.json': [
       {
@@ -65,7 +65,7 @@ describe('kubernetes audit: every real sample', () => {
         ],
       },
     ],
-    'panther-partial-eks-secret-get-403.json': [{ skipped: `denied request by a non-livescope principal: ${person('attacker@example.com')}` }],
+    'panther-partial-eks-secret-get-403.json': [person('denied request', 'attacker@example.com')],
     'panther-partial-sa-secret-get-403.json': [
       {
         events: [
@@ -155,13 +155,13 @@ describe('kubernetes audit: state across events', () => {
     const list = JSON.stringify({ kind: 'EventList', apiVersion: 'audit.k8s.io/v1', items: [{ ...item, auditID: 'x1', stage: 'RequestReceived' }, { ...item, auditID: 'x1', stage: 'ResponseComplete' }] });
     const out = outcomes(mapText(k8sAdapter({ announce: 'never' }), list, { receivedAt: RECEIVED_AT }));
     expect(out).toHaveLength(2);
-    expect(out[0]).toEqual({ skipped: 'stage RequestReceived: the outcome follows in a later stage' });
+    expect(out[0]).toEqual({ skipped: { code: 'not-final', field: 'stage', message: 'stage RequestReceived: the outcome follows in a later stage' } });
     expect(out[1]).toMatchObject({ events: [{ id: 'k8s:x1/denied', type: 'enforcement.decisions', subject: 'k8s:default/app-sa' }] });
   });
 
   it('treats configured machine users as workloads', () => {
     const item = { kind: 'Event', auditID: 'u1', verb: 'patch', user: { username: 'ci-deployer' }, objectRef: { resource: 'deployments', namespace: 'shop', name: 'web', apiGroup: 'apps' }, responseStatus: { code: 200 }, stageTimestamp: '2026-02-01T10:00:00Z' };
-    const out = outcomes(mapText(k8sAdapter({ announce: 'never', serviceUsers: ['ci-deployer'] }), JSON.stringify(item), { receivedAt: RECEIVED_AT }));
+    const out = outcomes(mapText(k8sAdapter({ announce: 'never', machineUsers: ['ci-deployer'] }), JSON.stringify(item), { receivedAt: RECEIVED_AT }));
     expect(out).toEqual([{ events: [e('k8s:u1/activity', 'telemetry.activity', 'k8s:user/ci-deployer', '2026-02-01T10:00:00.000Z', { action: 'k8s:patch', resource: 'namespaces/shop/deployments/web' })] }]);
   });
 

@@ -74,7 +74,7 @@ describe('okta system log: service apps (client credentials), which the samples 
   it("skips people's events and dead-letters what is not a LogEvent", () => {
     const human = JSON.stringify({ uuid: 'h1', published: '2026-02-02T08:00:00Z', eventType: 'user.session.start', actor: { id: '00u1', type: 'User' }, outcome: { result: 'SUCCESS' } });
     const out = outcomes(mapText(oktaAdapter(), [human, '{"uuid":"x"}'].join('\n'), { receivedAt: RECEIVED_AT }));
-    expect(out[0]).toEqual({ skipped: 'actor of type User is not an application (people and Okta itself are not livescope identities)' });
+    expect(out[0]).toEqual({ skipped: { code: 'human', field: 'actor.alternateId', message: 'actor.type User (00u1) without an API token (transaction.detail.requestApiTokenId): a person' } });
     expect(out[1]).toMatchObject({ deadLetter: { reason: 'schema-invalid' } });
   });
 });

@@ -42,7 +42,7 @@ describe('vault audit: vault-guides-lab-audit-subset.jsonl (20 lines, 10 request
           e('vault:86093ffd-00ec-4910-01de-0e24bb603551/session', 'session.started', 'vault:approle/my-role', '2020-04-30T14:27:11.839Z', { sessionId: APPROLE_ACCESSOR, system: 'vault' }),
         ],
       },
-      { skipped: 'token for a person (auth method userpass); livescope tracks non-human identities' },
+      { skipped: { code: 'human', field: 'response.auth.display_name', message: 'response.auth.display_name userpass-lab-user-1 (auth method userpass) is a person: a token issued at auth/userpass/login/lab-user-1; livescope tracks non-human identities' } },
       {
         events: [
           e('vault:5be54ca8-12ff-19a2-992e-510f0640bc11/access', 'secret.accessed', LAB_ADMINS, '2020-04-30T14:27:57.961Z', { secretPath: 'kv-v2/data/lab/lab-credential-1', operation: 'write', system: 'vault', sessionId: LAB_ADMINS_ACCESSOR }),
@@ -54,7 +54,7 @@ describe('vault audit: vault-guides-lab-audit-subset.jsonl (20 lines, 10 request
       {
         events: [e('vault:25290da1-e17d-d483-b10e-0dead8952aaf/access', 'secret.accessed', LAB_ADMINS, '2020-04-30T14:28:08.664Z', { secretPath: 'totp/code/my-key', operation: 'read', system: 'vault', sessionId: LAB_ADMINS_ACCESSOR })],
       },
-      { skipped: 'request by a person (auth method userpass); livescope tracks non-human identities' },
+      { skipped: { code: 'human', field: 'auth.display_name', message: 'auth.display_name userpass-lab-user-7 (auth method userpass) is a person: update kv-v2/data/lab/user7-my-secret-3; livescope tracks non-human identities' } },
       {
         events: [
           e('vault:8dee3c46-167e-505c-add7-adc03f6f3314/identity-e02c2908035482a0', 'identity.created', 'vault:token/root', '2020-04-30T15:05:26.869Z', {
@@ -101,7 +101,7 @@ describe('vault audit: vault-docs-pr14865-lifecycle.jsonl (8 entries)', () => {
   const CHILD = 'vault:token/token';
   it('maps the child token of a person as a token identity, skips the person, maps response-only PKI entries', () => {
     expect(mapFixture(vaultAdapter(), 'vault-audit/vault-docs-pr14865-lifecycle.jsonl')).toEqual([
-      { skipped: 'request by a person (auth method oidc); livescope tracks non-human identities' },
+      { skipped: { code: 'human', field: 'auth.display_name', message: 'auth.display_name oidc-user@email.com (auth method oidc) is a person: update sys/policies/acl/boundary; livescope tracks non-human identities' } },
       {
         events: [
           e('vault:54a36184-b0e8-ab29-c685-0d4b10eface8/identity-6c70012fd299eee5', 'identity.created', CHILD, '2022-03-07T19:14:54.644Z', {
@@ -120,7 +120,7 @@ describe('vault audit: vault-docs-pr14865-lifecycle.jsonl (8 entries)', () => {
         ],
       },
       // The person's denied revoke: a person is not an identity, so no out-of-scope evidence either.
-      { skipped: 'request by a person (auth method oidc); livescope tracks non-human identities' },
+      { skipped: { code: 'human', field: 'auth.display_name', message: 'auth.display_name oidc-user@email.com (auth method oidc) is a person: update auth/token/revoke; livescope tracks non-human identities' } },
       // A response without its request: PKI issue by a token issued 2021-09-07T21:48:59Z with a 300 h TTL.
       {
         events: [

@@ -98,7 +98,7 @@ describe('vault audit: leases, renewals and revocations (synthetic entries in th
       ],
     };
     const atEnd = outcomes(mapText(vaultAdapter({ announce: 'never' }), [deniedRequest, okRequest].join('\n'), { receivedAt: RECEIVED_AT }));
-    expect(atEnd).toEqual([expected, { skipped: 'request without a response: its outcome is unknown' }]);
+    expect(atEnd).toEqual([expected, { skipped: { code: 'incomplete', field: 'type', message: 'request r-ok without its response entry: its outcome is unknown' } }]);
 
     const later = JSON.stringify({ time: '2026-03-01T12:05:00Z', type: 'request', auth: deployerAuth, request: { id: 'r-later', operation: 'read', path: 'secret/x', namespace: { id: 'root' } } });
     const adapter = vaultAdapter({ announce: 'never', maxPendingMs: 60_000 });

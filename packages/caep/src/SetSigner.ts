@@ -92,6 +92,15 @@ export class SetSigner {
     return new CompactSign(new TextEncoder().encode(JSON.stringify(payload))).setProtectedHeader({ alg: this.active.alg, kid: this.active.kid, typ: 'secevent+jwt' }).sign(this.active.key);
   }
 
+  /**
+   * Signs another JWT with the active key (the transmitter's OAuth access tokens, `typ: at+jwt`,
+   * RFC 9068). Receivers of SETs must check `typ: secevent+jwt`, so the two can never be confused.
+   */
+  async signToken(claims: Record<string, unknown>, typ: string): Promise<string> {
+    if (typ.toLowerCase().includes('secevent')) throw new CaepError('BAD_KEY', 'signToken is not for SETs: use sign');
+    return new CompactSign(new TextEncoder().encode(JSON.stringify(claims))).setProtectedHeader({ alg: this.active.alg, kid: this.active.kid, typ }).sign(this.active.key);
+  }
+
   /** The JWKS document (`/jwks.json`). */
   jwks(): { keys: JWK[] } {
     return { keys: this.published.map((k) => ({ ...k })) };

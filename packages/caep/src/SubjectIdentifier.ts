@@ -53,3 +53,32 @@ export function simpleParts(subject: SubjectIdentifier): SimpleSubject[] {
   if (v.format === 'aliases') return (v.identifiers as SimpleSubject[] | undefined) ?? [];
   return [subject];
 }
+
+const canonical = (v: unknown): string => {
+  if (v === null || typeof v !== 'object') return JSON.stringify(v) ?? 'null';
+  if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`;
+  return `{${Object.entries(v as Record<string, unknown>)
+    .filter(([, x]) => x !== undefined)
+    .sort(([a], [b]) => (a < b ? -1 : 1))
+    .map(([k, x]) => `${JSON.stringify(k)}:${canonical(x)}`)
+    .join(',')}}`;
+};
+
+/**
+ * Whether an event's subject matches a subject a receiver added to (or removed from) a stream, as
+ * SSF 1.0 "Subject Matching" defines it: simple subjects match when identical; complex subjects
+ * match when, for every member (`user`, `device`, `session`…), either side leaves it undefined or both
+ * are identical. A simple subject and a complex one match when the simple one is identical to one of
+ * the complex subject's members (a receiver that added a user receives the SETs about that user's
+ * sessions).
+ */
+export function subjectsMatch(streamSubject: SubjectIdentifier, eventSubject: SubjectIdentifier): boolean {
+  const a = streamSubject as Record<string, unknown>;
+  const b = eventSubject as Record<string, unknown>;
+  if (a.format === 'complex' && b.format === 'complex') {
+    return COMPLEX_MEMBERS.every((m) => a[m] === undefined || b[m] === undefined || canonical(a[m]) === canonical(b[m]));
+  }
+  if (a.format !== 'complex' && b.format !== 'complex') return canonical(a) === canonical(b);
+  const [simple, complex] = a.format === 'complex' ? [b, a] : [a, b];
+  return COMPLEX_MEMBERS.some((m) => complex[m] !== undefined && canonical(complex[m]) === canonical(simple));
+}

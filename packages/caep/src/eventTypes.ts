@@ -23,6 +23,8 @@ export const RiscEventType = {
   accountPurged: 'https://schemas.openid.net/secevent/risc/event-type/account-purged',
   accountCredentialChangeRequired: 'https://schemas.openid.net/secevent/risc/event-type/account-credential-change-required',
   credentialCompromise: 'https://schemas.openid.net/secevent/risc/event-type/credential-compromise',
+  sessionsRevoked: 'https://schemas.openid.net/secevent/risc/event-type/sessions-revoked',
+  tokensRevoked: 'https://schemas.openid.net/secevent/oauth/event-type/tokens-revoked',
 } as const;
 export type RiscEventType = (typeof RiscEventType)[keyof typeof RiscEventType];
 
@@ -51,3 +53,18 @@ export const LivescopeMember = {
   revocationId: 'urn:livescope:ssf:revocation_id',
   scopeVersion: 'urn:livescope:ssf:scope_version',
 } as const;
+
+/**
+ * The final event-type URI of a received one. Pre-final SSF drafts (the "Shared Signals and Events"
+ * framework) used `…/secevent/sse/event-type/…` for the stream events; some transmitters write
+ * `http://` and trailing slashes. Unknown URIs are returned as they are.
+ */
+export function normalizeEventType(uri: string): string {
+  const m = /^https?:\/\/schemas\.openid\.net\/secevent\/(sse|ssf|caep|risc|oauth)\/event-type\/([a-z0-9-]+)\/?$/i.exec(uri.trim());
+  if (!m) return uri;
+  const family = m[1]!.toLowerCase() === 'sse' ? 'ssf' : m[1]!.toLowerCase();
+  const name = m[2]!.toLowerCase();
+  // RISC's tokens-revoked moved to the OAuth event types.
+  if (family === 'risc' && name === 'tokens-revoked') return 'https://schemas.openid.net/secevent/oauth/event-type/tokens-revoked';
+  return `https://schemas.openid.net/secevent/${family}/event-type/${name}`;
+}

@@ -10,3 +10,4 @@ export * from './ReplayWindow.js';
 export * from './mapReceivedSet.js';
 export * from './validateSet.js';
 export * from './CaepTopicRecord.js';
+export * from './legacySubject.js';

@@ -1,6 +1,7 @@
 import { describeIssues } from '@livescope/contracts';
 import { eventSchemas } from './caepEvents.js';
-import { SetPayload } from './SetPayload.js';
+import { normalizeEventType } from './eventTypes.js';
+import { forbiddenClaims, SetPayload } from './SetPayload.js';
 
 /**
  * Checks a SET payload against RFC 8417 / SSF 1.0 structure and, for event types this package knows,
@@ -9,8 +10,9 @@ import { SetPayload } from './SetPayload.js';
 export function validateSet(payload: unknown): string[] {
   const parsed = SetPayload.safeParse(payload);
   if (!parsed.success) return [describeIssues(parsed.error).message];
-  const problems: string[] = [];
-  for (const [type, event] of Object.entries(parsed.data.events)) {
+  const problems: string[] = forbiddenClaims(parsed.data).map((c) => `forbidden claim ${c}`);
+  for (const [uri, event] of Object.entries(parsed.data.events)) {
+    const type = normalizeEventType(uri);
     const schema = eventSchemas[type];
     if (!schema) continue;
     const r = schema.safeParse(event);

@@ -2,7 +2,7 @@ import { compactVerify, decodeProtectedHeader, errors, type CompactVerifyGetKey,
 import { describeIssues } from '@livescope/contracts';
 import { CaepError } from './CaepError.js';
 import { SET_ALGORITHMS } from './SetSigner.js';
-import { audiences, SetPayload } from './SetPayload.js';
+import { audiences, forbiddenClaims, SetPayload } from './SetPayload.js';
 
 /** An issuer whose SETs are accepted: its keys and the audience(s) its SETs must name. */
 export interface TrustedIssuer {
@@ -75,6 +75,8 @@ export async function verifySet(jws: string, o: VerifyOptions): Promise<Verified
   const parsed = SetPayload.safeParse(JSON.parse(decoder.decode(bytes)));
   if (!parsed.success) throw new CaepError('invalid_request', `the SET payload is not valid: ${describeIssues(parsed.error).message}`);
   const payload = parsed.data;
+  const forbidden = forbiddenClaims(payload);
+  if (forbidden.length) throw new CaepError('invalid_request', `SET ${payload.jti} carries ${forbidden.join(' and ')}`);
   if (!audiences(payload).some((a) => trusted.audience.includes(a))) throw new CaepError('invalid_audience', `SET audience ${JSON.stringify(payload.aud)} does not name this receiver`);
   const maxAge = o.maxAgeSec ?? 7 * 86_400;
   const maxFuture = o.maxFutureSec ?? 300;

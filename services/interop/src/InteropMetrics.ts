@@ -8,5 +8,8 @@ export class InteropMetrics {
   readonly pushDeliveries = new Counter({ name: 'livescope_ssf_push_deliveries_total', help: 'Push delivery attempts, by outcome (delivered, retry, failed)', labelNames: ['outcome'] as const, registers: [this.registry] });
   readonly commands = new Counter({ name: 'livescope_caep_commands_total', help: 'Commands consumed by the CAEP bridge, by kind and outcome', labelNames: ['kind', 'outcome'] as const, registers: [this.registry] });
   readonly findings = new Counter({ name: 'livescope_ocsf_findings_total', help: 'Drift alerts exported as OCSF findings, by outcome', labelNames: ['outcome'] as const, registers: [this.registry] });
+  readonly noEffect = new Counter({ name: 'livescope_ssf_no_effect_sets_total', help: 'SETs accepted (202) that changed nothing, by reason (unmapped-event-type, no-effect, needs-producer-key, stream-control)', labelNames: ['reason'] as const, registers: [this.registry] });
+  readonly withheld = new Counter({ name: 'livescope_ssf_withheld_events_total', help: 'Control events of received SETs not published: no producer key allowed to send them, by event type', labelNames: ['event_type'] as const, registers: [this.registry] });
+  readonly pollRequests = new Counter({ name: 'livescope_ssf_poll_requests_total', help: 'RFC 8936 polls this receiver made, by outcome (sets, empty, error)', labelNames: ['outcome'] as const, registers: [this.registry] });
   readonly deadLetters = new Counter({ name: 'livescope_interop_dead_letters_total', help: 'Inputs dead-lettered, by reason', labelNames: ['reason'] as const, registers: [this.registry] });
 }

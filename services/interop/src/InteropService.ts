@@ -10,8 +10,10 @@ import { OcsfBridge } from './ocsf/OcsfBridge.js';
 import { CaepBridge } from './ssf/CaepBridge.js';
 import { PgSsfStore } from './ssf/PgSsfStore.js';
 import { PushDeliverer } from './ssf/PushDeliverer.js';
+import { OAuthTokenIssuer } from './ssf/OAuthTokenIssuer.js';
 import { ReceiverClients } from './ssf/ReceiverClients.js';
 import { SetReceiver } from './ssf/SetReceiver.js';
+import { SsfPollReceiver } from './ssf/SsfPollReceiver.js';
 import type { SsfStore } from './ssf/SsfStore.js';
 import { Transmitter } from './ssf/Transmitter.js';
 import { WebhookSink } from './WebhookSink.js';
@@ -37,6 +39,8 @@ export class InteropService {
   private bridge?: CaepBridge;
   private deliverer?: PushDeliverer;
   private ocsf?: OcsfBridge;
+  /** The transmitters this instance polls (LIVESCOPE_SSF_POLL_STREAMS). */
+  readonly pollReceivers: SsfPollReceiver[] = [];
   private forgetTimer?: NodeJS.Timeout;
   private issuerUrl = '';
 
@@ -54,17 +58,18 @@ export class InteropService {
   async start(): Promise<string> {
     const c = this.config;
     const log = this.logger;
-    this.kafka = await KafkaContext.open({ ...kafkaConnection(c), registryUrl: c.registryUrl, registryAuth: registryAuth(c), topicPrefix: c.topicPrefix, clientId: `livescope-interop-${c.instanceId}`, writerId: c.instanceId, logger: log });
+    this.kafka = await KafkaContext.open({ ...kafkaConnection(c), registryUrl: c.registryUrl, registryAuth: registryAuth(c), topicPrefix: c.topicPrefix, clientId: `livescope-interop-${c.instanceId}`, writerId: c.instanceId, logger: log, ...(c.producer.signer ? { producerSigner: c.producer.signer } : {}) });
     this.store = this.overrides.store ?? (await PgSsfStore.open(c.pgUrl, c.pgSchema, `livescope-interop ${c.instanceId}`));
     const issuer = (): string => this.issuerUrl;
     let transmitterDeps;
     if (c.features.has('transmitter')) {
       this.signer = await SetSigner.create(c.signingKeys);
-      this.transmitter = new Transmitter({ store: this.store, signer: this.signer, issuer, defaultSubjects: c.defaultSubjects, minVerificationIntervalSec: c.minVerificationIntervalSec, pollWaitMs: c.pollWaitMs, pollAckTimeoutMs: c.pollAckTimeoutMs });
-      transmitterDeps = { transmitter: this.transmitter, signer: this.signer, clients: new ReceiverClients(c.receiverClients) };
+      const oauth = c.oauthClients.length ? new OAuthTokenIssuer(c.oauthClients, this.signer, issuer, c.accessTokenTtlSec) : undefined;
+      this.transmitter = new Transmitter({ store: this.store, signer: this.signer, issuer, defaultSubjects: c.defaultSubjects, minVerificationIntervalSec: c.minVerificationIntervalSec, pollWaitMs: c.pollWaitMs, pollAckTimeoutMs: c.pollAckTimeoutMs, oauth: oauth !== undefined });
+      transmitterDeps = { transmitter: this.transmitter, signer: this.signer, clients: new ReceiverClients(c.receiverClients, oauth), ...(oauth ? { oauth } : {}) };
     }
     const receiver = c.features.has('receiver')
-      ? new SetReceiver({ issuers: c.trustedIssuers, store: this.store, publish: async (events) => void (await this.kafka.publisher.publish(events)), maxAgeSec: c.receiverMaxAgeSec, logger: log.child({ component: 'ssf-receiver' }), metrics: this.metrics })
+      ? new SetReceiver({ issuers: c.trustedIssuers, store: this.store, publish: async (events) => void (await this.kafka.publisher.publish(events)), maxAgeSec: c.receiverMaxAgeSec, logger: log.child({ component: 'ssf-receiver' }), metrics: this.metrics, controlAllowed: c.producer.allows })
       : undefined;
     this.app = httpApp({
       logger: log,
@@ -97,6 +102,12 @@ export class InteropService {
       await this.ocsf.start();
     }
     if (receiver) {
+      for (const p of c.pollStreams) {
+        // Client secrets given as files were read with the configuration (config.ts).
+        const poller = new SsfPollReceiver({ config: p, receiver, logger: log.child({ component: 'ssf-poll', transmitter: p.transmitter }), metrics: this.metrics, ...(this.overrides.fetch ? { fetch: this.overrides.fetch } : {}) });
+        poller.start();
+        this.pollReceivers.push(poller);
+      }
       this.forgetTimer = setInterval(() => {
         this.store.forgetReceived(Date.now() - c.receiverMaxAgeSec * 1000).catch((e: unknown) => log.warn({ err: e }, 'could not prune received SET ids'));
       }, 60_000);
@@ -107,6 +118,8 @@ export class InteropService {
 
   async stop(): Promise<void> {
     if (this.forgetTimer) clearInterval(this.forgetTimer);
+    await Promise.all(this.pollReceivers.map((p) => p.stop()));
+    this.transmitter?.close();
     await this.app?.close().catch(() => undefined);
     await this.deliverer?.stop();
     await this.bridge?.stop().catch(() => undefined);

@@ -2,6 +2,7 @@ import type { SetSigner } from '@livescope/caep';
 import type { Logger } from '@livescope/transport';
 import { fastify, type FastifyInstance } from 'fastify';
 import type { InteropMetrics } from './InteropMetrics.js';
+import type { OAuthTokenIssuer } from './ssf/OAuthTokenIssuer.js';
 import type { ReceiverClients } from './ssf/ReceiverClients.js';
 import { registerReceiverRoutes } from './ssf/receiverRoutes.js';
 import type { SetReceiver } from './ssf/SetReceiver.js';
@@ -12,7 +13,7 @@ import type { Transmitter } from './ssf/Transmitter.js';
 export interface HttpAppDeps {
   readonly logger: Logger;
   readonly metrics: InteropMetrics;
-  readonly transmitter?: { readonly transmitter: Transmitter; readonly signer: SetSigner; readonly clients: ReceiverClients };
+  readonly transmitter?: { readonly transmitter: Transmitter; readonly signer: SetSigner; readonly clients: ReceiverClients; readonly oauth?: OAuthTokenIssuer };
   readonly receiver?: SetReceiver;
   /** Readiness checks for `/healthz`. */
   readonly health?: () => Promise<Record<string, string>>;
@@ -24,6 +25,8 @@ export interface HttpAppDeps {
 export function httpApp(deps: HttpAppDeps): FastifyInstance {
   const app = fastify({ bodyLimit: deps.bodyLimit ?? 1024 * 1024, logger: false });
   app.addContentTypeParser(['application/secevent+jwt', 'application/jwt', 'text/plain'], { parseAs: 'string' }, (_req, body, done) => done(null, body));
+  // OAuth 2.0 token requests (RFC 6749 §4.4.2) are form-encoded.
+  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, body, done) => done(null, Object.fromEntries(new URLSearchParams(body as string))));
   app.setErrorHandler((error, req, reply) => {
     if (error instanceof SsfHttpError) {
       return reply.code(error.status).send({ err: error.err ?? (error.status === 401 ? 'authentication_failed' : error.status === 404 ? 'not_found' : error.status === 429 ? 'too_many_requests' : 'invalid_request'), description: error.message });

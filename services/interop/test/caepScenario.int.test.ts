@@ -69,6 +69,10 @@ beforeAll(async () => {
     LIVESCOPE_SSF_DELIVERY_INTERVAL_MS: '50',
     LIVESCOPE_SSF_MIN_VERIFICATION_INTERVAL_S: '0',
     LIVESCOPE_LOG_LEVEL: process.env.LIVESCOPE_TEST_LOG_LEVEL ?? 'warn',
+    // The ingest of this test publishes through the service's Kafka context: signed by a producer key the
+    // workers trust, the AppRole login is an attested session (unsigned, it would only be observed).
+    LIVESCOPE_PRODUCER_KEY_ID: fx.producerKeys.kid,
+    LIVESCOPE_PRODUCER_KEY: fx.producerKeys.privateKey,
   });
   interop = new InteropService(config, fx.logger);
   const issuer = await interop.start();
@@ -105,7 +109,7 @@ describe('seed scenario 4 from Vault audit lines to a verified CAEP session-revo
     const tail = await fx.tail(['revocations', 'caepEvents']);
     const now = Date.now();
     const sink = new KafkaIngestSink(interop.kafka, 'ingest:vault:test');
-    const stats = await new IngestPipeline(adapterFor('vault', { owner: 'payments-team' }), sink).consume([vaultLines(now)]);
+    const stats = await new IngestPipeline(adapterFor('vault', { owner: 'payments-team' }), sink, { controlAllowed: interop.config.producer.allows }).consume([vaultLines(now)]);
     expect(stats).toMatchObject({ records: 4, events: 4, deadLetters: 0 });
     const identity = 'vault:approle/deployer';
     await fx.publish([
@@ -154,7 +158,7 @@ describe('seed scenario 4 from Vault audit lines to a verified CAEP session-revo
       return d.length >= 2 ? d : undefined;
     });
     expect(dead.map((d) => d.value.reason)).toEqual(['invalid-signature', 'invalid-signature']);
-    expect(dead.map((d) => d.value.message).sort()).toEqual(['command is not signed', `signature by ${fx.keys.kid} does not match the command`]);
+    expect(dead.map((d) => d.value.message).sort()).toEqual(['command is not signed', `command signed by ${fx.keys.kid} carries no valid key epoch`]);
     expect(receiver.accepted.some((s) => s.payload.sub_id?.user && (s.payload.sub_id.user as { sub: string }).sub === 'attacker')).toBe(false);
   });
 });

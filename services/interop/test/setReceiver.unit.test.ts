@@ -20,7 +20,7 @@ beforeAll(async () => {
   stranger = await SetSigner.create([{ kid: 'idp-1', alg: 'ES256', privateKey: await key('ES256') }]);
 });
 
-function setup(publishFails = false) {
+function setup(publishFails = false, controlAllowed?: (t: string) => boolean) {
   const published: LivescopeEventInput[][] = [];
   const metrics = new InteropMetrics();
   const receiver = new SetReceiver({
@@ -31,6 +31,7 @@ function setup(publishFails = false) {
     logger: silentLogger,
     metrics,
     now: () => NOW,
+    ...(controlAllowed ? { controlAllowed } : {}),
   });
   const app = httpApp({ logger: silentLogger, metrics, receiver });
   const push = (body: string, authorization = 'Bearer idp-push-token-123') => app.inject({ method: 'POST', url: '/ssf/receiver/push', headers: { 'content-type': 'application/secevent+jwt', authorization }, payload: body });
@@ -97,4 +98,43 @@ describe('SSF receiver (RFC 8935 push endpoint)', () => {
     expect((await push(await idp.sign(claims))).statusCode).toBe(202);
     expect(published).toEqual([]);
   });
+
+  it('answers 202 "accepted, no effect" only with a count by reason; no silent acceptance', async () => {
+    const { push, metrics } = setup();
+    const claims: SetPayload = { iss: IDP, jti: 'ne-1', iat: NOW / 1000, aud: AUD, sub_id: { format: 'email', email: 'x@example.com' }, events: { [CaepEventType.tokenClaimsChange]: { claims: { role: 'ro' } } } };
+    expect((await push(await idp.sign(claims))).statusCode).toBe(202);
+    const noEffect = Object.fromEntries((await metrics.noEffect.get()).values.map((v) => [v.labels.reason, v.value]));
+    expect(noEffect).toEqual({ 'unmapped-event-type': 1 });
+    expect((await metrics.receivedSets.get()).values.find((v) => v.labels.outcome === 'accepted_no_effect')?.value).toBe(1);
+  });
+
+  it('issue 17: maps the legacy per-event RISC subject, refuses an unresolvable subject (400), flags exp, knows the …/sse/… URIs', async () => {
+    const { push, published } = setup();
+    const legacy: SetPayload = { iss: IDP, jti: 'lg-1', iat: NOW / 1000, aud: AUD, events: { 'https://schemas.openid.net/secevent/risc/event-type/credential-compromise': { subject: { subject_type: 'iss-sub', iss: IDP, sub: 'svc-9' } } } };
+    expect((await push(await idp.sign(legacy))).statusCode).toBe(202);
+    expect(published.flat()).toMatchObject([{ type: 'telemetry.anomaly-detected', subject: 'okta:svc-9', data: { kind: 'risc-credential-compromise' } }]);
+    const deviceOnly: SetPayload = { iss: IDP, jti: 'lg-2', iat: NOW / 1000, aud: AUD, sub_id: { format: 'complex', device: { format: 'opaque', id: 'd-1' } }, events: { 'https://schemas.openid.net/secevent/caep/event-type/session-revoked': {} } };
+    const refused = await push(await idp.sign(deviceOnly));
+    expect(refused.statusCode).toBe(400);
+    expect(refused.json()).toEqual({ err: 'invalid_request', description: 'session-revoked not applied: subject format "complex" (sub_id) names no principal this receiver can map' });
+    const withExp = await push(await idp.sign({ ...legacy, jti: 'lg-3', exp: NOW / 1000 + 60 }));
+    expect(withExp.json()).toMatchObject({ err: 'invalid_request', description: expect.stringContaining('exp') });
+    const sse: SetPayload = { iss: IDP, jti: 'lg-4', iat: NOW / 1000, aud: AUD, sub_id: { format: 'opaque', id: 'stream-1' }, events: { 'https://schemas.openid.net/secevent/sse/event-type/verification': { state: 'x' } } };
+    expect((await push(await idp.sign(sse))).statusCode).toBe(202);
+  });
+
+  it('without a producer key withholds identity.disabled (counted) and applies its narrowing fallback; with one, publishes it', async () => {
+    const disabled: SetPayload = { iss: IDP, jti: 'd-1', iat: NOW / 1000, aud: AUD, sub_id: { format: 'iss_sub', iss: IDP, sub: 'svc-1' }, events: { 'https://schemas.openid.net/secevent/risc/event-type/account-disabled': { reason: 'offboarded' } } };
+    const keyless = setup();
+    expect((await keyless.push(await idp.sign(disabled))).statusCode).toBe(202);
+    expect(keyless.published.flat()).toMatchObject([{ type: 'telemetry.anomaly-detected', subject: 'okta:svc-1', data: { kind: 'risc-account-disabled', severity: 'critical' } }]);
+    expect((await keyless.metrics.withheld.get()).values).toMatchObject([{ labels: { event_type: 'identity.disabled' }, value: 1 }]);
+    const enabled: SetPayload = { ...disabled, jti: 'e-1', events: { 'https://schemas.openid.net/secevent/risc/event-type/account-enabled': {} } };
+    expect((await keyless.push(await idp.sign(enabled))).statusCode).toBe(202);
+    expect((await keyless.metrics.noEffect.get()).values).toMatchObject([{ labels: { reason: 'needs-producer-key' }, value: 1 }]);
+    const keyed = setup(false, (t) => t.startsWith('identity.'));
+    await keyed.push(await idp.sign(disabled));
+    expect(keyed.published.flat()).toMatchObject([{ type: 'identity.disabled', subject: 'okta:svc-1' }]);
+  });
 });
+

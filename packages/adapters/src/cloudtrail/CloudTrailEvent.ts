@@ -18,8 +18,9 @@ export const UserIdentity = z.looseObject({
     .looseObject({
       attributes: z.looseObject({ creationDate: str.optional(), mfaAuthenticated: str.optional() }).nullable().optional(),
       sessionIssuer: SessionIssuer.nullable().optional(),
-      webIdFederationData: z.looseObject({ federatedProvider: str.optional() }).nullable().optional(),
+      webIdFederationData: z.looseObject({ federatedProvider: str.optional(), attributes: z.record(z.string(), z.unknown()).nullable().optional() }).nullable().optional(),
       sourceIdentity: str.optional(),
+      ec2RoleDelivery: str.optional(),
     })
     .nullable()
     .optional(),
@@ -47,5 +48,6 @@ export const CloudTrailEvent = z.looseObject({
   readOnly: z.boolean().optional(),
   resources: z.array(z.looseObject({ ARN: str.optional(), arn: str.optional(), accountId: str.optional(), type: str.optional() })).nullable().optional(),
   recipientAccountId: str.optional(),
+  vpcEndpointId: str.optional(),
 });
 export type CloudTrailEvent = z.infer<typeof CloudTrailEvent>;

@@ -1,4 +1,6 @@
 import type { LivescopeEventInput } from '@livescope/contracts';
+import type { CredentialUse } from './CredentialUse.js';
+import type { HumanActivity, SkipCode, SkipNote } from './SkipNote.js';
 
 /** The source families an adapter exists for (the CLI's first argument). */
 export const SourceName = {
@@ -7,6 +9,8 @@ export const SourceName = {
   cloudtrail: 'cloudtrail',
   githubOidc: 'github-oidc',
   okta: 'okta',
+  gcpAudit: 'gcp-audit',
+  entra: 'entra',
 } as const;
 export type SourceName = (typeof SourceName)[keyof typeof SourceName];
 export const sourceNames: readonly SourceName[] = Object.values(SourceName);
@@ -22,18 +26,28 @@ export interface DeadLetterIntent {
 /**
  * What one source record became: zero or more livescope events, or a dead letter. A record that is
  * valid but out of livescope's model (a human login, a read of a non-secret path) has no events and a
- * `skipped` note saying why, so the shell can count it without dead-lettering valid input.
+ * `skipped` note saying why (a code and the field that decided it), so the shell can count it without
+ * dead-lettering valid input.
  */
 export interface MappingResult {
   readonly events: LivescopeEventInput[];
   readonly deadLetter?: DeadLetterIntent;
-  readonly skipped?: string;
+  readonly skipped?: SkipNote;
+  /** Credentials seen in use, with their network facts (for the replay detector). */
+  readonly uses?: readonly CredentialUse[];
+  /** A person's activity, when the adapter keeps records of people (`humans: 'keep'`). */
+  readonly human?: HumanActivity;
 }
 
 /** A record as the shell read it: the original text (kept for dead letters) and its JSON parse. */
 export interface AdapterInput {
   readonly raw: string;
   readonly parsed: { readonly ok: true; readonly value: unknown } | { readonly ok: false; readonly error: string };
+  /**
+   * Set only by the shell, after it verified the record's signature (a GitHub OIDC JWT against the
+   * issuer's JWKS). Nothing inside a record can set it.
+   */
+  readonly verified?: boolean;
 }
 
 /** A mapping result together with the original text of the record it came from. */
@@ -62,12 +76,13 @@ export interface Step<S> {
  * throws `STATE_REUSED`).
  */
 export interface RecordAdapter<S> {
-  readonly source: SourceName;
+  /** The family, or `auto` for the adapter that detects the family of each record. */
+  readonly source: SourceName | 'auto';
   initialState(): S;
   step(state: S, input: AdapterInput, ctx: AdapterContext): Step<S>;
   /** End of input: results for records still waiting for a partner (e.g. Vault requests without response). */
   flush(state: S, ctx: AdapterContext): Step<S>;
 }
 
-export const noEvents = (skipped: string): MappingResult => ({ events: [], skipped });
+export const noEvents = (code: SkipCode, field: string, message: string): MappingResult => ({ events: [], skipped: { code, field, message } });
 export const deadLetter = (reason: AdapterDeadLetterReason, message: string): MappingResult => ({ events: [], deadLetter: { reason, message } });

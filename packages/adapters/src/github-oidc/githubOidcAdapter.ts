@@ -15,9 +15,9 @@ export interface GithubOidcState {
 }
 
 /**
- * GitHub Actions OIDC tokens → CI job identities. Records are decoded claim sets (JSON), compact JWTs
- * (one per line; decoded here, verified by the shell when it has the issuer's JWKS), or
- * `{"claims": {...}, "verified": true}` objects the verifying shell produces.
+ * GitHub Actions OIDC tokens → CI job identities. Records are decoded claim sets (JSON) or compact
+ * JWTs (one per line; decoded here, verified by the shell when it has the issuer's JWKS). Whether a
+ * token was verified comes only from the shell (`AdapterInput.verified`): a record cannot claim it.
  */
 export function githubOidcAdapter(given?: Partial<GithubOidcOptions>): RecordAdapter<GithubOidcState> {
   const options = withDefaults(defaultCommonOptions, given);
@@ -27,15 +27,9 @@ export function githubOidcAdapter(given?: Partial<GithubOidcOptions>): RecordAda
     step(state: GithubOidcState, input: AdapterInput): Step<GithubOidcState> {
       const s: GithubOidcState = { ...state, token: state.token.consume() };
       let value: unknown;
-      let verified = false;
       if (input.parsed.ok) {
         value = input.parsed.value;
         if (typeof value === 'string') value = decodeJwtPayload(value)?.payload ?? value;
-        const wrapped = value as { claims?: unknown; verified?: unknown } | null;
-        if (wrapped && typeof wrapped === 'object' && 'claims' in wrapped && typeof wrapped.verified === 'boolean') {
-          verified = wrapped.verified;
-          value = wrapped.claims;
-        }
       } else {
         const jwt = decodeJwtPayload(input.raw);
         if (!jwt) return { state: s, results: [sourced(input.raw, deadLetter('not-json', `record is neither JSON nor a compact JWT: ${input.parsed.error}`))] };
@@ -43,14 +37,11 @@ export function githubOidcAdapter(given?: Partial<GithubOidcOptions>): RecordAda
       }
       const v = value as Record<string, unknown> | null;
       if (v && typeof v === 'object' && 'alg' in v && !('iss' in v)) {
-        return { state: s, results: [sourced(input.raw, deadLetter('unsupported', 'a JOSE header without claims: feed the token or its decoded claims'))] };
+        return { state: s, results: [sourced(input.raw, deadLetter('unsupported', 'a JOSE header without claims (alg but no iss): feed the token or its decoded claims'))] };
       }
       const claims = GithubOidcClaims.safeParse(value);
       if (!claims.success) return { state: s, results: [sourced(input.raw, invalidRecord('not GitHub Actions OIDC token claims', claims.error))] };
-      const result = announceIdentities(mapGithubOidcClaims(claims.data, verified), s.announcer);
-      // A newly announced identity already carries the run's labels: the update would repeat them.
-      const announced = result.events.some((x) => x.type === 'identity.created');
-      return { state: s, results: [sourced(input.raw, announced ? { ...result, events: result.events.filter((x) => x.type !== 'identity.updated') } : result)] };
+      return { state: s, results: [sourced(input.raw, announceIdentities(mapGithubOidcClaims(claims.data, input.verified === true), s.announcer))] };
     },
     flush: (state: GithubOidcState): Step<GithubOidcState> => ({ state: { ...state, token: state.token.consume() }, results: [] }),
   };

@@ -11,50 +11,45 @@ export type GithubOidcOptions = CommonAdapterOptions;
 export const GITHUB_SOURCE = 'livescope-adapter/github-oidc';
 
 /** `github:<owner>/<repo>@<environment>`, or `github:<owner>/<repo>` for jobs without an environment. */
-export function githubIdentityId(c: Pick<GithubOidcClaims, 'repository' | 'environment'>): string {
+export function githubIdentityId(c: { readonly repository: string; readonly environment?: string | undefined }): string {
   return `github:${idPart(c.repository)}${c.environment ? `@${idPart(c.environment)}` : ''}`;
 }
 
-/** The labels policies can read as release-window and deployment context (`principal.labels.environment`, `.ref`…). */
+/**
+ * The labels of the CI job's identity: only what every run of `repository` + `environment` shares.
+ * Per-run facts (`ref`, `sha`, `event_name`, `actor`, `run_id`, `workflow`…) differ between
+ * concurrent runs of one identity, so they belong to the run's session (its id and task), never to
+ * the identity, where one run would overwrite what a policy sees for another.
+ */
 export function githubLabels(c: GithubOidcClaims, verified: boolean): Record<string, string> {
   return labelsOf({
     source: 'github-actions',
     repository: c.repository,
     repository_owner: c.repository_owner,
+    repository_id: c.repository_id,
     repository_visibility: c.repository_visibility,
-    ref: c.ref,
-    ref_type: c.ref_type,
-    sha: c.sha,
     environment: c.environment,
-    workflow: c.workflow,
-    job_workflow_ref: c.job_workflow_ref,
-    event_name: c.event_name,
-    runner_environment: c.runner_environment,
-    run_id: c.run_id,
-    run_attempt: c.run_attempt,
-    actor: c.actor,
     token_verified: String(verified),
   });
 }
 
+/** What the run executed, with the ref it ran at: `job_workflow_ref` (reusable workflows), else `workflow_ref`, else the workflow name. */
+export const githubRunTask = (c: GithubOidcClaims): string => c.job_workflow_ref ?? c.workflow_ref ?? c.workflow ?? 'workflow';
+
 /**
- * A GitHub Actions OIDC token (its claims) → the CI job's identity and a session for the run:
- * `identity.created` (first seen), `identity.updated` with the run's labels (ref, sha, environment,
- * workflow…, so policies see the current run), and `session.started` for the run attempt, ending
- * when the token expires.
+ * A GitHub Actions OIDC token (its claims) → the CI job's identity (announced the first time, with
+ * the labels every run shares) and a session for the run attempt: `sessionId` names the run and
+ * attempt, `task` the workflow and ref that ran, `tokenId` the token, `expiresAt` its `exp` (tokens
+ * live 5 minutes to 6 hours).
  */
 export function mapGithubOidcClaims(c: GithubOidcClaims, verified: boolean): Mapped {
   const key = `github:${c.jti ? idPart(c.jti) : `sha256-${sha256Hex(canonicalJson(c)).slice(0, 32)}`}`;
   const time = new Date((c.iat ?? c.nbf ?? c.exp) * 1000).toISOString();
   const stamp = (suffix: string): EventStamp => ({ id: `${key}/${suffix}`, time, source: GITHUB_SOURCE });
-  const labels = githubLabels(c, verified);
-  const identity: IdentityDescription = { id: githubIdentityId(c), kind: 'ci-job', name: c.workflow ?? c.repository, namespace: c.repository_owner, owner: c.repository_owner, labels };
+  const identity: IdentityDescription = { id: githubIdentityId(c), kind: 'ci-job', name: c.repository, namespace: c.repository_owner, owner: c.repository_owner, labels: githubLabels(c, verified) };
   const sessionId = c.run_id ? `github:${idPart(c.repository)}/runs/${idPart(c.run_id)}/attempts/${idPart(c.run_attempt ?? '1')}` : `${key}/session`;
   return {
-    events: [
-      identityEventInput('identity.updated', identity.id, { labels }, stamp('labels')),
-      identityEventInput('session.started', identity.id, { sessionId, system: 'github-actions', expiresAt: new Date(c.exp * 1000).toISOString(), ...(c.jti ? { tokenId: idPart(c.jti) } : {}), task: c.job_workflow_ref ?? c.workflow ?? 'workflow' }, stamp('session')),
-    ],
+    events: [identityEventInput('session.started', identity.id, { sessionId, system: 'github-actions', expiresAt: new Date(c.exp * 1000).toISOString(), ...(c.jti ? { tokenId: idPart(c.jti) } : {}), task: githubRunTask(c).slice(0, 256) }, stamp('session'))],
     identities: [identity],
     recordKey: key,
     time,

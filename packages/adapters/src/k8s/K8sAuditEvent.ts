@@ -71,4 +71,7 @@ export const PolicyRule = z.looseObject({
 export type PolicyRule = z.infer<typeof PolicyRule>;
 export const RbacRole = z.looseObject({ kind: z.enum(['Role', 'ClusterRole']), metadata: z.looseObject({ name: z.string().optional(), namespace: z.string().optional() }).optional(), rules: z.array(PolicyRule).max(1024).nullable().optional() });
 export const PodObject = z.looseObject({ kind: z.literal('Pod'), metadata: z.looseObject({ name: z.string().optional(), namespace: z.string().optional() }).optional(), spec: z.looseObject({ serviceAccountName: z.string().optional() }).optional() });
-export const TokenRequestObject = z.looseObject({ spec: z.looseObject({ expirationSeconds: z.number().optional() }).optional(), status: z.looseObject({ expirationTimestamp: z.string().optional() }).optional() });
+export const TokenRequestObject = z.looseObject({
+  spec: z.looseObject({ expirationSeconds: z.number().optional(), boundObjectRef: z.looseObject({ kind: z.string().optional(), name: z.string().optional(), uid: z.string().optional() }).nullable().optional() }).optional(),
+  status: z.looseObject({ expirationTimestamp: z.string().optional() }).optional(),
+});

@@ -12,9 +12,11 @@ import { mapK8sEvent, unsupportedKind, type BindingMemory, type K8sMemoryUpdate,
 export const defaultK8sOptions: K8sOptions = {
   ...defaultCommonOptions,
   enforcerId: 'kube-apiserver',
-  serviceUsers: [],
+  machineUsers: [],
+  humanUsers: [],
   defaultTokenTtlMs: 3_600_000,
   activityVerbs: 'all-but-watch',
+  implicitSessions: true,
 };
 
 export interface K8sState {
@@ -22,6 +24,7 @@ export interface K8sState {
   readonly roles: BoundedMap<string, readonly PolicyRule[]>;
   readonly bindings: BoundedMap<string, BindingMemory>;
   readonly pods: BoundedMap<string, string>;
+  readonly credentials: BoundedMap<string, true>;
   readonly announcer: IdentityAnnouncer;
 }
 
@@ -36,6 +39,7 @@ export function k8sAdapter(given?: Partial<K8sOptions>): RecordAdapter<K8sState>
     binding: (id) => s.bindings.get(id),
     bindingsOfRole: (k) => s.bindings.entries().filter(([, b]) => b.roleKey === k).map(([, b]) => b),
     podServiceAccount: (ns, pod) => s.pods.get(`${ns}/${pod}`),
+    credentialKnown: (id) => s.credentials.has(id),
   });
   const apply = (s: K8sState, updates: readonly K8sMemoryUpdate[]): void => {
     for (const u of updates) {
@@ -54,6 +58,9 @@ export function k8sAdapter(given?: Partial<K8sOptions>): RecordAdapter<K8sState>
           break;
         case 'pod':
           s.pods.set(`${u.namespace}/${u.pod}`, u.identityId);
+          break;
+        case 'credential':
+          s.credentials.set(u.credentialId, true);
           break;
       }
     }
@@ -76,6 +83,7 @@ export function k8sAdapter(given?: Partial<K8sOptions>): RecordAdapter<K8sState>
       roles: new BoundedMap(options.memoryEntries),
       bindings: new BoundedMap(options.memoryEntries),
       pods: new BoundedMap(options.memoryEntries),
+      credentials: new BoundedMap(options.memoryEntries),
       announcer: new IdentityAnnouncer(options.announce, options.owner, options.memoryEntries),
     }),
     step(state: K8sState, input: AdapterInput, ctx: AdapterContext): Step<K8sState> {

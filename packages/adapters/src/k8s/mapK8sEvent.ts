@@ -1,25 +1,28 @@
 import type { LivescopeEventInput } from '@livescope/contracts';
 import type { CommonAdapterOptions } from '../common/AdapterOptions.js';
-import { clip, identityEventInput, type EventStamp } from '../common/eventBuilders.js';
+import type { CredentialUse } from '../common/CredentialUse.js';
+import { clip, identityEventInput, idPart, type EventStamp } from '../common/eventBuilders.js';
 import type { IdentityDescription } from '../common/IdentityAnnouncer.js';
 import type { Mapped } from '../common/Mapped.js';
 import { deadLetter, noEvents, type AdapterContext } from '../common/MappingResult.js';
+import { isIp } from '../common/network.js';
 import { normalizeTime } from '../common/normalizeTime.js';
+import { personSkipped } from '../common/personSkipped.js';
 import { canonicalJson } from '../common/canonicalJson.js';
 import { sha256Hex } from '../common/sha256.js';
-import { principalOf, serviceAccountIdentity } from './k8sIdentity.js';
+import { principalOf, serviceAccountIdentity, type K8sPrincipal, type K8sPrincipalRules } from './k8sIdentity.js';
 import { PodObject, RbacBinding, RbacRole, TokenRequestObject, type K8sAuditEvent, type K8sObjectRef, type PolicyRule } from './K8sAuditEvent.js';
 import { bindingPermissions } from './rbacPermissions.js';
 
-export interface K8sOptions extends CommonAdapterOptions {
+export interface K8sOptions extends CommonAdapterOptions, K8sPrincipalRules {
   /** `enforcerId` of the out-of-scope evidence (403s). Default `kube-apiserver`. */
   readonly enforcerId: string;
-  /** Usernames that are machines although not service accounts (e.g. an IAM role mapped by EKS). Default none. */
-  readonly serviceUsers: readonly string[];
   /** Lifetime of a TokenRequest token whose expiry the event does not show (ms). Default 1 h, the API default. */
   readonly defaultTokenTtlMs: number;
   /** Verbs reported as `telemetry.activity` for non-human callers. Default every verb but `watch`. */
   readonly activityVerbs: readonly string[] | 'all-but-watch';
+  /** Emit `session.started` for a service-account token first seen in use (by its credential id). Default true. */
+  readonly implicitSessions: boolean;
 }
 
 export interface BindingMemory {
@@ -35,6 +38,8 @@ export interface K8sMemoryView {
   binding(grantId: string): BindingMemory | undefined;
   bindingsOfRole(roleKey: string): readonly BindingMemory[];
   podServiceAccount(namespace: string, pod: string): string | undefined;
+  /** Whether a session for this token credential id was already started in this input. */
+  credentialKnown(credentialId: string): boolean;
 }
 
 export type K8sMemoryUpdate =
@@ -42,7 +47,8 @@ export type K8sMemoryUpdate =
   | { readonly kind: 'role-deleted'; readonly roleKey: string }
   | { readonly kind: 'binding'; readonly binding: BindingMemory }
   | { readonly kind: 'binding-deleted'; readonly grantId: string }
-  | { readonly kind: 'pod'; readonly namespace: string; readonly pod: string; readonly identityId: string };
+  | { readonly kind: 'pod'; readonly namespace: string; readonly pod: string; readonly identityId: string }
+  | { readonly kind: 'credential'; readonly credentialId: string };
 
 export interface K8sMapping {
   readonly mapped: Mapped;
@@ -51,6 +57,11 @@ export interface K8sMapping {
 
 export const K8S_SOURCE = 'livescope-adapter/k8s';
 const WRITE_VERBS = new Set(['create', 'update', 'patch']);
+/** Audit annotation of a TokenRequest naming the issued token (Kubernetes 1.29+, e.g. `JTI=<uuid>`). */
+export const ISSUED_CREDENTIAL_ID = 'authentication.kubernetes.io/issued-credential-id';
+/** `user.extra` key naming the token a request was authenticated with (Kubernetes 1.29+). */
+export const CREDENTIAL_ID = 'authentication.kubernetes.io/credential-id';
+const POD_NAME = 'authentication.kubernetes.io/pod-name';
 
 /** `[namespaces/<ns>/]<resource>[/<name>][/<subresource>]`, or the request path of a non-resource request. */
 export function k8sResourcePath(ref: K8sObjectRef | null | undefined, requestURI: string | undefined): string {
@@ -69,14 +80,19 @@ export function k8sEventKey(e: K8sAuditEvent): string {
   return e.auditID ? `k8s:${e.auditID}` : `k8s:sha256-${sha256Hex(canonicalJson(e)).slice(0, 32)}`;
 }
 
-function bindingSubjects(binding: RbacBinding, serviceUsers: readonly string[]): IdentityDescription[] {
+/** The session of a service-account token, by the credential id Kubernetes gives it (`JTI=<uuid>`). */
+export const credentialSessionId = (credentialId: string): string => `k8s:credential/${idPart(credentialId)}`;
+
+const firstString = (v: unknown): string | undefined => (Array.isArray(v) && typeof v[0] === 'string' ? v[0] : typeof v === 'string' ? v : undefined);
+
+function bindingSubjects(binding: RbacBinding, rules: K8sPrincipalRules): IdentityDescription[] {
   const out: IdentityDescription[] = [];
   for (const s of binding.subjects ?? []) {
     if (s.kind === 'ServiceAccount') {
       const ns = s.namespace ?? binding.metadata?.namespace;
       if (ns) out.push(serviceAccountIdentity(ns, s.name));
     } else if (s.kind === 'User') {
-      const p = principalOf(s.name, serviceUsers);
+      const p = principalOf({ username: s.name }, rules, 'subjects[].name');
       if (p.kind === 'identity') out.push(p.identity);
     }
   }
@@ -85,11 +101,12 @@ function bindingSubjects(binding: RbacBinding, serviceUsers: readonly string[]):
 
 /**
  * Maps one Kubernetes audit event. Pure: reads the memory view (RBAC roles and bindings seen before,
- * pods and their service accounts) and returns the events and the memory updates.
+ * pods and their service accounts, token credentials already seen) and returns the events and the
+ * memory updates.
  */
 export function mapK8sEvent(e: K8sAuditEvent, memory: K8sMemoryView, options: K8sOptions, ctx: AdapterContext): K8sMapping {
-  if (e.stage === 'RequestReceived') return { mapped: noEvents('stage RequestReceived: the outcome follows in a later stage'), updates: [] };
-  if (e.stage === 'Panic') return { mapped: noEvents('stage Panic: the request failed inside the API server'), updates: [] };
+  if (e.stage === 'RequestReceived') return { mapped: noEvents('not-final', 'stage', 'stage RequestReceived: the outcome follows in a later stage'), updates: [] };
+  if (e.stage === 'Panic') return { mapped: noEvents('failed', 'stage', 'stage Panic: the request failed inside the API server'), updates: [] };
   const key = k8sEventKey(e);
   const time = eventTime(e, ctx);
   const stamp = (suffix: string): EventStamp => ({ id: `${key}/${suffix}`, time, source: K8S_SOURCE });
@@ -101,14 +118,43 @@ export function mapK8sEvent(e: K8sAuditEvent, memory: K8sMemoryView, options: K8
   const decision = e.annotations?.['authorization.k8s.io/decision'];
   const denied = code === 403 || decision === 'forbid';
   const succeeded = !denied && (code === undefined || (code >= 200 && code < 300) || code === 101);
-  const actorUser = e.impersonatedUser?.username ?? e.user.username;
-  const actor = principalOf(actorUser, options.serviceUsers);
+  const actorUser = e.impersonatedUser?.username ? e.impersonatedUser : e.user;
+  const actorField = e.impersonatedUser?.username ? 'impersonatedUser.username' : 'user.username';
+  const actor: K8sPrincipal = principalOf(actorUser, options, actorField);
   const path = k8sResourcePath(ref, e.requestURI);
+  const sourceIp = e.sourceIPs?.find((ip) => isIp(ip));
   const events: LivescopeEventInput[] = [];
   const identities: IdentityDescription[] = [];
   const updates: K8sMemoryUpdate[] = [];
   const created: string[] = [];
-  const done = (why: string): K8sMapping => (events.length ? { mapped: { events, identities, recordKey: key, time, source: K8S_SOURCE, created }, updates } : { mapped: noEvents(why), updates });
+  const uses: CredentialUse[] = [];
+
+  // The token the request was authenticated with: its credential id (1.29+), or for EKS the IAM access key.
+  const extra = actorUser.extra ?? undefined;
+  const credentialId = firstString(extra?.[CREDENTIAL_ID]) ?? (firstString(extra?.accessKeyId) ? `aws-access-key:${firstString(extra?.accessKeyId)}` : undefined);
+  const tokenCredential = credentialId?.startsWith('JTI=') ? credentialId : undefined;
+  const podName = firstString(extra?.[POD_NAME]);
+  let sessionId: string | undefined;
+  if (actor.kind === 'identity' && tokenCredential) {
+    sessionId = credentialSessionId(tokenCredential);
+    if (options.implicitSessions && !memory.credentialKnown(tokenCredential)) {
+      identities.push(actor.identity);
+      events.push(identityEventInput('session.started', actor.identity.id, { sessionId, system: 'kubernetes', tokenId: idPart(tokenCredential), expiresAt: new Date(Date.parse(time) + options.defaultTokenTtlMs).toISOString() }, stamp('credential-session')));
+      updates.push({ kind: 'credential', credentialId: tokenCredential });
+    }
+  } else if (actor.kind === 'identity' && actor.identity.id.startsWith('aws:') && firstString(extra?.sessionName)) {
+    const arn = firstString(extra?.arn);
+    if (arn?.includes(':assumed-role/')) sessionId = arn;
+  }
+  if (actor.kind === 'identity' && credentialId && sourceIp) {
+    uses.push({ identityId: actor.identity.id, credentialId: idPart(credentialId), ...(sessionId ? { sessionId } : {}), sourceIp, time, recordKey: key, action: `k8s:${verb} ${path}`, ...(podName ? { boundTo: { platform: 'kubernetes', machine: `pod ${podName}` } } : {}) });
+  }
+  const withSession = sessionId ? { sessionId } : {};
+
+  const human = (actorName: string, message: string, field = actor.kind === 'skip' ? actorField : actor.field) => personSkipped(options.humans, message, { source: 'k8s', actor: actorName, actorField: field, time, action: `k8s:${verb}`, resource: path, ...(sourceIp ? { sourceIp } : {}), outcome: denied ? 'denied' : succeeded ? 'success' : 'failure' });
+  const notIdentity = (what: string): Mapped => (actor.kind === 'human' ? human(actor.actor, `${what}: ${actor.why}`) : actor.kind === 'skip' ? noEvents('unattributed', actor.field, `${what}: ${actor.why}`) : noEvents('no-effect', 'verb', what));
+  const done = (why: Mapped | string): K8sMapping =>
+    events.length ? { mapped: { events, identities, recordKey: key, time, source: K8S_SOURCE, created, ...(uses.length ? { uses } : {}) }, updates } : { mapped: typeof why === 'string' ? noEvents('no-effect', 'objectRef.resource', why) : why, updates };
   const activity = (suffix = 'activity'): void => {
     if (actor.kind !== 'identity') return;
     const verbs = options.activityVerbs;
@@ -118,31 +164,42 @@ export function mapK8sEvent(e: K8sAuditEvent, memory: K8sMemoryView, options: K8
   };
 
   if (denied) {
-    if (actor.kind !== 'identity') return done(`denied request by a non-livescope principal: ${actor.why}`);
+    if (actor.kind !== 'identity') return done(notIdentity('denied request'));
     const reason = e.responseStatus?.message ?? e.annotations?.['authorization.k8s.io/reason'] ?? 'forbidden';
     identities.push(actor.identity);
     events.push(
       identityEventInput(
         'enforcement.decisions',
         actor.identity.id,
-        { enforcerId: options.enforcerId, windowStart: time, windowEnd: time, decisions: [{ action: `k8s:${verb}`, resource: path, allowed: 0, denied: 1, reason: clip(reason, 1024) }] },
+        { enforcerId: options.enforcerId, windowStart: time, windowEnd: time, decisions: [{ action: `k8s:${verb}`, resource: path, ...withSession, allowed: 0, denied: 1, reason: clip(reason, 1024) }] },
         stamp('denied'),
       ),
     );
     return done('');
   }
-  if (!succeeded) return done(`request failed with code ${code}: no permission was used`);
+  if (!succeeded) return done(events.length ? '' : noEvents('failed', 'responseStatus.code', `responseStatus.code ${code}: the request failed, no permission was used`));
 
-  // Service-account tokens (TokenRequest): a session of the service account the token is for.
+  // Service-account tokens (TokenRequest): a session of the service account the token is for. The
+  // issued credential id (1.29+) names the session, so its later use (`user.extra` credential-id) joins it.
   if (resource === 'serviceaccounts' && sub === 'token' && verb === 'create' && ref?.namespace && ref.name) {
     const sa = serviceAccountIdentity(ref.namespace, ref.name);
     const req = TokenRequestObject.safeParse(e.requestObject);
     const res = TokenRequestObject.safeParse(e.responseObject);
+    const issued = e.annotations?.[ISSUED_CREDENTIAL_ID];
+    const bound = (res.success ? res.data.spec?.boundObjectRef : undefined) ?? (req.success ? req.data.spec?.boundObjectRef : undefined);
     const expiry =
       normalizeTime(res.success ? res.data.status?.expirationTimestamp : undefined) ??
       new Date(Date.parse(time) + (req.success && req.data.spec?.expirationSeconds ? req.data.spec.expirationSeconds * 1000 : options.defaultTokenTtlMs)).toISOString();
     identities.push(sa);
-    events.push(identityEventInput('session.started', sa.id, { sessionId: `${key}/token`, system: 'kubernetes', expiresAt: expiry }, stamp('session')));
+    events.push(
+      identityEventInput(
+        'session.started',
+        sa.id,
+        { sessionId: issued ? credentialSessionId(issued) : `${key}/token`, system: 'kubernetes', expiresAt: expiry, ...(issued ? { tokenId: idPart(issued) } : {}), ...(bound?.kind && bound.name ? { task: clip(`bound to ${bound.kind} ${bound.name}`, 256) } : {}) },
+        stamp('session'),
+      ),
+    );
+    if (issued) updates.push({ kind: 'credential', credentialId: issued });
     activity();
     return done('');
   }
@@ -160,18 +217,18 @@ export function mapK8sEvent(e: K8sAuditEvent, memory: K8sMemoryView, options: K8
         created.push(sa.id);
       }
       activity();
-      return done('');
+      return done(actor.kind === 'identity' ? `verb ${verb} on a service account changes no identity` : notIdentity(`${verb} serviceaccounts`));
     }
   }
 
   // Secrets.
   if (resource === 'secrets' && !sub) {
     const operation = verb === 'get' ? 'read' : verb === 'list' || verb === 'watch' ? 'list' : verb === 'delete' || verb === 'deletecollection' ? 'delete' : WRITE_VERBS.has(verb) ? 'write' : undefined;
-    if (!operation) return done(`secrets verb ${verb} is not a secret access`);
-    if (actor.kind !== 'identity') return done(`secret ${operation} by a non-livescope principal: ${actor.why}`);
+    if (!operation) return done(noEvents('no-effect', 'verb', `verb ${verb} on secrets is not a secret access`));
+    if (actor.kind !== 'identity') return done(notIdentity(`secret ${operation}`));
     identities.push(actor.identity);
     const secretPath = `namespaces/${ref?.namespace ?? '*'}/secrets/${ref?.name ?? '*'}`;
-    events.push(identityEventInput('secret.accessed', actor.identity.id, { secretPath, operation, system: 'kubernetes' }, stamp('access')));
+    events.push(identityEventInput('secret.accessed', actor.identity.id, { secretPath, operation, system: 'kubernetes', ...withSession }, stamp('access')));
     return done('');
   }
 
@@ -182,12 +239,12 @@ export function mapK8sEvent(e: K8sAuditEvent, memory: K8sMemoryView, options: K8
       return done('');
     }
     const saId = memory.podServiceAccount(ref.namespace, ref.name);
-    if (!saId) return done(`${sub} into pod ${ref.namespace}/${ref.name} by ${actorUser ?? 'unknown'}; the pod's service account was not seen in this input`);
+    if (!saId) return done(actor.kind === 'human' ? human(actor.actor, `${actorField} ${actor.actor} ran ${sub} in pod ${ref.namespace}/${ref.name}, whose service account was not seen in this input (its creation was not logged)`) : notIdentity(`${sub} into a pod`));
     events.push(
       identityEventInput(
         'telemetry.human-use-detected',
         saId,
-        { evidence: clip(`${actorUser ?? 'unknown user'} ran ${sub} in pod ${ref.namespace}/${ref.name}, which holds this service account's token`, 1024), ...(e.sourceIPs?.[0] ? { sourceIp: clip(e.sourceIPs[0], 64) } : {}) },
+        { evidence: clip(`${actorUser.username ?? 'unknown user'} ran ${sub} in pod ${ref.namespace}/${ref.name}, which holds this service account's token`, 1024), ...(sourceIp ? { sourceIp: clip(sourceIp, 64) } : {}) },
         stamp('human-use'),
       ),
     );
@@ -201,7 +258,7 @@ export function mapK8sEvent(e: K8sAuditEvent, memory: K8sMemoryView, options: K8
     const name = pod.success ? pod.data.metadata?.name : undefined;
     if (pod.success && ns && name) updates.push({ kind: 'pod', namespace: ns, pod: name, identityId: serviceAccountIdentity(ns, pod.data.spec?.serviceAccountName ?? 'default').id });
     activity();
-    return done(actor.kind === 'skip' ? actor.why : '');
+    return done(notIdentity('pod create'));
   }
 
   // RBAC: roles are remembered; bindings grant and revoke entitlements of their subjects.
@@ -228,7 +285,7 @@ export function mapK8sEvent(e: K8sAuditEvent, memory: K8sMemoryView, options: K8
       }
     }
     activity();
-    return done('role definition recorded (its rules become permissions when a binding grants it)');
+    return done(actor.kind === 'identity' ? noEvents('no-effect', 'objectRef.resource', `${resource} ${verb}: role definitions are recorded; their rules become permissions when a binding grants them`) : notIdentity(`${resource} ${verb}`));
   }
   if ((resource === 'rolebindings' || resource === 'clusterrolebindings') && !sub && ref?.name) {
     const grantId = resource === 'rolebindings' ? `k8s:rolebinding/${ref.namespace ?? 'default'}/${ref.name}` : `k8s:clusterrolebinding/${ref.name}`;
@@ -240,18 +297,18 @@ export function mapK8sEvent(e: K8sAuditEvent, memory: K8sMemoryView, options: K8
       }
       updates.push({ kind: 'binding-deleted', grantId });
       activity();
-      return done(previous ? 'binding had no service-account subjects' : `binding ${grantId} deleted; its subjects were not seen in this input`);
+      return done(previous ? noEvents('no-effect', 'subjects', `binding ${grantId} had no service-account subjects`) : noEvents('incomplete', 'objectRef.name', `binding ${grantId} deleted; its subjects were not seen in this input`));
     }
     if (WRITE_VERBS.has(verb)) {
       const parsed = RbacBinding.safeParse(e.responseObject ?? e.requestObject);
       if (!parsed.success) {
         activity();
-        return done('binding change without its object (audit level Metadata): subjects unknown');
+        return done(noEvents('incomplete', 'requestObject', `binding ${grantId} changed without its object (audit level ${e.level ?? 'Metadata'}): subjects unknown`));
       }
       const binding = parsed.data;
       const namespace = resource === 'rolebindings' ? (binding.metadata?.namespace ?? ref.namespace) : undefined;
       const roleKey = roleKeyOf(binding.roleRef.kind, binding.roleRef.name, namespace);
-      const subjects = bindingSubjects(binding, options.serviceUsers);
+      const subjects = bindingSubjects(binding, options);
       const permissions = bindingPermissions(roleKey, binding.roleRef.name, memory.roleRules(roleKey), namespace);
       for (const s of subjects) {
         identities.push(s);
@@ -265,12 +322,12 @@ export function mapK8sEvent(e: K8sAuditEvent, memory: K8sMemoryView, options: K8
       }
       updates.push({ kind: 'binding', binding: { grantId, roleKey, roleName: binding.roleRef.name, ...(namespace ? { namespace } : {}), subjects } });
       activity();
-      return done(`binding ${grantId} has no service-account subjects`);
+      return done(noEvents('no-effect', 'subjects', `binding ${grantId} has no service-account or machine-user subjects (groups and people are not identities)`));
     }
   }
 
   activity();
-  return done(actor.kind === 'skip' ? actor.why : `verb ${verb} is not reported as activity`);
+  return done(actor.kind === 'identity' ? noEvents('no-effect', 'verb', `verb ${verb} is not reported as activity (activityVerbs)`) : notIdentity(`${verb} ${path}`));
 }
 
 export const unsupportedKind = (kind: unknown): ReturnType<typeof deadLetter> => deadLetter('unsupported', `kubernetes audit object of kind ${JSON.stringify(kind)} is not supported (expected Event or EventList)`);

@@ -24,7 +24,7 @@ export const OktaLogEvent = z.looseObject({
   outcome: z.looseObject({ result: str, reason: str.nullable().optional() }).nullable().optional(),
   target: z.array(OktaTarget).max(256).nullable().optional(),
   debugContext: z.looseObject({ debugData: z.record(z.string(), z.unknown()).nullable().optional() }).nullable().optional(),
-  transaction: z.looseObject({ id: str.nullable().optional() }).nullable().optional(),
+  transaction: z.looseObject({ id: str.nullable().optional(), type: str.nullable().optional(), detail: z.record(z.string(), z.unknown()).nullable().optional() }).nullable().optional(),
   authenticationContext: z.looseObject({ externalSessionId: str.nullable().optional() }).nullable().optional(),
 });
 export type OktaLogEvent = z.infer<typeof OktaLogEvent>;

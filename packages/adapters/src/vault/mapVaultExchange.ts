@@ -3,7 +3,10 @@ import type { CommonAdapterOptions } from '../common/AdapterOptions.js';
 import { identityEventInput, type EventStamp } from '../common/eventBuilders.js';
 import type { IdentityDescription } from '../common/IdentityAnnouncer.js';
 import type { Mapped } from '../common/Mapped.js';
-import { deadLetter, noEvents } from '../common/MappingResult.js';
+import { deadLetter, noEvents, type MappingResult } from '../common/MappingResult.js';
+import type { CredentialUse } from '../common/CredentialUse.js';
+import { isIp } from '../common/network.js';
+import { personSkipped } from '../common/personSkipped.js';
 import { normalizeTime } from '../common/normalizeTime.js';
 import { sha256Hex } from '../common/sha256.js';
 import type { VaultAuditEntry } from './VaultAuditEntry.js';
@@ -115,7 +118,7 @@ const minIso = (a: string, b: string | undefined): string => (b !== undefined &&
  */
 export function mapVaultExchange(x: VaultExchange, memory: VaultMemoryView, options: VaultOptions): VaultMapping {
   const primary = x.response ?? x.request;
-  if (!primary) return { mapped: noEvents('empty exchange'), updates: [] };
+  if (!primary) return { mapped: noEvents('incomplete', 'request.id', 'empty exchange'), updates: [] };
   const req = primary.request;
   const time = normalizeTime(primary.time);
   if (!time) return { mapped: deadLetter('schema-invalid', `vault entry ${req.id}: time ${JSON.stringify(primary.time)} is not an RFC 3339 timestamp`), updates: [] };
@@ -128,12 +131,16 @@ export function mapVaultExchange(x: VaultExchange, memory: VaultMemoryView, opti
   const updates: VaultMemoryUpdate[] = [];
   const events: LivescopeEventInput[] = [];
   const identities: IdentityDescription[] = [];
-  const done = (skippedWhy?: string): VaultMapping => {
-    if (events.length === 0) return { mapped: noEvents(skippedWhy ?? 'nothing to map'), updates };
-    return { mapped: { events, identities, recordKey: key, time, source: VAULT_SOURCE }, updates };
+  const uses: CredentialUse[] = [];
+  const remote = req.remote_address && isIp(req.remote_address) ? req.remote_address : undefined;
+  const done = (skipped?: MappingResult): VaultMapping => {
+    if (events.length === 0) return { mapped: skipped ?? noEvents('no-effect', 'request.path', 'nothing to map'), updates };
+    return { mapped: { events, identities, recordKey: key, time, source: VAULT_SOURCE, ...(uses.length ? { uses } : {}) }, updates };
   };
+  const person = (method: string, field: string, actor: string, what: string): MappingResult =>
+    personSkipped(options.humans, `${field} ${actor} (auth method ${method}) is a person: ${what}; livescope tracks non-human identities`, { source: 'vault', actor, actorField: field, time, action: vaultAction(req.path, mountType, req.operation), resource: req.path, ...(remote ? { sourceIp: remote } : {}), outcome: denied ? 'denied' : error ? 'failure' : 'success' });
 
-  if (!x.response && !denied) return done('request without a response: its outcome is unknown');
+  if (!x.response && !denied) return done(noEvents('incomplete', 'type', `request ${req.id} without its response entry: its outcome is unknown`));
 
   // Logins and token creation: the new token is a session of the identity it belongs to.
   const newAuth = x.response?.response?.auth;
@@ -148,7 +155,7 @@ export function mapVaultExchange(x: VaultExchange, memory: VaultMemoryView, opti
       }
     }
     if (owner.kind !== 'identity') {
-      return done(owner.kind === 'human' ? `token for a person (auth method ${owner.method}); livescope tracks non-human identities` : `token owner unknown: ${owner.why}`);
+      return done(owner.kind === 'human' ? person(owner.method, 'response.auth.display_name', newAuth.display_name ?? owner.method, `a token issued at ${req.path}`) : noEvents('unattributed', 'response.auth.display_name', `token owner unknown: ${owner.why}`));
     }
     const sessionId = newAuth.accessor ?? newAuth.client_token ?? key;
     const expiresAt = tokenExpiry(newAuth, time);
@@ -163,7 +170,7 @@ export function mapVaultExchange(x: VaultExchange, memory: VaultMemoryView, opti
   const classified = classifyVaultAuth(auth, namespace);
   let identity: IdentityDescription | undefined;
   let session: KnownSession | undefined;
-  if (classified.kind === 'human') return done(`request by a person (auth method ${classified.method}); livescope tracks non-human identities`);
+  if (classified.kind === 'human') return done(person(classified.method, 'auth.display_name', auth?.display_name ?? classified.method, `${req.operation ?? 'a request'} ${req.path}`));
   const accessor = auth?.accessor ?? req.client_token_accessor;
   if (classified.kind === 'identity') {
     identity = classified.identity;
@@ -175,7 +182,7 @@ export function mapVaultExchange(x: VaultExchange, memory: VaultMemoryView, opti
   if (!identity) {
     const why = classified.kind === 'unknown' ? classified.why : 'caller unknown';
     if (denied) return { mapped: deadLetter('unsupported', `vault denied ${req.operation ?? '?'} ${req.path} (${firstLine(error)}) to a caller that cannot be attributed to an identity: ${why}`), updates };
-    return done(why);
+    return done(noEvents('unattributed', 'auth.display_name', why));
   }
   identities.push(identity);
   let sessionId = session?.sessionId;
@@ -188,6 +195,7 @@ export function mapVaultExchange(x: VaultExchange, memory: VaultMemoryView, opti
     updates.push({ kind: 'session', accessor, ...(req.client_token ? { clientToken: req.client_token } : {}), session });
   }
   const withSession = sessionId ? { sessionId } : {};
+  if (accessor && remote) uses.push({ identityId: identity.id, credentialId: accessor, ...withSession, sourceIp: remote, time, recordKey: key, action: `${req.operation ?? '?'} ${req.path}` });
 
   if (denied) {
     events.push(
@@ -200,7 +208,7 @@ export function mapVaultExchange(x: VaultExchange, memory: VaultMemoryView, opti
     );
     return done();
   }
-  if (error) return done(`failed request (${firstLine(error)}): no permission was used`);
+  if (error) return done(noEvents('failed', 'error', `failed request (${firstLine(error)}): no permission was used`));
 
   // Token revocation ends the session it names.
   if (req.path === 'auth/token/revoke-self' || req.path === 'auth/token/revoke' || req.path === 'auth/token/revoke-orphan' || req.path === 'auth/token/revoke-accessor') {
@@ -250,7 +258,7 @@ export function mapVaultExchange(x: VaultExchange, memory: VaultMemoryView, opti
       events.push(identityEventInput('secret.lease-revoked', owner.identityId, { leaseId }, stamp(`revoke-${sha256Hex(leaseId).slice(0, 12)}`)));
       updates.push({ kind: 'lease-ended', leaseId });
     }
-    return done(`no lease under prefix ${revokePrefix[1]} was seen in this input`);
+    return done(noEvents('incomplete', 'request.path', `no lease under prefix ${revokePrefix[1]} was seen in this input`));
   }
 
   const op = secretOperation(req.operation);
@@ -266,7 +274,7 @@ export function mapVaultExchange(x: VaultExchange, memory: VaultMemoryView, opti
     events.push(identityEventInput('secret.accessed', identity.id, { secretPath: req.path, operation: op, system: 'vault', ...withSession, ...(leaseId ? { leaseId } : {}) }, stamp('access')));
     return done();
   }
-  if (req.operation === 'help') return done('help request');
+  if (req.operation === 'help') return done(noEvents('no-effect', 'request.operation', 'help request'));
   events.push(identityEventInput('telemetry.activity', identity.id, { action: vaultAction(req.path, mountType, req.operation), resource: req.path }, stamp('activity')));
   return done();
 }

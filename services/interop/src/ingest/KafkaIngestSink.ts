@@ -1,6 +1,6 @@
 import type { LivescopeEventInput } from '@livescope/contracts';
 import type { KafkaContext } from '../kafka/KafkaContext.js';
-import type { IngestSink, RejectedRecord } from './IngestSink.js';
+import type { IngestSink, RecordNote, RejectedRecord } from './IngestSink.js';
 
 /** Events to the events topic (keyed by identity, via EventPublisher); rejects to the dead-letter topic. */
 export class KafkaIngestSink implements IngestSink {
@@ -20,9 +20,14 @@ export class KafkaIngestSink implements IngestSink {
   }
 }
 
-/** Prints events and rejects as JSON lines instead of writing to Kafka (`--dry-run`). */
+/** Prints what each record became, its events and rejects as JSON lines instead of writing to Kafka (`--dry-run`). */
 export class PrintingSink implements IngestSink {
   constructor(private readonly write: (line: string) => void) {}
+
+  notes(notes: readonly RecordNote[]): Promise<void> {
+    for (const n of notes) this.write(JSON.stringify({ kind: 'record', ...n }));
+    return Promise.resolve();
+  }
 
   publish(events: readonly LivescopeEventInput[]): Promise<void> {
     for (const e of events) this.write(JSON.stringify(e));

@@ -1,5 +1,5 @@
 import { topicNames, valueSubject, type TopicNames } from '@livescope/contracts';
-import { createKafka, createProducer, EventPublisher, SchemaRegistryClient, type KafkaSecurityOptions, type Logger, type RegistryClientOptions } from '@livescope/transport';
+import { createKafka, createProducer, EventPublisher, SchemaRegistryClient, type KafkaSecurityOptions, type Logger, type ProducerSigner, type RegistryClientOptions } from '@livescope/transport';
 import type { Kafka, Producer } from 'kafkajs';
 import { InteropError } from '../InteropError.js';
 import { DeadLetterWriter } from './DeadLetterWriter.js';
@@ -14,6 +14,8 @@ export interface KafkaContextOptions extends KafkaSecurityOptions {
   readonly clientId: string;
   readonly writerId: string;
   readonly logger: Logger;
+  /** Signs every input event published (a producer key the workers' keyring knows); absent: unsigned observations. */
+  readonly producerSigner?: ProducerSigner;
 }
 
 /**
@@ -60,7 +62,7 @@ export class KafkaContext {
       if (v === undefined) throw new InteropError('REGISTRY', 'fatal', `no schema registered for ${topic}`);
       return v;
     };
-    return new KafkaContext(kafka, producer, registry, topics, schemaIds, new EventPublisher(producer, topics.events, id(topics.events), partitions), new DeadLetterWriter(producer, topics.deadLetters, id(topics.deadLetters), o.writerId));
+    return new KafkaContext(kafka, producer, registry, topics, schemaIds, new EventPublisher(producer, topics.events, id(topics.events), partitions, o.producerSigner), new DeadLetterWriter(producer, topics.deadLetters, id(topics.deadLetters), o.writerId));
   }
 
   schemaIdOf(topic: string): number {

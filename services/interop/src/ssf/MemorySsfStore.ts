@@ -4,6 +4,7 @@ import type { OutboxEntry, PollResult, SsfStore, StreamRecord } from './SsfStore
 export class MemorySsfStore implements SsfStore {
   private readonly streams = new Map<string, StreamRecord>();
   private readonly subjects = new Map<string, Map<string, boolean>>();
+  private readonly subjectValues = new Map<string, Map<string, unknown>>();
   private readonly outbox = new Map<string, OutboxEntry>();
   private readonly received = new Map<string, number>();
 
@@ -35,14 +36,23 @@ export class MemorySsfStore implements SsfStore {
   async deleteStream(id: string): Promise<boolean> {
     const had = this.streams.delete(id);
     this.subjects.delete(id);
+    this.subjectValues.delete(id);
     await this.dropOutbox(id);
     return had;
   }
-  setSubject(streamId: string, key: string, _subject: unknown, included: boolean): Promise<void> {
+  setSubject(streamId: string, key: string, subject: unknown, included: boolean): Promise<void> {
     let m = this.subjects.get(streamId);
     if (!m) this.subjects.set(streamId, (m = new Map<string, boolean>()));
     m.set(key, included);
+    let v = this.subjectValues.get(streamId);
+    if (!v) this.subjectValues.set(streamId, (v = new Map<string, unknown>()));
+    v.set(key, subject);
     return Promise.resolve();
+  }
+  streamSubjects(streamId: string): Promise<{ subject: unknown; included: boolean }[]> {
+    const m = this.subjects.get(streamId);
+    const v = this.subjectValues.get(streamId);
+    return Promise.resolve([...(m ?? new Map<string, boolean>()).entries()].map(([k, included]) => ({ subject: v?.get(k), included })));
   }
   subjectDecision(streamId: string, keys: readonly string[]): Promise<boolean | undefined> {
     const m = this.subjects.get(streamId);

@@ -133,6 +133,9 @@ export class PgSsfStore implements SsfStore {
     if (rows.length === 0) return undefined;
     return rows.every((r) => r.included);
   }
+  async streamSubjects(streamId: string): Promise<{ subject: unknown; included: boolean }[]> {
+    return (await this.q<{ subject: unknown; included: boolean }>('SELECT subject, included FROM ssf_subjects WHERE stream_id = $1', [streamId])).rows;
+  }
   async enqueue(entries: readonly OutboxEntry[]): Promise<number> {
     if (entries.length === 0) return 0;
     const r = await this.q(

@@ -58,6 +58,8 @@ export interface SsfStore {
   setSubject(streamId: string, key: string, subject: unknown, included: boolean): Promise<void>;
   /** The include/exclude decision recorded for any of the keys: true, false, or undefined (none recorded). */
   subjectDecision(streamId: string, keys: readonly string[]): Promise<boolean | undefined>;
+  /** Every subject added to or removed from a stream (for SSF 1.0 subject matching of complex subjects). */
+  streamSubjects(streamId: string): Promise<{ readonly subject: unknown; readonly included: boolean }[]>;
 
   /** Adds SETs to the outbox (a `(streamId, jti)` already there is ignored: replays are idempotent). */
   enqueue(entries: readonly OutboxEntry[]): Promise<number>;

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { DeliveryMethod, setPayload, simpleParts, SsfEventType, streamUpdatedDraft, subjectKey, TRANSMITTED_EVENT_TYPES, verificationDraft, type SetDraft, type SetSigner, type SubjectIdentifier } from '@livescope/caep';
+import { DeliveryMethod, setPayload, SsfEventType, streamUpdatedDraft, SubjectIdentifier, subjectKey, subjectsMatch, TRANSMITTED_EVENT_TYPES, verificationDraft, type SetDraft, type SetSigner } from '@livescope/caep';
 import type { z } from 'zod';
-import type { ReceiverClient } from '../config.js';
+import type { StreamClient } from './ReceiverClients.js';
 import { SsfHttpError } from './SsfHttpError.js';
 import type { OutboxEntry, SsfStore, StreamDelivery, StreamRecord } from './SsfStore.js';
 import type { PollRequest, StatusUpdate, StreamRequest, SubjectRequest, VerificationRequest } from './streamRequests.js';
@@ -15,8 +15,13 @@ export interface TransmitterOptions {
   readonly minVerificationIntervalSec: number;
   readonly pollWaitMs: number;
   readonly pollAckTimeoutMs: number;
+  /** Also accept OAuth 2.0 client credentials (advertised in `authorization_schemes`). */
+  readonly oauth?: boolean;
+  /** New stream ids. Default: random (122 bits), hex. */
+  readonly streamIds?: () => string;
   readonly now?: () => number;
 }
+type ReceiverClient = StreamClient;
 
 const CONTROL_EVENTS: ReadonlySet<string> = new Set([SsfEventType.verification, SsfEventType.streamUpdated]);
 
@@ -36,6 +41,7 @@ export class Transmitter {
   private readonly now: () => number;
   /** Wakes long polls of a stream when a SET is queued for it. */
   private readonly waiters = new Map<string, Set<() => void>>();
+  private closed = false;
 
   constructor(private readonly o: TransmitterOptions) {
     this.now = o.now ?? Date.now;
@@ -58,7 +64,7 @@ export class Transmitter {
       add_subject_endpoint: `${base}/ssf/subjects/add`,
       remove_subject_endpoint: `${base}/ssf/subjects/remove`,
       verification_endpoint: `${base}/ssf/verify`,
-      authorization_schemes: [{ spec_urn: 'urn:ietf:rfc:6750' }],
+      authorization_schemes: [{ spec_urn: 'urn:ietf:rfc:6750' }, ...(this.o.oauth ? [{ spec_urn: 'urn:ietf:rfc:6749' }] : [])],
       default_subjects: this.o.defaultSubjects,
     };
   }
@@ -91,8 +97,14 @@ export class Transmitter {
     return s;
   }
 
-  private checkTransmitterSupplied(body: z.infer<typeof StreamRequest>, existing?: StreamRecord): void {
+  /**
+   * SSF 1.0 §8.1.1: Transmitter-Supplied properties (`iss`, `aud`, `events_supported`,
+   * `events_delivered`, `min_verification_interval`) may be sent but must match; `aud` cannot be changed.
+   */
+  private checkTransmitterSupplied(client: ReceiverClient, body: z.infer<typeof StreamRequest>, existing?: StreamRecord): void {
     if (body.iss !== undefined && body.iss !== this.o.issuer()) throw new SsfHttpError(400, `iss must be ${this.o.issuer()}`);
+    if (body.aud !== undefined && JSON.stringify([body.aud].flat().sort()) !== JSON.stringify([existing?.aud ?? client.audience].flat().sort())) throw new SsfHttpError(400, 'aud is Transmitter-Supplied and cannot be changed');
+    if (body.min_verification_interval !== undefined && body.min_verification_interval !== this.o.minVerificationIntervalSec) throw new SsfHttpError(400, 'min_verification_interval does not match this transmitter');
     if (body.events_supported !== undefined && JSON.stringify([...body.events_supported].sort()) !== JSON.stringify([...this.eventsSupported].sort())) throw new SsfHttpError(400, 'events_supported does not match this transmitter');
     if (existing && body.events_delivered !== undefined) {
       const delivered = JSON.stringify([...this.delivered(existing)].sort());
@@ -107,13 +119,13 @@ export class Transmitter {
   }
 
   async create(client: ReceiverClient, body: z.infer<typeof StreamRequest>): Promise<Record<string, unknown>> {
-    this.checkTransmitterSupplied(body);
-    const streamId = randomUUID().replaceAll('-', '');
+    this.checkTransmitterSupplied(client, body);
+    const streamId = this.o.streamIds?.() ?? randomUUID().replaceAll('-', '');
     const at = new Date(this.now()).toISOString();
     const s: StreamRecord = {
       streamId,
       clientId: client.clientId,
-      aud: body.aud ?? client.audience,
+      aud: client.audience,
       delivery: this.delivery(streamId, body.delivery),
       eventsRequested: body.events_requested ?? [],
       ...(body.description ? { description: body.description } : {}),
@@ -134,10 +146,9 @@ export class Transmitter {
   async update(client: ReceiverClient, body: z.infer<typeof StreamRequest>): Promise<Record<string, unknown>> {
     if (!body.stream_id) throw new SsfHttpError(400, 'stream_id is required');
     const s = await this.owned(client, body.stream_id);
-    this.checkTransmitterSupplied(body, s);
+    this.checkTransmitterSupplied(client, body, s);
     const next: StreamRecord = {
       ...s,
-      ...(body.aud !== undefined ? { aud: body.aud } : {}),
       ...(body.delivery !== undefined ? { delivery: this.delivery(s.streamId, body.delivery) } : {}),
       ...(body.events_requested !== undefined ? { eventsRequested: body.events_requested } : {}),
       ...(body.description !== undefined ? { description: body.description } : {}),
@@ -151,11 +162,10 @@ export class Transmitter {
   async replace(client: ReceiverClient, body: z.infer<typeof StreamRequest>): Promise<Record<string, unknown>> {
     if (!body.stream_id) throw new SsfHttpError(400, 'stream_id is required');
     const s = await this.owned(client, body.stream_id);
-    this.checkTransmitterSupplied(body, s);
+    this.checkTransmitterSupplied(client, body, s);
     const { description: _d, ...rest } = s;
     const next: StreamRecord = {
       ...rest,
-      aud: body.aud ?? client.audience,
       delivery: this.delivery(s.streamId, body.delivery),
       eventsRequested: body.events_requested ?? [],
       ...(body.description ? { description: body.description } : {}),
@@ -216,7 +226,7 @@ export class Transmitter {
     const deadline = this.now() + (body.returnImmediately === true ? 0 : this.o.pollWaitMs);
     for (;;) {
       const r = await this.o.store.poll(streamId, max, this.now(), this.o.pollAckTimeoutMs);
-      if (r.entries.length > 0 || this.now() >= deadline) return { sets: Object.fromEntries(r.entries.map((e) => [e.jti, e.set])), moreAvailable: r.moreAvailable };
+      if (r.entries.length > 0 || this.now() >= deadline || this.closed) return { sets: Object.fromEntries(r.entries.map((e) => [e.jti, e.set])), moreAvailable: r.moreAvailable };
       await this.waitFor(streamId, Math.min(250, deadline - this.now()));
     }
   }
@@ -245,10 +255,14 @@ export class Transmitter {
     let n = 0;
     for (const s of await this.o.store.activeStreams()) {
       const delivered = new Set(this.delivered(s));
+      const added = (await this.o.store.streamSubjects(s.streamId)).flatMap((r) => {
+        const p = SubjectIdentifier.safeParse(r.subject);
+        return p.success ? [{ subject: p.data, included: r.included }] : [];
+      });
       const wanted: SetDraft[] = [];
       for (const d of drafts) {
         if (!CONTROL_EVENTS.has(d.eventType) && !delivered.has(d.eventType)) continue;
-        if (!(await this.subjectIncluded(s.streamId, d.subject))) continue;
+        if (!CONTROL_EVENTS.has(d.eventType) && !this.subjectIncluded(added, d.subject)) continue;
         wanted.push(d);
       }
       n += await this.enqueue(s, wanted);
@@ -256,10 +270,15 @@ export class Transmitter {
     return n;
   }
 
-  private async subjectIncluded(streamId: string, subject: SubjectIdentifier): Promise<boolean> {
-    const keys = [subjectKey(subject), ...simpleParts(subject).map(subjectKey)];
-    const decision = await this.o.store.subjectDecision(streamId, keys);
-    return this.o.defaultSubjects === 'ALL' ? decision !== false : decision === true;
+  /**
+   * SSF 1.0 "Subject Matching": a subject removed from the stream that matches the event's subject
+   * excludes it; else one added includes it; else `default_subjects` decides (ALL: included, NONE: not).
+   */
+  private subjectIncluded(added: readonly { subject: SubjectIdentifier; included: boolean }[], subject: SubjectIdentifier): boolean {
+    const matching = added.filter((a) => subjectsMatch(a.subject, subject));
+    if (matching.some((a) => !a.included)) return false;
+    if (matching.some((a) => a.included)) return true;
+    return this.o.defaultSubjects === 'ALL';
   }
 
   private async enqueue(s: StreamRecord, drafts: readonly SetDraft[]): Promise<number> {
@@ -273,6 +292,12 @@ export class Transmitter {
     const n = await this.o.store.enqueue(entries);
     for (const wake of this.waiters.get(s.streamId) ?? []) wake();
     return n;
+  }
+
+  /** Ends the long polls in progress (they answer with what is available): the service is stopping. */
+  close(): void {
+    this.closed = true;
+    for (const set of this.waiters.values()) for (const wake of set) wake();
   }
 
   /** Status of a stream's outbox (for operators). */

@@ -20,6 +20,7 @@ export const StreamRequest = z.looseObject({
   events_supported: eventUris.optional(),
   events_delivered: eventUris.optional(),
   description: z.string().max(1024).optional(),
+  min_verification_interval: z.number().int().optional(),
 });
 export type StreamRequest = z.infer<typeof StreamRequest>;
 
