@@ -19,8 +19,8 @@ import { EnforcerAckSink, EnforcersRepository, EnforcersService } from './featur
 import { FleetRepository, FleetService } from './features/fleet/index.js';
 import { builtInPolicyCompiler, IdentitiesRepository, IdentitiesService } from './features/identities/index.js';
 import { MeService } from './features/me/index.js';
-import { OperationsService, type Readiness } from './features/operations/index.js';
-import { OrdersRepository, OrdersService } from './features/orders/index.js';
+import { OperationsService } from './features/operations/index.js';
+import { IdempotencyRepository, OrdersRepository, OrdersService } from './features/orders/index.js';
 import { createApp, type RegisteredRoute } from './http/createApp.js';
 import { apiDocument, type OpenApiDocument } from './http/openapi.js';
 import { CommandFollower } from './kafka/CommandFollower.js';
@@ -39,21 +39,6 @@ export interface ControlPlaneOptions {
   /** Check every JSON response against its schema (tests). Default false. */
   readonly validateResponses?: boolean;
 }
-
-const withTimeout = <T>(p: Promise<T>, ms: number, what: string): Promise<T> =>
-  new Promise<T>((resolve, reject) => {
-    const t = setTimeout(() => reject(new Error(`${what} did not answer within ${ms} ms`)), ms);
-    p.then(
-      (v) => {
-        clearTimeout(t);
-        resolve(v);
-      },
-      (e: unknown) => {
-        clearTimeout(t);
-        reject(e instanceof Error ? e : new Error(String(e)));
-      },
-    );
-  });
 
 /**
  * The control-plane process: HTTP API over the workers' state of record, publisher of orders and
@@ -162,19 +147,10 @@ export class ControlPlane {
     const consoleAssets = ConsoleAssets.locate(config.consoleDir);
     if (consoleAssets.root) logger.info({ dir: consoleAssets.root }, 'serving the web console under /console/');
     else logger.warn({ problem: consoleAssets.problem }, 'the web console is not available');
-    const orders = new OrdersService({ config, eventsTopic: topics.events, repository: ordersRepository, workerState, sender, tracker, follower, metrics, logger });
+    const orders = new OrdersService({ config, eventsTopic: topics.events, repository: ordersRepository, idempotency: new IdempotencyRepository(store), workerState, sender, tracker, follower, metrics, logger });
     const identities = new IdentitiesService({ eventsTopic: topics.events, repository: new IdentitiesRepository(store), workerState, compilePolicies });
     const alerts = new AlertsService({ config, repository: alertsRepository, bus, logger });
     const enforcers = new EnforcersService({ config, repository: enforcersRepository, tracker, metrics });
-    const readiness = async (): Promise<Readiness> => {
-      const check = (p: Promise<unknown>, what: string): Promise<string> => withTimeout(p, 3000, what).then(
-        () => 'ok',
-        (e: Error) => e.message,
-      );
-      const [kafkaCheck, registryCheck, postgres] = await Promise.all([check(admin.describeCluster(), 'Kafka'), check(registry.ping(), 'the schema registry'), check(store.ping(), 'PostgreSQL')]);
-      const consumers = [follower.health, consumer.health].every((h) => h === 'ok') ? 'ok' : `follower ${follower.health}; store consumer ${consumer.health}`;
-      return { ready: [kafkaCheck, registryCheck, postgres, consumers].every((c) => c === 'ok'), checks: { kafka: kafkaCheck, registry: registryCheck, postgres, consumers } };
-    };
     const routes = apiRoutes({
       orders,
       identities,
@@ -184,12 +160,29 @@ export class ControlPlane {
       changes: new ChangesService({ config, eventsTopic: topics.events, repository: new ChangesRepository(store), changeBus }),
       me: new MeService(),
       enforcers,
-      operations: new OperationsService({ readiness, beforeScrape: () => enforcers.refreshGauges(), renderMetrics: async () => ({ contentType: metrics.registry.contentType, text: await metrics.registry.metrics() }), logger }),
+      operations: new OperationsService({
+        probes: { kafka: () => admin.describeCluster(), registry: () => registry.ping(), postgres: () => store.ping() },
+        consumers: () => ([follower.health, consumer.health].every((h) => h === 'ok') ? 'ok' : `command follower: ${follower.health}; store consumer: ${consumer.health}`),
+        beforeScrape: () => enforcers.refreshGauges(),
+        renderMetrics: async () => ({ contentType: metrics.registry.contentType, text: await metrics.registry.metrics() }),
+        logger,
+      }),
       console: new ConsoleService(consoleAssets),
       openapi: { openApi: () => this.document },
     });
     this.document = apiDocument(routes);
-    const { app, registered } = await createApp({ routes, verifier, metrics, logger, rateLimitPerMinute: config.rateLimitPerMinute, validateResponses: this.options.validateResponses ?? false, staticRoot: consoleAssets.root, eventStreamMaxMs: config.sseMaxMs });
+    const { app, registered } = await createApp({
+      routes,
+      verifier,
+      metrics,
+      logger,
+      rateLimits: { subjectPerMinute: config.rateLimitPerMinute, unauthenticatedPerMinute: config.rateLimitUnauthenticatedPerMinute, publicPerMinute: config.rateLimitPublicPerMinute },
+      trustedProxies: config.trustedProxies,
+      eventStreamsPerSubject: config.sseMaxPerSubject,
+      validateResponses: this.options.validateResponses ?? false,
+      staticRoot: consoleAssets.root,
+      eventStreamMaxMs: config.sseMaxMs,
+    });
     this.appInstance = app;
     this.routesRegistered = registered;
     const address = await app.listen({ host: config.host, port: config.port });
@@ -199,7 +192,7 @@ export class ControlPlane {
   }
 
   async stop(): Promise<void> {
-    await this.appInstance?.close().catch((e: Error) => this.logger.warn({ err: e.message }, 'http close'));
+    await this.appInstance?.close().catch((e: Error) => this.logger.warn({ err: e }, 'http close'));
     await this.follower?.stop();
     await this.consumer?.stop();
     await this.producer?.disconnect().catch(() => undefined);
