@@ -126,7 +126,8 @@ export async function serveEventStream(reply: FastifyReply, o: EventStreamOption
   try {
     await write(`retry: ${o.retryMs}\n: ${oneLine(o.intro)}\n\n`);
     await body(writer);
-    if (!gone.signal.aborted && Date.now() >= deadline) end = deadline < maxDeadline ? 'token-expired' : 'max-duration';
+    // The deadline timer may fire a millisecond before Date.now() reaches the deadline: either says it is reached.
+    if (!gone.signal.aborted && (expired.signal.aborted || Date.now() >= deadline)) end = deadline < maxDeadline ? 'token-expired' : 'max-duration';
   } catch (e) {
     end = gone.signal.aborted ? 'client-gone' : 'error';
     o.logger.warn({ route: o.route, reqId: o.requestId, err: e }, 'event stream ended by an error');
