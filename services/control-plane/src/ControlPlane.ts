@@ -4,7 +4,7 @@ import type { PolicyCompiler } from '@livescope/scope-engine';
 import { Store } from '@livescope/store';
 import { createKafka, createProducer, EventPublisher, ProducerSigner, SchemaRegistryClient, type Logger } from '@livescope/transport';
 import type { FastifyInstance } from 'fastify';
-import type { Admin, Kafka, Producer } from 'kafkajs';
+import type { Admin, Kafka, KafkaConfig, Producer } from 'kafkajs';
 import { apiRoutes } from './api/apiRoutes.js';
 import { loadOrCreateDevApiKey } from './auth/devKeys.js';
 import { TokenVerifier } from './auth/TokenVerifier.js';
@@ -38,6 +38,8 @@ export interface ControlPlaneOptions {
   readonly compilePolicies?: PolicyCompiler;
   /** Check every JSON response against its schema (tests). Default false. */
   readonly validateResponses?: boolean;
+  /** Extra kafkajs settings for every Kafka client of the process (tests: a `socketFactory` that delays the brokers' answers). */
+  readonly kafkaConfig?: Partial<KafkaConfig>;
 }
 
 /**
@@ -105,7 +107,7 @@ export class ControlPlane {
     const ids = await registry.registerAll(subjectSpecsFor(config.topicPrefix));
     const eventsSchemaId = ids.get(valueSubject(topics.events))!.id;
 
-    const kafka = createKafka({ ...kafkaConnection(config), clientId: `livescope-control-plane-${config.instanceId}`, logger });
+    const kafka = createKafka({ ...kafkaConnection(config), clientId: `livescope-control-plane-${config.instanceId}`, logger }, this.options.kafkaConfig);
     this.kafka = kafka;
     const admin = kafka.admin();
     this.admin = admin;

@@ -165,7 +165,8 @@ export async function createApp(deps: AppDeps): Promise<{ app: FastifyInstance; 
   });
   app.setErrorHandler((err: Error, req, reply) => {
     const e = controlPlaneErrorOf(err);
-    if (e.httpStatus >= 500) log.error({ err: e, reqId: req.id, route: req.routeOptions.url, component: e.component }, 'request failed');
+    // A dependency that is down is an operational condition (warn); anything else answered 5xx is a defect (error).
+    if (e.httpStatus >= 500) log[e.classification === 'transient' ? 'warn' : 'error']({ err: e, reqId: req.id, route: req.routeOptions.url, component: e.component }, 'request failed');
     if (err instanceof AuthenticationError) deps.metrics.authFailures.inc({ reason: err.reason });
     else if (e.code === 'FORBIDDEN') deps.metrics.authFailures.inc({ reason: 'forbidden' });
     void reply.code(e.httpStatus).type('application/json').send(errorBody(e, req.id));

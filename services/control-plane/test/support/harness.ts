@@ -8,7 +8,7 @@ import { generateSigningKeyPair, parsePublicKey, type Logger } from '@livescope/
 import { SignJWT } from 'jose';
 import type { Role } from '../../src/auth/roles.js';
 import { loadControlPlaneConfig } from '../../src/config.js';
-import { ControlPlane } from '../../src/ControlPlane.js';
+import { ControlPlane, type ControlPlaneOptions } from '../../src/ControlPlane.js';
 
 export const ISSUER = 'https://idp.test/livescope';
 export const AUDIENCE = 'livescope-api';
@@ -92,8 +92,8 @@ export class Harness {
    * Starts a control plane on this pipeline (the harness's own at `open`); `env` overrides its
    * environment (another group id for a second instance, addresses of PostgreSQL or the registry).
    */
-  async startControlPlane(env: Record<string, string> = {}, logger: Logger = this.fx.logger): Promise<ControlPlane> {
-    const cp = new ControlPlane(loadControlPlaneConfig(this.controlPlaneEnv(env)), logger, { validateResponses: true });
+  async startControlPlane(env: Record<string, string> = {}, logger: Logger = this.fx.logger, options: Omit<ControlPlaneOptions, 'validateResponses'> = {}): Promise<ControlPlane> {
+    const cp = new ControlPlane(loadControlPlaneConfig(this.controlPlaneEnv(env)), logger, { ...options, validateResponses: true });
     await cp.start();
     return cp;
   }
