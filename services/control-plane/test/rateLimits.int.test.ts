@@ -111,8 +111,10 @@ describe('rate limits', () => {
   });
 
   it('keeps the probes answering from an address whose unauthenticated budget is spent, and limits them on a budget of their own', async () => {
-    const flooded = from('127.0.0.2');
-    expect((await flooded.request(h.cp.url, 'GET', '/v1/orders', { authorization: `Bearer ${forged}` })).status).toBe(429);
+    const flooded = from('127.0.0.6');
+    let status = 0;
+    for (let i = 0; i < UNAUTHENTICATED_PER_MINUTE + 5 && status !== 429; i++) status = (await flooded.request(h.cp.url, 'GET', '/v1/orders', { authorization: `Bearer ${forged}` })).status;
+    expect(status).toBe(429);
     expect((await flooded.request(h.cp.url, 'GET', '/healthz')).status).toBe(200);
     expect((await flooded.request(h.cp.url, 'GET', '/readyz')).status).toBe(200);
     const prober = from('127.0.0.5');
