@@ -39,6 +39,10 @@ const genericErrors: Record<number, string> = {
   503: 'A dependency (Kafka, the registry, PostgreSQL, the policy compiler) is unavailable.',
 };
 
+/** What every Server-Sent Events route does, whatever it streams (see createApp and serveEventStream). */
+const EVENT_STREAM_NOTE =
+  'The stream ends when the token expires, or after the configured maximum duration, with a last `event: stream.end` (no id) whose data says why (`{"reason":"token-expired"|"max-duration"}`); a token subject holds a bounded number of streams at once (one more is answered 429).';
+
 /**
  * The OpenAPI 3.1 document of a route table, generated from the same zod schemas that validate the
  * requests: request bodies in input form, responses in output form, named schemas as components.
@@ -87,10 +91,11 @@ export function buildOpenApi(routes: readonly RouteDef[], info: OpenApiDocument[
         content: { 'application/json': { schema: ref(componentNames.get(ErrorBody)!) } },
       };
     }
+    const description = [r.description, s.contentType === 'text/event-stream' ? EVENT_STREAM_NOTE : undefined].filter(Boolean).join(' ');
     const operation: Record<string, unknown> = {
       operationId: r.id,
       summary: r.summary,
-      ...(r.description ? { description: r.description } : {}),
+      ...(description ? { description } : {}),
       tags: [r.tag],
       security: r.roles === 'public' ? [] : [{ bearerAuth: [] }],
       'x-livescope-roles': r.roles === 'public' ? [] : [...new Set(['admin', ...r.roles])],
