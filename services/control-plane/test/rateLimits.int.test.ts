@@ -66,7 +66,7 @@ describe('rate limits', () => {
     for (const a of limited) expect(Number(a.headers['retry-after'])).toBeGreaterThanOrEqual(1);
     expect(JSON.parse(limited[0]!.body)).toMatchObject({ error: { code: 'RATE_LIMITED' } });
     // Fast: a refusal costs no more than a few milliseconds even on a busy machine.
-    expect(mean(limited.map((a) => a.ms))).toBeLessThan(20);
+    expect(mean(limited.map((a) => a.ms))).toBeLessThan(50);
   });
 
   it('holds under concurrency: 1,000 forged tokens 50 at a time are checked at most the budget', async () => {
