@@ -41,7 +41,7 @@ describe('the processing instant is the broker append time', () => {
       identityEvent('entitlement.granted', id, { grantId: `${id}/g`, role: 'db-rw', permissions: [{ action: 'db:read', resource: 'db/orders', access: 'read' }, { action: 'db:write', resource: 'db/orders', access: 'write' }] }, { id: `${id}/g`, time: now }),
     ]);
     await waitFor('the grant', () => scopeOf(id).length === 2 || undefined);
-    await fx.publish([broadcastEvent('order.issued', { orderId: `q-${id}`, kind: 'quarantine', target: { identityId: id as never }, expiresAt: new Date(now + 2 * H).toISOString(), reason: 'suspected key leak', actor: 'oncall' }, { id: `q-${id}`, time: now })]);
+    await fx.publish([broadcastEvent('order.issued', { orderId: `q-${id}`, kind: 'quarantine', target: { identityId: id }, expiresAt: new Date(now + 2 * H).toISOString(), reason: 'suspected key leak', actor: 'oncall' }, { id: `q-${id}`, time: now })]);
     await waitFor('the quarantine', () => (changesOf(id).at(-1)?.direction === 'narrowing' && scopeOf(id).length === 0) || undefined);
     const before = changesOf(id).length;
     // The producer sets the message timestamp three hours ahead (with CreateTime this expired the order).

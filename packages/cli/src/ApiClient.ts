@@ -5,13 +5,58 @@ export class ApiError extends Error {
     readonly code: string,
     message: string,
     readonly paths: readonly string[] = [],
+    /** How long the API asked to wait before retrying (`Retry-After`), when it said. */
+    readonly retryAfterMs?: number,
   ) {
     super(message);
     this.name = 'ApiError';
   }
+
+  /**
+   * Worth sending again unchanged: the API is unavailable (503) or rate limited (429), or the
+   * answer never came (unreachable, timed out). Only safe with an idempotency key.
+   */
+  get retriable(): boolean {
+    return this.status === 503 || this.status === 429 || (this.status === 0 && (this.code === 'TIMEOUT' || this.code === 'UNREACHABLE'));
+  }
+}
+
+/** How a POST is retried: under one idempotency key, so that the API publishes it at most once. */
+export interface RetryPolicy {
+  readonly idempotencyKey: string;
+  /** Attempts in all, the first included. */
+  readonly attempts: number;
+  /** Wait before the first retry when the API names none (`Retry-After`); doubles each time, at most `maxDelayMs`. */
+  readonly baseDelayMs: number;
+  readonly maxDelayMs: number;
+  /** Told before each retry: what failed, which attempt comes, after how long. */
+  readonly onRetry?: (e: ApiError, attempt: number, delayMs: number) => void;
+  /** Ends the waits between attempts (Ctrl-C). */
+  readonly signal?: AbortSignal;
 }
 
 const REQUEST_TIMEOUT_MS = 30_000;
+
+/** `Retry-After` in ms: seconds, or an HTTP date. */
+function retryAfterMs(header: string | null): number | undefined {
+  if (header === null || header.trim() === '') return undefined;
+  const s = Number(header);
+  if (Number.isFinite(s) && s >= 0) return s * 1000;
+  const at = Date.parse(header);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - Date.now());
+}
+
+const pause = (ms: number, signal: AbortSignal | undefined): Promise<void> =>
+  new Promise((resolve) => {
+    if (signal?.aborted) return resolve();
+    const done = (): void => {
+      clearTimeout(t);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    };
+    const t = setTimeout(done, ms);
+    signal?.addEventListener('abort', done, { once: true });
+  });
 
 /** The CLI's HTTP client of the control-plane API (bearer token, JSON, error bodies as ApiError). */
 export class ApiClient {
@@ -32,6 +77,25 @@ export class ApiClient {
     return this.request<T>('POST', path, body, REQUEST_TIMEOUT_MS);
   }
 
+  /**
+   * POSTs with an `Idempotency-Key` and sends the same request again, under the same key, while the
+   * answer is retriable (503, 429, none) and attempts remain: the API answers a retry with the first
+   * answer and never publishes twice. Waits what the API asks (`Retry-After`), else backs off.
+   */
+  async postIdempotent<T>(path: string, body: unknown, policy: RetryPolicy): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.request<T>('POST', path, body, REQUEST_TIMEOUT_MS, { 'idempotency-key': policy.idempotencyKey });
+      } catch (e) {
+        if (!(e instanceof ApiError) || !e.retriable || attempt >= policy.attempts || policy.signal?.aborted) throw e;
+        const delayMs = Math.min(policy.maxDelayMs, e.retryAfterMs ?? policy.baseDelayMs * 2 ** (attempt - 1));
+        policy.onRetry?.(e, attempt + 1, delayMs);
+        await pause(delayMs, policy.signal);
+        if (policy.signal?.aborted) throw e;
+      }
+    }
+  }
+
   /** Opens a Server-Sent Events stream; the caller reads `body`. */
   async stream(path: string, query: Record<string, string | undefined>, lastEventId: string | undefined, signal: AbortSignal): Promise<ReadableStream<Uint8Array>> {
     const qs = new URLSearchParams();
@@ -49,8 +113,8 @@ export class ApiClient {
     return this.token ? { authorization: `Bearer ${this.token}` } : {};
   }
 
-  private async request<T>(method: string, path: string, body: unknown, timeoutMs: number): Promise<T> {
-    const headers: Record<string, string> = { accept: 'application/json', ...this.auth() };
+  private async request<T>(method: string, path: string, body: unknown, timeoutMs: number, extraHeaders: Record<string, string> = {}): Promise<T> {
+    const headers: Record<string, string> = { accept: 'application/json', ...this.auth(), ...extraHeaders };
     if (body !== undefined) headers['content-type'] = 'application/json';
     const res = await this.call(path, { method, headers, ...(body !== undefined ? { body: JSON.stringify(body) } : {}), signal: AbortSignal.timeout(timeoutMs) });
     if (!res.ok) throw await this.errorOf(res);
@@ -70,12 +134,17 @@ export class ApiClient {
 
   private async errorOf(res: Response): Promise<ApiError> {
     const text = await res.text().catch(() => '');
+    const after = retryAfterMs(res.headers.get('retry-after'));
     try {
-      const j = JSON.parse(text) as { error?: { code?: string; message?: string; paths?: string[] } };
-      if (j.error) return new ApiError(res.status, j.error.code ?? 'ERROR', j.error.message ?? res.statusText, j.error.paths ?? []);
+      const j = JSON.parse(text) as { error?: { code?: string; message?: string; paths?: string[]; correlationId?: string } };
+      if (j.error) {
+        // A server error names the log lines it left: quote them to whoever reads the logs.
+        const message = `${j.error.message ?? res.statusText}${res.status >= 500 && j.error.correlationId ? ` (correlation id ${j.error.correlationId})` : ''}`;
+        return new ApiError(res.status, j.error.code ?? 'ERROR', message, j.error.paths ?? [], after);
+      }
     } catch {
       // not JSON
     }
-    return new ApiError(res.status, 'HTTP_ERROR', `${res.status} ${res.statusText}${text ? `: ${text.slice(0, 200)}` : ''}`);
+    return new ApiError(res.status, 'HTTP_ERROR', `${res.status} ${res.statusText}${text ? `: ${text.slice(0, 200)}` : ''}`, [], after);
   }
 }

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { ConfigError, kafkaConnection, kafkaOptions, loadConfig, registryAuth, registryOptions, topicPrefixOption } from '@livescope/runtime';
@@ -36,6 +37,10 @@ interface GlobalOptions {
 
 const DEFAULT_API = 'http://127.0.0.1:8787';
 const MAX_SSE_RECONNECTS = 10;
+/** Attempts of an order or lift whose answer is 503, 429 or lost (first included), all under one idempotency key. */
+const ORDER_ATTEMPTS = 4;
+const ORDER_RETRY_BASE_MS = 1000;
+const ORDER_RETRY_MAX_MS = 30_000;
 
 /**
  * The `livescope` command line. Returns the exit code: 0 ok, 1 error, 2 usage, 3 unauthenticated
@@ -98,9 +103,34 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     return n;
   };
 
-  const issue = async (body: Record<string, unknown>, opts: { wait?: unknown; timeout: string }): Promise<void> => {
+  /**
+   * POSTs an order or a lift under one idempotency key (`--idempotency-key`, or a new one), sending
+   * it again after a 503, a 429 or a lost answer: the API publishes it at most once.
+   */
+  const postOnce = async <T>(api: ApiClient, path: string, body: unknown, key: string | undefined): Promise<T> => {
+    const idempotencyKey = key ?? randomUUID();
+    try {
+      return await api.postIdempotent<T>(path, body, {
+        idempotencyKey,
+        attempts: ORDER_ATTEMPTS,
+        baseDelayMs: ORDER_RETRY_BASE_MS,
+        maxDelayMs: ORDER_RETRY_MAX_MS,
+        signal,
+        onRetry: (e, attempt, delayMs) => io.stderr(`livescope: ${e.message}; sending it again with the same idempotency key ${idempotencyKey} in ${(delayMs / 1000).toFixed(1)} s (attempt ${attempt} of ${ORDER_ATTEMPTS})\n`),
+      });
+    } catch (e) {
+      if (e instanceof ApiError && e.retriable) {
+        throw new ApiError(e.status, e.code, `${e.message} — gave up; to get this same request's answer (never a second one), run the command again with --idempotency-key ${idempotencyKey}`, e.paths);
+      }
+      throw e;
+    }
+  };
+  const idempotencyOption = (c: Command): Command =>
+    c.option('--idempotency-key <key>', 'retry key of this request (default: a new one); the same key with the same request gets the first answer again instead of a second order');
+
+  const issue = async (body: Record<string, unknown>, opts: { wait?: unknown; timeout: string; idempotencyKey?: string }): Promise<void> => {
     const api = client();
-    const accepted = await api.post<S.OrderAccepted>('/v1/orders', body);
+    const accepted = await postOnce<S.OrderAccepted>(api, '/v1/orders', body, opts.idempotencyKey);
     if (opts.wait === undefined) return print(accepted, () => R.renderOrderAccepted(accepted));
     if (!g().json) io.stdout(R.renderOrderAccepted(accepted));
     const status = await waitFor(api, accepted.orderId, wanted(opts.wait), parseDuration(opts.timeout, '--timeout'));
@@ -109,33 +139,33 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
   const ttlOf = (ttl: string | undefined): { ttlSeconds?: number } => (ttl === undefined ? {} : { ttlSeconds: Math.max(1, Math.round(parseDuration(ttl, '--ttl') / 1000)) });
   const targetOptions = (c: Command): Command => c.option('--selector <k=v,...>', 'target identities by kind, namespace, owner, role, label.<name>').option('--all', 'target every identity');
 
-  waitOptions(
+  idempotencyOption(waitOptions(
     targetOptions(program.command('narrow').argument('[identity]', 'identity id').description('make the target read-only (order kind read-only)'))
       .requiredOption('--reason <text>', 'why (audited)')
       .option('--ttl <duration>', 'expires after, e.g. 2h (default: until lifted)'),
-  ).action(async (identity: string | undefined, opts: { selector?: string; all?: boolean; reason: string; ttl?: string; wait?: unknown; timeout: string }) => {
+  )).action(async (identity: string | undefined, opts: { selector?: string; all?: boolean; reason: string; ttl?: string; wait?: unknown; timeout: string; idempotencyKey?: string }) => {
     await issue({ kind: 'read-only', target: parseTarget(identity, opts), reason: opts.reason, ...ttlOf(opts.ttl) }, opts);
   });
 
-  waitOptions(
+  idempotencyOption(waitOptions(
     targetOptions(program.command('deny').argument('[identity]', 'identity id').description('remove actions from the target scope (order kind deny-actions)'))
       .requiredOption('--actions <a,b>', 'comma-separated actions to deny')
       .requiredOption('--reason <text>', 'why (audited)')
       .option('--ttl <duration>', 'expires after (default: until lifted)'),
-  ).action(async (identity: string | undefined, opts: { selector?: string; all?: boolean; actions: string; reason: string; ttl?: string; wait?: unknown; timeout: string }) => {
+  )).action(async (identity: string | undefined, opts: { selector?: string; all?: boolean; actions: string; reason: string; ttl?: string; wait?: unknown; timeout: string; idempotencyKey?: string }) => {
     const actions = opts.actions.split(',').map((a) => a.trim()).filter(Boolean);
     await issue({ kind: 'deny-actions', target: parseTarget(identity, opts), actions, reason: opts.reason, ...ttlOf(opts.ttl) }, opts);
   });
 
-  waitOptions(
+  idempotencyOption(waitOptions(
     targetOptions(program.command('quarantine').argument('[identity]', 'identity id').description('remove every permission and revoke sessions, tokens and leases now'))
       .requiredOption('--reason <text>', 'why (audited)')
       .option('--ttl <duration>', 'expires after (default: until lifted)'),
-  ).action(async (identity: string | undefined, opts: { selector?: string; all?: boolean; reason: string; ttl?: string; wait?: unknown; timeout: string }) => {
+  )).action(async (identity: string | undefined, opts: { selector?: string; all?: boolean; reason: string; ttl?: string; wait?: unknown; timeout: string; idempotencyKey?: string }) => {
     await issue({ kind: 'quarantine', target: parseTarget(identity, opts), reason: opts.reason, ...ttlOf(opts.ttl) }, opts);
   });
 
-  waitOptions(
+  idempotencyOption(waitOptions(
     program
       .command('revoke-secret')
       .argument('<secretPath>', 'the secret whose leases die')
@@ -143,27 +173,27 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       .option('--identity <id>', 'only this identity')
       .option('--selector <k=v,...>', 'only identities matching')
       .requiredOption('--reason <text>', 'why (audited)'),
-  ).action(async (secretPath: string, opts: { identity?: string; selector?: string; reason: string; wait?: unknown; timeout: string }) => {
+  )).action(async (secretPath: string, opts: { identity?: string; selector?: string; reason: string; wait?: unknown; timeout: string; idempotencyKey?: string }) => {
     const target = opts.identity === undefined && opts.selector === undefined ? { all: true as const } : parseTarget(opts.identity, opts);
     await issue({ kind: 'revoke-secret-leases', target, secretPath, reason: opts.reason }, opts);
   });
 
-  waitOptions(program.command('revoke-session').argument('<identity>').argument('<sessionId>').description('end and revoke one session').requiredOption('--reason <text>', 'why (audited)')).action(
-    async (identity: string, sessionId: string, opts: { reason: string; wait?: unknown; timeout: string }) => {
+  idempotencyOption(waitOptions(program.command('revoke-session').argument('<identity>').argument('<sessionId>').description('end and revoke one session').requiredOption('--reason <text>', 'why (audited)'))).action(
+    async (identity: string, sessionId: string, opts: { reason: string; wait?: unknown; timeout: string; idempotencyKey?: string }) => {
       await issue({ kind: 'revoke-session', target: { identityId: identity }, sessionId, reason: opts.reason }, opts);
     },
   );
 
-  waitOptions(program.command('revoke-token').argument('<identity>').argument('<tokenId>').description('revoke a token and the sessions using it').requiredOption('--reason <text>', 'why (audited)')).action(
-    async (identity: string, tokenId: string, opts: { reason: string; wait?: unknown; timeout: string }) => {
+  idempotencyOption(waitOptions(program.command('revoke-token').argument('<identity>').argument('<tokenId>').description('revoke a token and the sessions using it').requiredOption('--reason <text>', 'why (audited)'))).action(
+    async (identity: string, tokenId: string, opts: { reason: string; wait?: unknown; timeout: string; idempotencyKey?: string }) => {
       await issue({ kind: 'revoke-token', target: { identityId: identity }, tokenId, reason: opts.reason }, opts);
     },
   );
 
-  waitOptions(program.command('lift').argument('<orderId>').description('lift an order (your own as responder; any as approver)').option('--reason <text>', 'why (audited)')).action(
-    async (orderId: string, opts: { reason?: string; wait?: unknown; timeout: string }) => {
+  idempotencyOption(waitOptions(program.command('lift').argument('<orderId>').description('lift an order (your own as responder; any as approver)').option('--reason <text>', 'why (audited)'))).action(
+    async (orderId: string, opts: { reason?: string; wait?: unknown; timeout: string; idempotencyKey?: string }) => {
       const api = client();
-      const accepted = await api.post<S.LiftAccepted>(`/v1/orders/${encodeURIComponent(orderId)}/lift`, opts.reason !== undefined ? { reason: opts.reason } : {});
+      const accepted = await postOnce<S.LiftAccepted>(api, `/v1/orders/${encodeURIComponent(orderId)}/lift`, opts.reason !== undefined ? { reason: opts.reason } : {}, opts.idempotencyKey);
       if (opts.wait === undefined) return print(accepted, () => R.renderLiftAccepted(accepted));
       if (!g().json) io.stdout(R.renderLiftAccepted(accepted));
       const status = await waitFor(api, orderId, wanted(opts.wait), parseDuration(opts.timeout, '--timeout'));

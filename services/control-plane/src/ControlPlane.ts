@@ -5,7 +5,7 @@ import type { PolicyCompiler } from '@livescope/scope-engine';
 import { Store } from '@livescope/store';
 import { createKafka, createProducer, EventPublisher, ProducerSigner, SchemaRegistryClient, type Logger } from '@livescope/transport';
 import type { FastifyInstance } from 'fastify';
-import type { Admin, Kafka, Producer } from 'kafkajs';
+import type { Admin, Kafka, KafkaConfig, Producer } from 'kafkajs';
 import { apiRoutes } from './api/apiRoutes.js';
 import { loadOrCreateDevApiKey } from './auth/devKeys.js';
 import { TokenVerifier } from './auth/TokenVerifier.js';
@@ -20,8 +20,8 @@ import { EnforcerAckSink, EnforcersRepository, EnforcersService } from './featur
 import { FleetRepository, FleetService } from './features/fleet/index.js';
 import { builtInPolicyCompiler, IdentitiesRepository, IdentitiesService } from './features/identities/index.js';
 import { MeService } from './features/me/index.js';
-import { OperationsService, type Readiness } from './features/operations/index.js';
-import { OrdersRepository, OrdersService } from './features/orders/index.js';
+import { OperationsService } from './features/operations/index.js';
+import { IdempotencyRepository, OrdersRepository, OrdersService } from './features/orders/index.js';
 import { createApp, type RegisteredRoute } from './http/createApp.js';
 import { apiDocument, type OpenApiDocument } from './http/openapi.js';
 import { CommandFollower } from './kafka/CommandFollower.js';
@@ -39,22 +39,9 @@ export interface ControlPlaneOptions {
   readonly compilePolicies?: PolicyCompiler;
   /** Check every JSON response against its schema (tests). Default false. */
   readonly validateResponses?: boolean;
+  /** Extra kafkajs settings for every Kafka client of the process (tests: a `socketFactory` that delays the brokers' answers). */
+  readonly kafkaConfig?: Partial<KafkaConfig>;
 }
-
-const withTimeout = <T>(p: Promise<T>, ms: number, what: string): Promise<T> =>
-  new Promise<T>((resolve, reject) => {
-    const t = setTimeout(() => reject(new Error(`${what} did not answer within ${ms} ms`)), ms);
-    p.then(
-      (v) => {
-        clearTimeout(t);
-        resolve(v);
-      },
-      (e: unknown) => {
-        clearTimeout(t);
-        reject(e instanceof Error ? e : new Error(String(e)));
-      },
-    );
-  });
 
 /**
  * The control-plane process: HTTP API over the workers' state of record, publisher of orders and
@@ -144,7 +131,7 @@ export class ControlPlane {
     const ids = await registry.registerAll(subjectSpecsFor(config.topicPrefix));
     const eventsSchemaId = ids.get(valueSubject(topics.events))!.id;
 
-    const kafka = createKafka({ ...kafkaConnection(config), clientId: `livescope-control-plane-${config.instanceId}`, logger });
+    const kafka = createKafka({ ...kafkaConnection(config), clientId: `livescope-control-plane-${config.instanceId}`, logger }, this.options.kafkaConfig);
     this.kafka = kafka;
     const admin = kafka.admin();
     this.admin = admin;
@@ -186,19 +173,10 @@ export class ControlPlane {
     const consoleAssets = ConsoleAssets.locate(config.consoleDir);
     if (consoleAssets.root) logger.info({ dir: consoleAssets.root }, 'serving the web console under /console/');
     else logger.warn({ problem: consoleAssets.problem }, 'the web console is not available');
-    const orders = new OrdersService({ config, eventsTopic: topics.events, repository: ordersRepository, workerState, sender, tracker, follower, metrics, logger });
+    const orders = new OrdersService({ config, eventsTopic: topics.events, repository: ordersRepository, idempotency: new IdempotencyRepository(store), workerState, sender, tracker, follower, metrics, logger });
     const identities = new IdentitiesService({ eventsTopic: topics.events, repository: new IdentitiesRepository(store), workerState, compilePolicies });
     const alerts = new AlertsService({ config, repository: alertsRepository, bus, logger });
     const enforcers = new EnforcersService({ config, repository: enforcersRepository, tracker, metrics });
-    const readiness = async (): Promise<Readiness> => {
-      const check = (p: Promise<unknown>, what: string): Promise<string> => withTimeout(p, 3000, what).then(
-        () => 'ok',
-        (e: Error) => e.message,
-      );
-      const [kafkaCheck, registryCheck, postgres] = await Promise.all([check(admin.describeCluster(), 'Kafka'), check(registry.ping(), 'the schema registry'), check(store.ping(), 'PostgreSQL')]);
-      const consumers = [follower.health, consumer.health].every((h) => h === 'ok') ? 'ok' : `follower ${follower.health}; store consumer ${consumer.health}`;
-      return { ready: [kafkaCheck, registryCheck, postgres, consumers].every((c) => c === 'ok'), checks: { kafka: kafkaCheck, registry: registryCheck, postgres, consumers } };
-    };
     const routes = apiRoutes({
       orders,
       identities,
@@ -208,12 +186,29 @@ export class ControlPlane {
       changes: new ChangesService({ config, eventsTopic: topics.events, repository: new ChangesRepository(store), changeBus }),
       me: new MeService(),
       enforcers,
-      operations: new OperationsService({ readiness, beforeScrape: () => enforcers.refreshGauges(), renderMetrics: async () => ({ contentType: metrics.registry.contentType, text: await metrics.registry.metrics() }), logger }),
+      operations: new OperationsService({
+        probes: { kafka: () => admin.describeCluster(), registry: () => registry.ping(), postgres: () => store.ping() },
+        consumers: () => ([follower.health, consumer.health].every((h) => h === 'ok') ? 'ok' : `command follower: ${follower.health}; store consumer: ${consumer.health}`),
+        beforeScrape: () => enforcers.refreshGauges(),
+        renderMetrics: async () => ({ contentType: metrics.registry.contentType, text: await metrics.registry.metrics() }),
+        logger,
+      }),
       console: new ConsoleService(consoleAssets),
       openapi: { openApi: () => this.document },
     });
     this.document = apiDocument(routes);
-    const { app, registered } = await createApp({ routes, verifier, metrics, logger, rateLimitPerMinute: config.rateLimitPerMinute, validateResponses: this.options.validateResponses ?? false, staticRoot: consoleAssets.root, eventStreamMaxMs: config.sseMaxMs });
+    const { app, registered } = await createApp({
+      routes,
+      verifier,
+      metrics,
+      logger,
+      rateLimits: { subjectPerMinute: config.rateLimitPerMinute, unauthenticatedPerMinute: config.rateLimitUnauthenticatedPerMinute, publicPerMinute: config.rateLimitPublicPerMinute },
+      trustedProxies: config.trustedProxies,
+      eventStreamsPerSubject: config.sseMaxPerSubject,
+      validateResponses: this.options.validateResponses ?? false,
+      staticRoot: consoleAssets.root,
+      eventStreamMaxMs: config.sseMaxMs,
+    });
     this.appInstance = app;
     this.routesRegistered = registered;
     const address = await app.listen({ host: config.host, port: config.port });

@@ -1,5 +1,6 @@
+import { isIP } from 'node:net';
 import { hostname } from 'node:os';
-import { commonOptions, ConfigError, int, loadConfig, option, reshapeConfig, type ConfigOf, type Env } from '@livescope/runtime';
+import { commonOptions, ConfigError, csv, int, loadConfig, option, reshapeConfig, type ConfigOf, type Env } from '@livescope/runtime';
 import { z } from 'zod';
 import { parseTrustedKeys, type TrustedTokenKey } from './auth/verifyKeys.js';
 
@@ -13,6 +14,20 @@ const trustedKeys = z.string().transform((s, ctx): TrustedTokenKey[] => {
   } catch (err) {
     ctx.addIssue({ code: 'custom', message: (err as Error).message });
     return z.NEVER;
+  }
+});
+
+/** The names proxy-addr (Fastify's `trustProxy`) accepts for whole address ranges. */
+const PROXY_RANGES = new Set(['loopback', 'linklocal', 'uniquelocal']);
+
+/** `LIVESCOPE_API_TRUSTED_PROXIES`: addresses, CIDR blocks or range names, checked here so a typo fails at start. */
+const trustedProxies = csv.superRefine((items, ctx) => {
+  for (const item of items) {
+    const [addr = '', prefix, extra] = item.split('/');
+    const family = isIP(addr);
+    const bits = family === 4 ? 32 : 128;
+    const okPrefix = prefix === undefined || (/^\d{1,3}$/.test(prefix) && Number(prefix) <= bits);
+    if (!(PROXY_RANGES.has(item) || (family !== 0 && okPrefix && extra === undefined))) ctx.addIssue({ code: 'custom', message: `${item} is not an IP address, a CIDR block or one of loopback, linklocal, uniquelocal` });
   }
 });
 
@@ -46,16 +61,37 @@ export const controlPlaneOptions = {
     unit: 'path',
   }),
   rateLimitPerMinute: option('LIVESCOPE_API_RATE_LIMIT_PER_MINUTE', int(1, 1_000_000).default(600), {
-    doc: 'authenticated requests per minute per token subject (refused tokens never reach the limiter; operational routes are not limited)',
+    doc: 'authenticated requests per minute per token subject, counted after the token is verified, whatever the client address (per instance; 429 with `Retry-After` beyond it)',
     unit: 'requests/min',
+  }),
+  rateLimitUnauthenticatedPerMinute: option('LIVESCOPE_API_RATE_LIMIT_UNAUTHENTICATED_PER_MINUTE', int(1, 1_000_000).default(120), {
+    doc: 'requests per minute per client address that carry no accepted token (missing, refused, unknown path), counted before any signature is checked: past it every `/v1` request from the address is answered 429 without verifying its token (per instance)',
+    unit: 'requests/min',
+  }),
+  rateLimitPublicPerMinute: option('LIVESCOPE_API_RATE_LIMIT_PUBLIC_PER_MINUTE', int(1, 1_000_000).default(600), {
+    doc: 'requests per minute per client address to the open routes (`/healthz`, `/readyz`, `/metrics`, `/openapi.json`, the console files), a budget of their own so that refused tokens never starve probes (per instance)',
+    unit: 'requests/min',
+  }),
+  trustedProxies: option('LIVESCOPE_API_TRUSTED_PROXIES', trustedProxies.default([]), {
+    doc: 'reverse proxies whose `X-Forwarded-For` names the client address the rate limits count (addresses, CIDR blocks, `loopback`, `linklocal`, `uniquelocal`, comma-separated); unset: the address of the TCP peer',
+    unit: 'addresses',
+    defaultDoc: '—',
   }),
   trackingWindowMs: option('LIVESCOPE_API_TRACKING_WINDOW_MS', int(0, 7 * 86_400_000).default(3_600_000), { doc: 'how far back order progress is rebuilt from the command topics on start', unit: 'ms' }),
   enforcerLivenessMs: option('LIVESCOPE_API_ENFORCER_LIVENESS_MS', int(1000, 7 * 86_400_000).default(600_000), { doc: 'an enforcement point silent for longer no longer counts as known', unit: 'ms' }),
   maxWaitMs: option('LIVESCOPE_API_MAX_WAIT_MS', int(0, 600_000).default(60_000), { doc: 'longest long-poll (`waitMs`)', unit: 'ms' }),
-  sseMaxMs: option('LIVESCOPE_API_SSE_MAX_MS', int(1000, 86_400_000).default(3_600_000), { doc: 'an alert stream is closed after this long; clients resume with `Last-Event-ID`', unit: 'ms' }),
+  sseMaxMs: option('LIVESCOPE_API_SSE_MAX_MS', int(1000, 86_400_000).default(3_600_000), { doc: 'an event stream is closed after this long, or when its token expires if sooner; clients resume with `Last-Event-ID`', unit: 'ms' }),
+  sseMaxPerSubject: option('LIVESCOPE_API_SSE_MAX_PER_SUBJECT', int(1, 10_000).default(8), {
+    doc: 'concurrent event streams (alerts and changes together) one token subject may hold on an instance; one more is answered 429',
+    unit: 'streams',
+  }),
   ssePollMs: option('LIVESCOPE_API_SSE_POLL_MS', int(50, 60_000).default(1000), { doc: 'how often a stream looks for alerts stored by other instances', unit: 'ms' }),
   maxTtlMs: option('LIVESCOPE_API_MAX_TTL_MS', int(1000, 365 * 86_400_000).default(30 * 86_400_000), { doc: 'longest TTL of an order or approval (30 days)', unit: 'ms' }),
   publishTimeoutMs: option('LIVESCOPE_API_PUBLISH_TIMEOUT_MS', int(100, 300_000).default(15_000), { doc: 'longest wait for Kafka to confirm an order before answering 503 (the write may still land)', unit: 'ms' }),
+  idempotencyRetentionMs: option('LIVESCOPE_API_IDEMPOTENCY_RETENTION_MS', int(60_000, 30 * 86_400_000).default(86_400_000), {
+    doc: 'how long the answer to an order or lift sent with an `Idempotency-Key` is kept in PostgreSQL and given again to a retry with the same key (24 h)',
+    unit: 'ms',
+  }),
   consoleDir: option('LIVESCOPE_CONSOLE_DIR', z.string().min(1).optional(), { doc: 'built web console served under /console/; unset: the `dist` of the installed @livescope/console', unit: 'path' }),
   startupTimeoutMs: option('LIVESCOPE_STARTUP_TIMEOUT_MS', int(0, 3_600_000).default(120_000), { doc: 'how long start-up retries an unavailable broker, registry or PostgreSQL before giving up', unit: 'ms' }),
   personClaim: option('LIVESCOPE_API_PERSON_CLAIM', z.string().regex(/^[A-Za-z0-9_:.-]+=.+$/, 'must be claim=value').default('kind=human'), {

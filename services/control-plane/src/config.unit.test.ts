@@ -23,6 +23,22 @@ describe('control-plane configuration', () => {
     expect(JSON.stringify(c)).not.toContain(producerSeed);
   });
 
+  it('has the edge limits: rate budgets, trusted proxies, streams per subject, idempotency retention', () => {
+    const base = { ...P, LIVESCOPE_API_JWT_PUBLIC_KEYS: JSON.stringify({ k: x }) };
+    expect(loadControlPlaneConfig(base)).toMatchObject({
+      rateLimitPerMinute: 600,
+      rateLimitUnauthenticatedPerMinute: 120,
+      rateLimitPublicPerMinute: 600,
+      trustedProxies: [],
+      sseMaxPerSubject: 8,
+      idempotencyRetentionMs: 86_400_000,
+    });
+    expect(loadControlPlaneConfig({ ...base, LIVESCOPE_API_TRUSTED_PROXIES: '10.0.0.1, 10.1.0.0/16,::1,fd00::/8,loopback' }).trustedProxies).toEqual(['10.0.0.1', '10.1.0.0/16', '::1', 'fd00::/8', 'loopback']);
+    for (const bad of ['proxy.example.com', '10.0.0.0/33', '10.0.0.1/8/1', 'fd00::/129']) expect(() => loadControlPlaneConfig({ ...base, LIVESCOPE_API_TRUSTED_PROXIES: bad }), bad).toThrow(/LIVESCOPE_API_TRUSTED_PROXIES/);
+    expect(() => loadControlPlaneConfig({ ...base, LIVESCOPE_API_RATE_LIMIT_UNAUTHENTICATED_PER_MINUTE: '0' })).toThrow(/LIVESCOPE_API_RATE_LIMIT_UNAUTHENTICATED_PER_MINUTE/);
+    expect(() => loadControlPlaneConfig({ ...base, LIVESCOPE_API_IDEMPOTENCY_RETENTION_MS: '1000' })).toThrow(/LIVESCOPE_API_IDEMPOTENCY_RETENTION_MS/);
+  });
+
   it('requires the producer key, naming both variables', () => {
     expect(() => loadControlPlaneConfig({ LIVESCOPE_API_JWT_PUBLIC_KEYS: JSON.stringify({ k: x }) })).toThrow(/LIVESCOPE_PRODUCER_KEY_ID and LIVESCOPE_PRODUCER_KEY/);
     expect(() => loadControlPlaneConfig({ ...P, LIVESCOPE_API_JWT_PUBLIC_KEYS: JSON.stringify({ k: x }), LIVESCOPE_API_PERSON_CLAIM: 'no-equals' })).toThrow(/LIVESCOPE_API_PERSON_CLAIM/);

@@ -13,7 +13,7 @@ const notUsed = (): never => {
 };
 const services: ApiServices = {
   orders: {
-    issueOrder: (actor, req) => Promise.resolve({ orderId: 'o-1', eventId: 'cp-1', kind: req.kind, actor: actor.sub, target: req.target, expiresAt: null, acceptedAt: new Date().toISOString(), partitions: 3, statusUrl: '/v1/orders/o-1/status' }),
+    issueOrder: (actor, req) => Promise.resolve({ body: { orderId: 'o-1', eventId: 'cp-1', kind: req.kind, actor: actor.sub, target: req.target, expiresAt: null, acceptedAt: new Date().toISOString(), partitions: 3, statusUrl: '/v1/orders/o-1/status' }, replayed: false }),
     liftOrder: notUsed,
     activeOrders: () => Promise.resolve({ orders: [], partitions: 3 }),
     orderStatus: notUsed,
@@ -47,7 +47,7 @@ const verifier = {
 };
 
 async function app(rateLimitPerMinute = 1000) {
-  return createApp({ routes, verifier, metrics: new ControlPlaneMetrics(), logger: createLogger('test', 'silent'), rateLimitPerMinute, validateResponses: true });
+  return createApp({ routes, verifier, metrics: new ControlPlaneMetrics(), logger: createLogger('test', 'silent'), rateLimits: { subjectPerMinute: rateLimitPerMinute, unauthenticatedPerMinute: 1000, publicPerMinute: 1000 }, validateResponses: true });
 }
 
 describe('the OpenAPI document', () => {

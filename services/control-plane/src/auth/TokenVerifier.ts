@@ -43,7 +43,7 @@ const SUBJECT = /^[\x21-\x7e]{1,256}$/;
 
 /**
  * Verifies bearer JWTs with jose: signature against the configured keys (each key only with the
- * algorithms of its type), issuer, audience, expiry; then reads `sub` and `roles`.
+ * algorithms of its type), issuer, audience, expiry; then reads `sub`, `roles` and `exp`.
  */
 export class TokenVerifier {
   private readonly getKey: JWTVerifyGetKey;
@@ -87,7 +87,9 @@ export class TokenVerifier {
     const marker = payload[pc.name];
     const person = marker === pc.value || (Array.isArray(marker) && marker.includes(pc.value));
     const authTime = typeof payload.auth_time === 'number' ? payload.auth_time : typeof payload.iat === 'number' ? payload.iat : undefined;
-    return principalOf(sub, (roles as unknown[] | undefined) ?? [], { issuer: this.options.issuer, person, ...(authTime !== undefined ? { authenticatedAt: authTime * 1000 } : {}) });
+    // jose checked `exp` (required) is a number; it is kept so that event streams end when the token does.
+    const exp = payload.exp as number;
+    return principalOf(sub, (roles as unknown[] | undefined) ?? [], { issuer: this.options.issuer, person, expiresAt: exp * 1000, ...(authTime !== undefined ? { authenticatedAt: authTime * 1000 } : {}) });
   }
 }
 

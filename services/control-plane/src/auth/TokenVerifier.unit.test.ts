@@ -38,6 +38,12 @@ describe('TokenVerifier', () => {
     expect([...p.roles].sort()).toEqual(['responder', 'soc']);
   });
 
+  it('keeps the token expiry on the principal (event streams end there)', async () => {
+    const exp = Math.floor(Date.now() / 1000) + 42;
+    const p = await verifier.verify(`Bearer ${await token({ exp })}`);
+    expect(p.expiresAt).toBe(exp * 1000);
+  });
+
   it('refuses missing, malformed, expired, forged, wrong-audience, wrong-issuer and unknown-key tokens', async () => {
     const now = Math.floor(Date.now() / 1000);
     expect(await reasonOf(undefined)).toBe('missing');

@@ -29,9 +29,11 @@ export interface Principal {
   readonly person: boolean;
   /** When the caller authenticated at the identity provider (`auth_time`, else `iat`), epoch ms. */
   readonly authenticatedAt?: number;
+  /** When the token expires (`exp`), epoch ms: long-lived responses (event streams) end there. */
+  readonly expiresAt?: number;
 }
 
-export function principalOf(sub: string, claimedRoles: readonly unknown[], facts: { issuer?: string; person?: boolean; authenticatedAt?: number } = {}): Principal {
+export function principalOf(sub: string, claimedRoles: readonly unknown[], facts: { issuer?: string; person?: boolean; authenticatedAt?: number; expiresAt?: number } = {}): Principal {
   const known = new Set<string>(allRoles);
   return {
     sub,
@@ -39,6 +41,7 @@ export function principalOf(sub: string, claimedRoles: readonly unknown[], facts
     issuer: facts.issuer ?? 'livescope',
     person: facts.person ?? false,
     ...(facts.authenticatedAt !== undefined ? { authenticatedAt: facts.authenticatedAt } : {}),
+    ...(facts.expiresAt !== undefined ? { expiresAt: facts.expiresAt } : {}),
   };
 }
 

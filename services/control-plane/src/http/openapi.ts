@@ -34,9 +34,14 @@ const genericErrors: Record<number, string> = {
   403: 'The token is valid but its roles do not allow this.',
   404: 'Not found.',
   409: 'Conflicts with the current state.',
-  429: 'Rate limited; retry after the `retry-after` header.',
+  422: 'The Idempotency-Key was used before, by the same subject, with a different request.',
+  429: 'Rate limited; retry after the `retry-after` header (seconds).',
   503: 'A dependency (Kafka, the registry, PostgreSQL, the policy compiler) is unavailable.',
 };
+
+/** What every Server-Sent Events route does, whatever it streams (see createApp and serveEventStream). */
+const EVENT_STREAM_NOTE =
+  'The stream ends when the token expires, or after the configured maximum duration, with a last `event: stream.end` (no id) whose data says why (`{"reason":"token-expired"|"max-duration"}`); a token subject holds a bounded number of streams at once (one more is answered 429).';
 
 /**
  * The OpenAPI 3.1 document of a route table, generated from the same zod schemas that validate the
@@ -66,7 +71,7 @@ export function buildOpenApi(routes: readonly RouteDef[], info: OpenApiDocument[
   const tags = new Set<string>();
   for (const r of routes) {
     tags.add(r.tag);
-    const parameters = [...parametersOf(r.params, 'path'), ...parametersOf(r.query, 'query')];
+    const parameters = [...parametersOf(r.params, 'path'), ...parametersOf(r.query, 'query'), ...parametersOf(r.headers, 'header')];
     const responseMap: Record<string, unknown> = {};
     const s = r.success;
     const contentType = s.contentType ?? 'application/json';
@@ -76,12 +81,21 @@ export function buildOpenApi(routes: readonly RouteDef[], info: OpenApiDocument[
     if (r.sameBodyOn) responseMap[String(r.sameBodyOn.status)] = { description: r.sameBodyOn.description, content: { [contentType]: { schema: successSchema } } };
     const errors = new Set<number>(r.errors ?? []);
     if (r.params || r.query || r.body) errors.add(400);
-    if (r.roles !== 'public') [401, 403, 429].forEach((c) => errors.add(c));
-    for (const code of [...errors].sort((a, b) => a - b)) responseMap[String(code)] = { description: genericErrors[code] ?? 'Error.', content: { 'application/json': { schema: ref(componentNames.get(ErrorBody)!) } } };
+    if (r.roles !== 'public') [401, 403].forEach((c) => errors.add(c));
+    // Every route is rate limited: per client address (open routes, and before the token is checked) and per token subject.
+    errors.add(429);
+    for (const code of [...errors].sort((a, b) => a - b)) {
+      responseMap[String(code)] = {
+        description: genericErrors[code] ?? 'Error.',
+        ...(code === 429 ? { headers: { 'Retry-After': { description: 'Seconds to wait before retrying.', schema: { type: 'integer', minimum: 1 } } } } : {}),
+        content: { 'application/json': { schema: ref(componentNames.get(ErrorBody)!) } },
+      };
+    }
+    const description = [r.description, s.contentType === 'text/event-stream' ? EVENT_STREAM_NOTE : undefined].filter(Boolean).join(' ');
     const operation: Record<string, unknown> = {
       operationId: r.id,
       summary: r.summary,
-      ...(r.description ? { description: r.description } : {}),
+      ...(description ? { description } : {}),
       tags: [r.tag],
       security: r.roles === 'public' ? [] : [{ bearerAuth: [] }],
       'x-livescope-roles': r.roles === 'public' ? [] : [...new Set(['admin', ...r.roles])],
@@ -102,7 +116,10 @@ export function buildOpenApi(routes: readonly RouteDef[], info: OpenApiDocument[
   };
 }
 
-function parametersOf(schema: z.ZodType | undefined, where: 'path' | 'query'): Record<string, unknown>[] {
+/** `idempotency-key` → `Idempotency-Key`: header names are case-insensitive; the document shows them as usually written. */
+const headerName = (name: string): string => name.replace(/(^|-)([a-z])/g, (_m, dash: string, c: string) => `${dash}${c.toUpperCase()}`);
+
+function parametersOf(schema: z.ZodType | undefined, where: 'path' | 'query' | 'header'): Record<string, unknown>[] {
   if (!schema) return [];
   if (!(schema instanceof z.ZodObject)) throw new Error(`${where} parameters must be a zod object`);
   const out: Record<string, unknown>[] = [];
@@ -111,7 +128,7 @@ function parametersOf(schema: z.ZodType | undefined, where: 'path' | 'query'): R
     const json = strip(z.toJSONSchema(prop, { io: 'input', unrepresentable: 'any' }));
     const { description, ...rest } = json;
     const optional = prop.safeParse(undefined).success;
-    out.push({ name: name === '*' ? WILDCARD : name, in: where, required: where === 'path' || !optional, ...(typeof description === 'string' ? { description } : {}), schema: rest });
+    out.push({ name: name === '*' ? WILDCARD : where === 'header' ? headerName(name) : name, in: where, required: where === 'path' || !optional, ...(typeof description === 'string' ? { description } : {}), schema: rest });
   }
   return out;
 }

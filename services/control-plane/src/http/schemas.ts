@@ -65,9 +65,11 @@ export const ErrorBody = component(
   'Error',
   z.object({
     error: z.object({
-      code: z.string().describe('Stable error code: INVALID_REQUEST, UNAUTHENTICATED, FORBIDDEN, NOT_FOUND, CONFLICT, RATE_LIMITED, UNAVAILABLE, POLICY_COMPILER_UNAVAILABLE, INTERNAL.'),
-      message: z.string(),
+      code: z.string().describe('Stable error code: INVALID_REQUEST, UNAUTHENTICATED, FORBIDDEN, NOT_FOUND, CONFLICT, IDEMPOTENCY_KEY_REUSED, RATE_LIMITED, UNAVAILABLE, POLICY_COMPILER_UNAVAILABLE, INTERNAL.'),
+      message: z.string().describe("What went wrong. A 4xx describes the caller's request; a 5xx never quotes a dependency's error (it is logged with the correlation id)."),
       paths: z.array(z.string()).optional().describe('Failing field paths of an invalid request, e.g. `target.identityId`.'),
+      component: z.enum(['kafka', 'postgres', 'registry', 'policy-compiler']).optional().describe('The dependency that failed (5xx).'),
+      correlationId: z.string().optional().describe('Id of this request in the server log (also the `x-request-id` header of every answer).'),
     }),
   }),
 );

@@ -39,6 +39,7 @@ export class EventSender {
       clearTimeout(timer);
     }
     sending.then(late, () => undefined);
-    throw new ControlPlaneError('UNAVAILABLE', `Kafka did not confirm event ${event.id} within ${this.timeoutMs} ms; it may still be written`);
+    const message = `Kafka did not confirm event ${event.id} within ${this.timeoutMs} ms; it may still be written`;
+    throw new ControlPlaneError('UNAVAILABLE', message, { component: 'kafka', publicMessage: message, context: { eventId: event.id, published: 'unknown' } });
   }
 }

@@ -4,8 +4,8 @@ import type { EventSender, PublishedOffsets } from './EventSender.js';
 
 /**
  * Publishes an event durably (acks=all) for a use case that recorded it first: on a definite
- * failure `undo` runs and the caller gets UNAVAILABLE; on a timeout `late` receives the offsets if
- * the write lands after all.
+ * failure `undo` runs and the caller gets UNAVAILABLE with `context.published` = `no`; on a timeout
+ * (`published` = `unknown`) `late` receives the offsets if the write lands after all.
  */
 export async function durablePublish(
   sender: EventSender,
@@ -20,6 +20,11 @@ export async function durablePublish(
   } catch (e) {
     if (ControlPlaneError.is(e)) throw e;
     await undo().catch(() => undefined);
-    throw new ControlPlaneError('UNAVAILABLE', `event ${event.id} was not published: ${(e as Error).message}`, { cause: e });
+    throw new ControlPlaneError('UNAVAILABLE', `event ${event.id} was not published: ${(e as Error).message}`, {
+      cause: e,
+      component: 'kafka',
+      publicMessage: `event ${event.id} was not published (Kafka unavailable); retry`,
+      context: { eventId: event.id, published: 'no' },
+    });
   }
 }

@@ -91,4 +91,30 @@ CREATE TABLE cp_alert_acks (
 CREATE INDEX cp_alerts_at ON cp_alerts (at);
 `,
   },
+  {
+    version: 3,
+    name: 'idempotency keys of orders and lifts',
+    sql: `
+-- The Idempotency-Key of POST /v1/orders and of lifts: the first answer to a (subject, operation,
+-- key) is kept until expires_at and given again to a retry, so a retried request never publishes a
+-- second order. The key is claimed in the statement that records the order (or claims the lift);
+-- status and response stay NULL until the publication is confirmed, and the claim goes with the
+-- order row when its publication definitely failed (the order is deleted, nothing was published).
+CREATE TABLE cp_idempotency (
+  subject      text        NOT NULL,
+  operation    text        NOT NULL,
+  key          text        NOT NULL,
+  fingerprint  text        NOT NULL,
+  order_id     text        NOT NULL REFERENCES cp_orders (order_id) ON DELETE CASCADE,
+  event_id     text        NOT NULL,
+  status       integer     NULL,
+  response     text        NULL,
+  created_at   timestamptz NOT NULL DEFAULT now(),
+  expires_at   timestamptz NOT NULL,
+  PRIMARY KEY (subject, operation, key)
+);
+CREATE INDEX cp_idempotency_expires ON cp_idempotency (expires_at);
+CREATE INDEX cp_idempotency_order ON cp_idempotency (order_id);
+`,
+  },
 ];

@@ -4,11 +4,11 @@ import { Enforcer } from '@livescope/enforcer';
 import { compileScopePolicy } from '@livescope/scope-engine';
 import { createWorker, loadWorkerConfig, type ScopeWorker } from '@livescope/scope-worker';
 import { PipelineFixture, testEnv, waitFor } from '@livescope/testkit';
-import { generateSigningKeyPair, parsePublicKey } from '@livescope/transport';
+import { generateSigningKeyPair, parsePublicKey, type Logger } from '@livescope/transport';
 import { SignJWT } from 'jose';
 import type { Role } from '../../src/auth/roles.js';
 import { loadControlPlaneConfig } from '../../src/config.js';
-import { ControlPlane } from '../../src/ControlPlane.js';
+import { ControlPlane, type ControlPlaneOptions } from '../../src/ControlPlane.js';
 
 export const ISSUER = 'https://idp.test/livescope';
 export const AUDIENCE = 'livescope-api';
@@ -48,22 +48,7 @@ export class Harness {
     this.worker = built.worker;
     this.closeWorkerStore = () => built.store.close();
     await this.worker.start();
-    const x = (this.issuerKey.publicKey.export({ format: 'jwk' }) as { x: string }).x;
-    const config = loadControlPlaneConfig({
-      ...this.workerEnv(),
-      LIVESCOPE_PRODUCER_KEY_ID: this.cpProducerKey.kid,
-      LIVESCOPE_PRODUCER_KEY: this.cpProducerKey.privateKey,
-      LIVESCOPE_API_PORT: '0',
-      LIVESCOPE_API_GROUP_ID: `${this.fx.groupId}-cp`,
-      LIVESCOPE_API_JWT_PUBLIC_KEYS: JSON.stringify({ 'test-issuer': x }),
-      LIVESCOPE_API_JWT_ISSUER: ISSUER,
-      LIVESCOPE_API_JWT_AUDIENCE: AUDIENCE,
-      LIVESCOPE_API_RATE_LIMIT_PER_MINUTE: String(this.options.rateLimitPerMinute ?? 100_000),
-      LIVESCOPE_API_ENFORCER_LIVENESS_MS: '600000',
-      ...this.options.env,
-    });
-    this.cp = new ControlPlane(config, this.fx.logger, { validateResponses: true });
-    await this.cp.start();
+    this.cp = await this.startControlPlane();
     if (this.options.enforcer) {
       this.enforcer = new Enforcer({
         brokers: testEnv.brokers,
@@ -79,6 +64,44 @@ export class Harness {
       await this.enforcer.ready;
     }
     return this;
+  }
+
+  /** The control plane's environment: the pipeline's, the harness's token issuer and limits, then `env`. */
+  controlPlaneEnv(env: Record<string, string> = {}): Record<string, string> {
+    const x = (this.issuerKey.publicKey.export({ format: 'jwk' }) as { x: string }).x;
+    return {
+      ...this.workerEnv(),
+      LIVESCOPE_PRODUCER_KEY_ID: this.cpProducerKey.kid,
+      LIVESCOPE_PRODUCER_KEY: this.cpProducerKey.privateKey,
+      LIVESCOPE_API_PORT: '0',
+      LIVESCOPE_API_GROUP_ID: `${this.fx.groupId}-cp`,
+      LIVESCOPE_API_JWT_PUBLIC_KEYS: JSON.stringify({ 'test-issuer': x }),
+      LIVESCOPE_API_JWT_ISSUER: ISSUER,
+      LIVESCOPE_API_JWT_AUDIENCE: AUDIENCE,
+      // Functional tests send many refused tokens from one address; the limits have tests of their own.
+      LIVESCOPE_API_RATE_LIMIT_PER_MINUTE: String(this.options.rateLimitPerMinute ?? 100_000),
+      LIVESCOPE_API_RATE_LIMIT_UNAUTHENTICATED_PER_MINUTE: '100000',
+      LIVESCOPE_API_RATE_LIMIT_PUBLIC_PER_MINUTE: '100000',
+      LIVESCOPE_API_ENFORCER_LIVENESS_MS: '600000',
+      ...this.options.env,
+      ...env,
+    };
+  }
+
+  /**
+   * Starts a control plane on this pipeline (the harness's own at `open`); `env` overrides its
+   * environment (another group id for a second instance, addresses of PostgreSQL or the registry).
+   */
+  async startControlPlane(env: Record<string, string> = {}, logger: Logger = this.fx.logger, options: Omit<ControlPlaneOptions, 'validateResponses'> = {}): Promise<ControlPlane> {
+    const cp = new ControlPlane(loadControlPlaneConfig(this.controlPlaneEnv(env)), logger, { ...options, validateResponses: true });
+    await cp.start();
+    return cp;
+  }
+
+  /** Stops the harness's control plane and starts a new one with the same configuration (another port). */
+  async restartControlPlane(): Promise<void> {
+    await this.cp.stop();
+    this.cp = await this.startControlPlane();
   }
 
   async close(): Promise<void> {

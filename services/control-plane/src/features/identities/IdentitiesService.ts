@@ -112,7 +112,11 @@ export class IdentitiesService implements IdentitiesApi, IdentityReader {
     try {
       compiled = this.d.compilePolicies(published.files, published.version);
     } catch (e) {
-      throw new ControlPlaneError('POLICY_COMPILER_UNAVAILABLE', `policy set version ${published.version} does not compile here: ${(e as Error).message}`, { cause: e });
+      throw new ControlPlaneError('POLICY_COMPILER_UNAVAILABLE', `policy set version ${published.version} does not compile here: ${(e as Error).message}`, {
+        cause: e,
+        component: 'policy-compiler',
+        publicMessage: `policy set version ${published.version} does not compile in this control plane (a version skew with the workers)`,
+      });
     }
     this.policyCache.set(key, compiled);
     return compiled;

@@ -1,3 +1,3 @@
 /** Operational probes: liveness, readiness, Prometheus metrics. */
-export { OperationsService, type OperationsDeps } from './OperationsService.js';
-export { operationsRoutes, type OperationsApi, type Readiness } from './routes.js';
+export { OperationsService, type Dependency, type OperationsDeps } from './OperationsService.js';
+export { operationsRoutes, type CheckResult, type OperationsApi, type Readiness } from './routes.js';

@@ -1,5 +1,6 @@
 import type { Store } from '@livescope/store';
 import { isoOrNull } from '../../persistence/isoOrNull.js';
+import { claimInsertSql, claimParams, type IdempotencyClaim } from './IdempotencyRepository.js';
 
 /** An order issued (or lifted) through this API, as recorded in `cp_orders`. */
 export interface OrderRow {
@@ -30,6 +31,21 @@ export class OrdersRepository {
       [o.orderId, o.kind, o.actor, o.reason, o.target, o.eventId, o.event, o.issuedAt, o.expiresAt],
       'record order',
     );
+  }
+
+  /**
+   * Records an order and claims its idempotency key in one statement: both or neither. False when
+   * the key is claimed already (and not expired): the caller answers from that claim instead.
+   */
+  async insertOrderClaimingKey(o: OrderRow, claim: IdempotencyClaim): Promise<boolean> {
+    const { rowCount } = await this.store.query(
+      `WITH claim AS (${claimInsertSql(10)})
+       INSERT INTO cp_orders (order_id, kind, actor, reason, target, event_id, event, issued_at, expires_at)
+       SELECT $1, $2, $3, $4, $5, $6, $7, $8::timestamptz, $9::timestamptz WHERE EXISTS (SELECT 1 FROM claim)`,
+      [o.orderId, o.kind, o.actor, o.reason, o.target, o.eventId, o.event, o.issuedAt, o.expiresAt, ...claimParams(claim)],
+      'record order with its idempotency key',
+    );
+    return rowCount === 1;
   }
 
   async setOrderOffsets(orderId: string, offsets: Record<string, string>): Promise<void> {
@@ -97,6 +113,29 @@ export class OrdersRepository {
       'record lift',
     );
     return rowCount === 1;
+  }
+
+  /**
+   * Claims the lift of an order recorded here and the request's idempotency key in one statement.
+   * `key-taken`: the key is claimed already (answer from that claim); `lift-taken`: the order was
+   * lifted already or is being lifted (the key is left unclaimed).
+   */
+  async claimLiftClaimingKey(orderId: string, lift: { eventId: string; actor: string; reason: string | null; at: string }, claim: IdempotencyClaim): Promise<'claimed' | 'key-taken' | 'lift-taken'> {
+    const { rowCount } = await this.store.query(
+      `WITH claim AS (${claimInsertSql(6)})
+       UPDATE cp_orders SET lift_event_id = $2, lift_actor = $3, lift_reason = $4, lifted_at = $5::timestamptz
+        WHERE order_id = $1 AND lift_event_id IS NULL AND EXISTS (SELECT 1 FROM claim)`,
+      [orderId, lift.eventId, lift.actor, lift.reason, lift.at, ...claimParams(claim)],
+      'record lift with its idempotency key',
+    );
+    if (rowCount === 1) return 'claimed';
+    // The key was claimed by this statement only if the lift was taken: give it back.
+    const { rowCount: ours } = await this.store.query(
+      'DELETE FROM cp_idempotency WHERE subject = $1 AND operation = $2 AND key = $3 AND event_id = $4',
+      [claim.subject, claim.operation, claim.key, claim.eventId],
+      'release idempotency key of a refused lift',
+    );
+    return ours === 1 ? 'lift-taken' : 'key-taken';
   }
 
   async setLiftOffsets(orderId: string, offsets: Record<string, string>): Promise<void> {

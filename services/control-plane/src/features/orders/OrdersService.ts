@@ -16,15 +16,18 @@ import type { CommandTracker } from '../../tracking/CommandTracker.js';
 import { LruMap } from '../../tracking/LruMap.js';
 import { activeOrders as activeOrdersOf } from './activeOrders.js';
 import { orderIssuedEvent, orderLiftedEvent } from './orderEvents.js';
+import { requestFingerprint, type IdempotencyRecord, type IdempotencyScope } from './idempotency.js';
+import type { IdempotencyClaim, IdempotencyRepository } from './IdempotencyRepository.js';
 import type { OrderRow, OrdersRepository } from './OrdersRepository.js';
-import type { OrdersApi } from './routes.js';
+import type { Answer, OrdersApi } from './routes.js';
 import type * as S from './schemas.js';
 
 export interface OrdersDeps {
-  readonly config: Pick<ControlPlaneConfig, 'maxTtlMs' | 'maxWaitMs' | 'enforcerLivenessMs'>;
+  readonly config: Pick<ControlPlaneConfig, 'maxTtlMs' | 'maxWaitMs' | 'enforcerLivenessMs' | 'publishTimeoutMs' | 'idempotencyRetentionMs'>;
   /** The events topic orders are broadcast on (`TopicNames.events`). */
   readonly eventsTopic: TopicNames['events'];
   readonly repository: OrdersRepository;
+  readonly idempotency: IdempotencyRepository;
   readonly workerState: WorkerState;
   readonly sender: EventSender;
   readonly tracker: CommandTracker;
@@ -41,24 +44,59 @@ export interface OrdersInForce {
 
 const ONE_SHOT = new Set(['revoke-secret-leases', 'revoke-session', 'revoke-token']);
 const STATUS_POLL_MS = 100;
+/** Expired idempotency keys are swept at most this often per instance, this many at a time. */
+const SWEEP_INTERVAL_MS = 60_000;
+const SWEEP_BATCH = 1000;
+/** Claims of one key tried before giving up (each try loses only to a claim that went away meanwhile). */
+const MAX_CLAIM_ATTEMPTS = 3;
+/** Never aborts: waits for a pending publication end on their own deadline. */
+const NEVER = new AbortController().signal;
+
+/** How a claimed key stands: its answer is known, its publication may still land, or nothing was published. */
+type Settled<T> = { readonly body: T } | 'pending' | 'released';
 
 /**
  * Responder orders: publishing narrowing and revocation orders and their lifts (accepted only once
  * durable on the events topic), the orders in force as the workers hold them, and what each order
  * did: identities changed and enforcement points that applied it.
+ *
+ * An order or lift sent with an `Idempotency-Key` claims the key in the statement that records it.
+ * A retry with the key (same subject, same request) gets the first answer again, from PostgreSQL —
+ * after a restart or from another instance too; while the first publication is unconfirmed (a 503
+ * "may still be written") the retry waits for it up to the publish timeout and never publishes again.
  */
 export class OrdersService implements OrdersApi, OrdersInForce {
   /** Ends of the command topics captured once an event was processed everywhere (see `progressOf`). */
   private readonly commandEnds = new LruMap<string, Map<string, bigint>>(10_000);
+  private lastSweepMs = 0;
 
   constructor(private readonly d: OrdersDeps) {}
 
-  async issueOrder(actor: Principal, req: S.IssueOrderRequest): Promise<z.input<typeof S.OrderAccepted>> {
+  async issueOrder(actor: Principal, req: S.IssueOrderRequest, idempotencyKey?: string): Promise<Answer<z.input<typeof S.OrderAccepted>>> {
+    if (idempotencyKey === undefined) return { body: (await this.publishOrder(actor, req, undefined))!, replayed: false };
+    const scope: IdempotencyScope = { subject: actor.sub, operation: 'issueOrder', key: idempotencyKey };
+    const fingerprint = requestFingerprint(scope.operation, req);
+    this.sweepExpiredKeys();
+    for (let attempt = 0; attempt < MAX_CLAIM_ATTEMPTS; attempt++) {
+      const replay = await this.replay(scope, fingerprint, (rec) => this.settledOrder(rec));
+      if (replay) return replay;
+      const body = await this.publishOrder(actor, req, { ...scope, fingerprint, retentionMs: this.d.config.idempotencyRetentionMs });
+      if (body) return { body, replayed: false };
+      // Another request claimed the key between the look-up and the claim: answer from its claim.
+    }
+    throw new ControlPlaneError('CONFLICT', `Idempotency-Key ${idempotencyKey} is used by concurrent requests; retry`);
+  }
+
+  /**
+   * Records, publishes and answers an order. With a claim, the key is claimed with the order record,
+   * and the answer is undefined when another request claimed the key meanwhile (never without one).
+   */
+  private async publishOrder(actor: Principal, req: S.IssueOrderRequest, claim: Omit<IdempotencyClaim, 'eventId'> | undefined): Promise<z.input<typeof S.OrderAccepted> | undefined> {
     const now = Date.now();
     const orderId = newOrderId();
     const eventId = newEventId();
     const event = orderIssuedEvent(req, { orderId, eventId, actor: actor.sub, nowMs: now, maxTtlMs: this.d.config.maxTtlMs });
-    await this.d.repository.insertOrder({
+    const row: OrderRow = {
       orderId,
       kind: req.kind,
       actor: actor.sub,
@@ -70,26 +108,36 @@ export class OrdersService implements OrdersApi, OrdersInForce {
       expiresAt: event.data.expiresAt ?? null,
       offsets: null,
       lift: null,
-    });
-    this.d.tracker.expect(eventId, orderId, 'order.issued');
-    const offsets = await durablePublish(this.d.sender, this.d.logger, event, now, (late) => this.d.repository.setOrderOffsets(orderId, late), () => this.d.repository.deleteOrder(orderId));
-    await this.d.repository.setOrderOffsets(orderId, offsets).catch((e: Error) => this.d.logger.warn({ orderId, err: e.message }, 'order published but its offsets were not recorded'));
-    this.d.metrics.orders.inc({ kind: req.kind });
-    this.d.logger.info({ orderId, eventId, kind: req.kind, actor: actor.sub, target: event.data.target, expiresAt: event.data.expiresAt, reason: req.reason }, 'order issued');
-    return {
-      orderId,
-      eventId,
-      kind: req.kind,
-      actor: actor.sub,
-      target: event.data.target,
-      expiresAt: event.data.expiresAt ?? null,
-      acceptedAt: new Date().toISOString(),
-      partitions: Object.keys(offsets).length,
-      statusUrl: `/v1/orders/${encodeURIComponent(orderId)}/status`,
     };
+    if (claim) {
+      if (!(await this.d.repository.insertOrderClaimingKey(row, { ...claim, eventId }))) return undefined;
+    } else {
+      await this.d.repository.insertOrder(row);
+    }
+    this.d.tracker.expect(eventId, orderId, 'order.issued');
+    let offsets: PublishedOffsets;
+    try {
+      // A definite failure deletes the order, and with it the claim of its key: a retry publishes afresh.
+      offsets = await durablePublish(this.d.sender, this.d.logger, event, now, (late) => this.d.repository.setOrderOffsets(orderId, late), () => this.d.repository.deleteOrder(orderId));
+    } catch (e) {
+      throw mayStillLand(e, orderId, claim !== undefined);
+    }
+    await this.d.repository.setOrderOffsets(orderId, offsets).catch((e: Error) => this.d.logger.warn({ orderId, err: e }, 'order published but its offsets were not recorded'));
+    this.d.metrics.orders.inc({ kind: req.kind });
+    this.d.logger.info({ orderId, eventId, kind: req.kind, actor: actor.sub, target: event.data.target, expiresAt: event.data.expiresAt, reason: req.reason, idempotencyKey: claim?.key }, 'order issued');
+    const body = orderAccepted(row, offsets, new Date().toISOString());
+    if (claim) await this.completeClaim(claim, eventId, body);
+    return body;
   }
 
-  async liftOrder(actor: Principal, orderId: string, reason: string | undefined): Promise<z.input<typeof S.LiftAccepted>> {
+  async liftOrder(actor: Principal, orderId: string, reason: string | undefined, idempotencyKey?: string): Promise<Answer<z.input<typeof S.LiftAccepted>>> {
+    const scope: IdempotencyScope | undefined = idempotencyKey === undefined ? undefined : { subject: actor.sub, operation: 'liftOrder', key: idempotencyKey };
+    const fingerprint = scope ? requestFingerprint(scope.operation, { orderId, reason: reason ?? null }) : '';
+    if (scope) {
+      this.sweepExpiredKeys();
+      const replay = await this.replay(scope, fingerprint, (rec) => this.settledLift(rec));
+      if (replay) return replay;
+    }
     const now = Date.now();
     let row = await this.d.repository.getOrder(orderId);
     const active = (await this.activeOrdersAt(now)).orders.find((o) => o.orderId === orderId);
@@ -108,15 +156,114 @@ export class OrdersService implements OrdersApi, OrdersInForce {
     }
     const eventId = newEventId();
     const event = orderLiftedEvent(orderId, actor.sub, reason, { eventId, nowMs: now });
-    if (row && !(await this.d.repository.claimLift(orderId, { eventId, actor: actor.sub, reason: reason ?? null, at: event.time }))) {
+    const lift = { eventId, actor: actor.sub, reason: reason ?? null, at: event.time };
+    // Without a recorded order there is nothing to claim against (nor a key to keep: it needs the order row).
+    const claim = scope && row ? { ...scope, fingerprint, eventId, retentionMs: this.d.config.idempotencyRetentionMs } : undefined;
+    if (claim) {
+      const claimed = await this.d.repository.claimLiftClaimingKey(orderId, lift, claim);
+      if (claimed === 'key-taken') {
+        const replay = await this.replay(claim, fingerprint, (rec) => this.settledLift(rec));
+        if (replay) return replay;
+        throw new ControlPlaneError('CONFLICT', `Idempotency-Key ${claim.key} is used by concurrent requests; retry`);
+      }
+      if (claimed === 'lift-taken') throw new ControlPlaneError('CONFLICT', `order ${orderId} is being lifted by another request`);
+    } else if (row && !(await this.d.repository.claimLift(orderId, lift))) {
       throw new ControlPlaneError('CONFLICT', `order ${orderId} is being lifted by another request`);
     }
     this.d.tracker.expect(eventId, orderId, 'order.lifted');
-    const offsets = await durablePublish(this.d.sender, this.d.logger, event, now, (late) => this.d.repository.setLiftOffsets(orderId, late), () => this.d.repository.releaseLift(orderId, eventId));
-    await this.d.repository.setLiftOffsets(orderId, offsets).catch((e: Error) => this.d.logger.warn({ orderId, err: e.message }, 'lift published but its offsets were not recorded'));
+    let offsets: PublishedOffsets;
+    try {
+      offsets = await durablePublish(
+        this.d.sender,
+        this.d.logger,
+        event,
+        now,
+        (late) => this.d.repository.setLiftOffsets(orderId, late),
+        async () => {
+          await this.d.repository.releaseLift(orderId, eventId);
+          if (claim) await this.d.idempotency.release(claim, eventId);
+        },
+      );
+    } catch (e) {
+      throw mayStillLand(e, orderId, claim !== undefined, 'lift of order');
+    }
+    await this.d.repository.setLiftOffsets(orderId, offsets).catch((e: Error) => this.d.logger.warn({ orderId, err: e }, 'lift published but its offsets were not recorded'));
     this.d.metrics.orders.inc({ kind: 'lift' });
-    this.d.logger.info({ orderId, eventId, actor: actor.sub, orderActor, reason }, 'order lifted');
-    return { orderId, eventId, actor: actor.sub, acceptedAt: new Date().toISOString(), partitions: Object.keys(offsets).length, statusUrl: `/v1/orders/${encodeURIComponent(orderId)}/status` };
+    this.d.logger.info({ orderId, eventId, actor: actor.sub, orderActor, reason, idempotencyKey: claim?.key }, 'order lifted');
+    const body = liftAccepted(orderId, eventId, actor.sub, offsets, new Date().toISOString());
+    if (claim) await this.completeClaim(claim, eventId, body);
+    return { body, replayed: false };
+  }
+
+  /**
+   * The answer a claimed key gives again: undefined when the key is not claimed (or its claim went
+   * away with an unpublished order); 422 for another request under the same key; the stored answer;
+   * or, while the first publication is unconfirmed, its answer once it is (waiting up to the publish
+   * timeout), else 503 again — never a second publication.
+   */
+  private async replay<T>(scope: IdempotencyScope, fingerprint: string, settle: (rec: IdempotencyRecord) => Promise<Settled<T>>): Promise<Answer<T> | undefined> {
+    const rec = await this.d.idempotency.find(scope);
+    if (!rec) return undefined;
+    if (rec.fingerprint !== fingerprint) {
+      throw new ControlPlaneError('IDEMPOTENCY_KEY_REUSED', `Idempotency-Key ${scope.key} was used by ${scope.subject} for another request (order ${rec.orderId}) within the retention window; use a new key for a new request`);
+    }
+    if (rec.answer) {
+      this.d.logger.info({ orderId: rec.orderId, eventId: rec.eventId, actor: scope.subject, idempotencyKey: scope.key, operation: scope.operation }, 'answered again (Idempotency-Key)');
+      return { body: rec.answer.body as T, replayed: true };
+    }
+    const deadline = Date.now() + this.d.config.publishTimeoutMs;
+    for (;;) {
+      const s = await settle(rec);
+      if (s === 'released') {
+        await this.d.idempotency.release(scope, rec.eventId);
+        return undefined;
+      }
+      if (s !== 'pending') {
+        if (!(await this.d.idempotency.complete(scope, rec.eventId, 202, s.body))) {
+          // Completed meanwhile by the request that published it: its answer is the one kept.
+          const kept = await this.d.idempotency.find(scope);
+          if (kept?.answer && kept.eventId === rec.eventId) return { body: kept.answer.body as T, replayed: true };
+        }
+        return { body: s.body, replayed: true };
+      }
+      if (Date.now() >= deadline) {
+        const what = scope.operation === 'liftOrder' ? `the lift of order ${rec.orderId}` : `order ${rec.orderId}`;
+        const message = `${what} is recorded but Kafka has not confirmed its publication yet; it may still be written. Retry with the same Idempotency-Key, or follow /v1/orders/${rec.orderId}/status`;
+        throw new ControlPlaneError('UNAVAILABLE', message, { component: 'kafka', publicMessage: message, context: { orderId: rec.orderId, eventId: rec.eventId, published: 'unknown' } });
+      }
+      await sleep(Math.min(STATUS_POLL_MS, Math.max(1, deadline - Date.now())), NEVER);
+    }
+  }
+
+  /** How the order a key was claimed for stands: accepted once its offsets are recorded (late ones too). */
+  private async settledOrder(rec: IdempotencyRecord): Promise<Settled<z.input<typeof S.OrderAccepted>>> {
+    const row = await this.d.repository.getOrder(rec.orderId);
+    if (!row || row.eventId !== rec.eventId) return 'released';
+    return row.offsets ? { body: orderAccepted(row, row.offsets, new Date().toISOString()) } : 'pending';
+  }
+
+  /** How the lift a key was claimed for stands: released when the order's lift is another one, or none. */
+  private async settledLift(rec: IdempotencyRecord): Promise<Settled<z.input<typeof S.LiftAccepted>>> {
+    const row = await this.d.repository.getOrder(rec.orderId);
+    const lift = row?.lift;
+    if (!lift || lift.eventId !== rec.eventId) return 'released';
+    return lift.offsets ? { body: liftAccepted(rec.orderId, lift.eventId, lift.actor, lift.offsets, new Date().toISOString()) } : 'pending';
+  }
+
+  /** Keeps the answer of a claimed key; a failure leaves the claim pending (a retry finds the offsets). */
+  private async completeClaim(scope: IdempotencyScope, eventId: string, body: unknown): Promise<void> {
+    await this.d.idempotency.complete(scope, eventId, 202, body).catch((e: Error) => this.d.logger.warn({ idempotencyKey: scope.key, eventId, err: e }, 'answer of an idempotency key not recorded'));
+  }
+
+  /** Deletes expired keys now and then (any instance may; each deletes a bounded batch). */
+  private sweepExpiredKeys(): void {
+    const now = Date.now();
+    if (now - this.lastSweepMs < SWEEP_INTERVAL_MS) return;
+    this.lastSweepMs = now;
+    void this.d.idempotency
+      .sweepExpired(SWEEP_BATCH)
+      .then((n) => n > 0 && this.d.logger.debug({ deleted: n }, 'expired idempotency keys deleted'))
+      .catch((e: Error) => this.d.logger.warn({ err: e }, 'expired idempotency keys not deleted'));
   }
 
   activeOrders(): Promise<z.input<typeof S.OrdersList>> {
@@ -206,6 +353,34 @@ export class OrdersService implements OrdersApi, OrdersInForce {
       enforcers: { known: e.known.length, applied: counted ? e.applied.length : 0, appliedBy: counted ? [...e.applied] : [], pending: [...(counted ? e.pending : e.known)] },
     };
   }
+}
+
+function orderAccepted(row: OrderRow, offsets: PublishedOffsets, acceptedAt: string): z.input<typeof S.OrderAccepted> {
+  return {
+    orderId: row.orderId,
+    eventId: row.eventId,
+    kind: row.kind as S.ActiveOrderView['kind'],
+    actor: row.actor,
+    target: JSON.parse(row.target) as S.ActiveOrderView['target'],
+    expiresAt: row.expiresAt,
+    acceptedAt,
+    partitions: Object.keys(offsets).length,
+    statusUrl: `/v1/orders/${encodeURIComponent(row.orderId)}/status`,
+  };
+}
+
+function liftAccepted(orderId: string, eventId: string, actor: string, offsets: PublishedOffsets, acceptedAt: string): z.input<typeof S.LiftAccepted> {
+  return { orderId, eventId, actor, acceptedAt, partitions: Object.keys(offsets).length, statusUrl: `/v1/orders/${encodeURIComponent(orderId)}/status` };
+}
+
+/**
+ * A publication Kafka did not confirm in time may still land: the 503 names the order, so that the
+ * caller can follow it (or retry with its Idempotency-Key). Other errors pass unchanged.
+ */
+function mayStillLand(e: unknown, orderId: string, withKey: boolean, what = 'order'): unknown {
+  if (!ControlPlaneError.is(e) || e.context.published !== 'unknown') return e;
+  const message = `${what} ${orderId} is recorded but Kafka did not confirm its publication in time; it may still be written. ${withKey ? 'Retry with the same Idempotency-Key, or follow' : 'Follow'} /v1/orders/${orderId}/status`;
+  return new ControlPlaneError('UNAVAILABLE', message, { cause: e, component: 'kafka', publicMessage: message, context: { ...e.context, orderId } });
 }
 
 function orderFromRow(row: OrderRow): Omit<S.ActiveOrderView, 'partitions' | 'actions'> {

@@ -1,10 +1,16 @@
 import { ActionName, IdentityId, Instant, OrderKind, OrderTarget, SessionId, TokenId } from '@livescope/contracts';
 import { z } from 'zod';
 import { component, Name, Reason, TtlSeconds } from '../../http/schemas.js';
+import { IdempotencyKey } from './idempotency.js';
 
 /** Requests and answers of the orders API: narrowing and revocation orders, their lifts and progress. */
 export const OrderParams = z.object({ orderId: z.string().min(1).max(256).describe('Order id as returned when it was issued.') });
 
+export const IdempotencyHeaders = z.object({
+  'idempotency-key': IdempotencyKey.optional().describe(
+    'Makes the request safe to retry: 1-255 visible ASCII characters (a fresh UUID per request is a good choice), optionally in double quotes. The same key from the same token subject with the same request gets the first answer again for the retention window (`LIVESCOPE_API_IDEMPOTENCY_RETENTION_MS`, default 24 h), even from another instance or after a restart; with another request, 422.',
+  ),
+});
 const narrowingBase = {
   target: OrderTarget.describe('Whom the order applies to: `{identityId}`, `{selector:{kind,namespace,owner,labels,roles}}` or `{all:true}`.'),
   reason: Reason,
