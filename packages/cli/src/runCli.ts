@@ -384,6 +384,8 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
         requireSession: opts.session !== undefined,
         // Probes are not traffic: they must not feed drift detection.
         reportDecisions: false,
+        // Nor is it an enforcement point: its acknowledgements would count in "applied by N".
+        acknowledge: false,
       });
       await enforcer.start();
       try {
