@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { waitFor } from '@livescope/testkit';
 import { ClientAt, type ClientAnswer } from './support/ClientAt.js';
 import { Harness } from './support/harness.js';
 
@@ -112,11 +113,18 @@ describe('rate limits', () => {
 
   it('keeps the probes answering from an address whose unauthenticated budget is spent, and limits them on a budget of their own', async () => {
     const flooded = from('127.0.0.6');
+    const unauthenticatedBefore = (await h.cp.metrics.rateLimited.get()).values.find((v) => v.labels.budget === 'unauthenticated')?.value ?? 0;
     let status = 0;
     for (let i = 0; i < UNAUTHENTICATED_PER_MINUTE + 5 && status !== 429; i++) status = (await flooded.request(h.cp.url, 'GET', '/v1/orders', { authorization: `Bearer ${forged}` })).status;
     expect(status).toBe(429);
     expect((await flooded.request(h.cp.url, 'GET', '/healthz')).status).toBe(200);
-    expect((await flooded.request(h.cp.url, 'GET', '/readyz')).status).toBe(200);
+    // Readiness answers 503 while a dependency is slow to answer its probe (a loaded machine): what
+    // matters here is that it is never 429 for the flooded address, so wait for the dependencies.
+    await waitFor('/readyz to answer 200 to the flooded address', async () => {
+      const r = await flooded.request(h.cp.url, 'GET', '/readyz');
+      expect(r.status).not.toBe(429);
+      return r.status === 200;
+    }, 30_000, 250);
     const prober = from('127.0.0.5');
     const statuses: number[] = [];
     for (let i = 0; i < PUBLIC_PER_MINUTE + 1; i++) statuses.push((await prober.request(h.cp.url, 'GET', '/healthz')).status);
@@ -126,6 +134,6 @@ describe('rate limits', () => {
     expect(Number(limited.headers['retry-after'])).toBeGreaterThanOrEqual(1);
     const rateLimited = (await h.cp.metrics.rateLimited.get()).values;
     expect(rateLimited.find((v) => v.labels.budget === 'public')?.value).toBeGreaterThanOrEqual(1);
-    expect(rateLimited.find((v) => v.labels.budget === 'unauthenticated')?.value).toBeGreaterThanOrEqual(900);
+    expect(rateLimited.find((v) => v.labels.budget === 'unauthenticated')?.value).toBeGreaterThan(unauthenticatedBefore);
   });
 });
