@@ -99,10 +99,12 @@ export function renderEnforcers(l: S.EnforcersList): string {
   if (l.enforcers.length === 0) return 'no enforcement point has reported yet\n';
   return (
     formatTable(
-      ['ENFORCER', 'LIVE', 'LAST SEEN', 'IDENTITIES', 'APPLIED', 'REJECTED', 'LAG p50/p99/max', 'STALENESS', 'LAST APPLIED'],
+      ['ENFORCER', 'LIVE', 'SIGNED', 'LAST SEEN', 'IDENTITIES', 'APPLIED', 'REJECTED', 'LAG p50/p99/max', 'STALENESS', 'LAST APPLIED'],
       l.enforcers.map((e) => [
         e.enforcerId,
         e.live ? 'yes' : 'no',
+        // Whether its acknowledgements (its lag, the orders it is counted for) were verified against its own key.
+        e.acksVerified === true ? 'verified' : e.acksVerified === false ? 'no' : '?',
         `${formatMs(e.silenceMs)} ago`,
         e.identities,
         e.applied,

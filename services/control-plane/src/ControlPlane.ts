@@ -5,7 +5,7 @@ import type { PolicyCompiler } from '@livescope/scope-engine';
 import { Store } from '@livescope/store';
 import { createKafka, createProducer, EventPublisher, ProducerSigner, SchemaRegistryClient, type Logger } from '@livescope/transport';
 import type { FastifyInstance } from 'fastify';
-import type { Admin, Kafka, KafkaConfig, Producer } from 'kafkajs';
+import type { Admin, Kafka, KafkaConfig, KafkaMessage, Producer } from 'kafkajs';
 import { apiRoutes } from './api/apiRoutes.js';
 import { loadOrCreateDevApiKey } from './auth/devKeys.js';
 import { TokenVerifier } from './auth/TokenVerifier.js';
@@ -16,7 +16,7 @@ import { alertSink, AlertsRepository, AlertsService } from './features/alerts/in
 import { ApprovalsService } from './features/approvals/index.js';
 import { ChangesRepository, ChangesService } from './features/changes/index.js';
 import { ConsoleAssets, ConsoleService } from './features/console/index.js';
-import { EnforcerAckSink, EnforcersRepository, EnforcersService } from './features/enforcers/index.js';
+import { AckAuthenticator, readAck, EnforcerAckSink, EnforcersRepository, EnforcersService } from './features/enforcers/index.js';
 import { FleetRepository, FleetService } from './features/fleet/index.js';
 import { builtInPolicyCompiler, IdentitiesRepository, IdentitiesService } from './features/identities/index.js';
 import { MeService } from './features/me/index.js';
@@ -146,9 +146,14 @@ export class ControlPlane {
     const bus = new AlertBus();
     const changeBus = new AlertBus();
     const activity = new ActivityWindow();
-    const follower = new CommandFollower({ kafka, admin, topics, tracker, windowMs: config.trackingWindowMs, groupPrefix: config.groupId, logger, metrics, activity, onCommands: () => changeBus.notify() });
+    const ackAuth = new AckAuthenticator(config.enforcerKeys, config.requireSignedAcks);
+    const readAckFor = (topic: string, m: KafkaMessage) => {
+      const { ack, verdict } = readAck(ackAuth, topic, m);
+      return verdict.kind === 'refused' ? undefined : { ack, verified: verdict.kind === 'verified' };
+    };
+    const follower = new CommandFollower({ kafka, admin, topics, tracker, readAck: readAckFor, windowMs: config.trackingWindowMs, groupPrefix: config.groupId, logger, metrics, activity, onCommands: () => changeBus.notify() });
     this.follower = follower;
-    const acks = new EnforcerAckSink(enforcersRepository, metrics, logger);
+    const acks = new EnforcerAckSink(enforcersRepository, metrics, logger, ackAuth);
     const storeAlerts = alertSink(alertsRepository, bus, metrics, logger);
     const consumer = new PgOffsetConsumer({
       kafka,

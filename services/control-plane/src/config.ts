@@ -1,8 +1,9 @@
 import { isIP } from 'node:net';
 import { hostname } from 'node:os';
-import { commonOptions, ConfigError, csv, int, loadConfig, option, reshapeConfig, type ConfigOf, type Env } from '@livescope/runtime';
+import { bool, commonOptions, ConfigError, csv, int, loadConfig, option, reshapeConfig, type ConfigOf, type Env } from '@livescope/runtime';
 import { z } from 'zod';
 import { parseTrustedKeys, type TrustedTokenKey } from './auth/verifyKeys.js';
+import { parseEnforcerKeys, type EnforcerKeys } from './features/enforcers/AckAuthenticator.js';
 
 export { ConfigError };
 
@@ -11,6 +12,16 @@ const trustedKeys = z.string().transform((s, ctx): TrustedTokenKey[] => {
   if (s.trim() === '') return [];
   try {
     return parseTrustedKeys(s);
+  } catch (err) {
+    ctx.addIssue({ code: 'custom', message: (err as Error).message });
+    return z.NEVER;
+  }
+});
+
+/** `LIVESCOPE_API_ENFORCER_KEYS`: enforcer id → { key id → Ed25519 public key }. */
+const enforcerKeys = z.string().transform((s, ctx): EnforcerKeys => {
+  try {
+    return parseEnforcerKeys(s);
   } catch (err) {
     ctx.addIssue({ code: 'custom', message: (err as Error).message });
     return z.NEVER;
@@ -94,6 +105,15 @@ export const controlPlaneOptions = {
   }),
   consoleDir: option('LIVESCOPE_CONSOLE_DIR', z.string().min(1).optional(), { doc: 'built web console served under /console/; unset: the `dist` of the installed @livescope/console', unit: 'path' }),
   startupTimeoutMs: option('LIVESCOPE_STARTUP_TIMEOUT_MS', int(0, 3_600_000).default(120_000), { doc: 'how long start-up retries an unavailable broker, registry or PostgreSQL before giving up', unit: 'ms' }),
+  enforcerKeys: option('LIVESCOPE_API_ENFORCER_KEYS', enforcerKeys.default(new Map()), {
+    doc: 'acknowledgement keys of enforcement points, JSON `{ "<enforcer id>": { "<key id>": "<Ed25519 public key>" } }` (base64url raw or SPKI PEM): an enforcement point listed here must sign its acknowledgements (`ackSigningKey`) with one of its own keys, or they are dropped; order status and `/v1/enforcers` say whose acknowledgements were verified',
+    unit: 'JSON',
+    defaultDoc: 'none (every acknowledgement counts, unverified)',
+  }),
+  requireSignedAcks: option('LIVESCOPE_API_REQUIRE_SIGNED_ACKS', bool.default(false), {
+    doc: 'count only acknowledgements verified against `LIVESCOPE_API_ENFORCER_KEYS`: enforcement points without keys are then ignored in order status, lag and `/v1/enforcers`',
+    unit: 'boolean',
+  }),
   personClaim: option('LIVESCOPE_API_PERSON_CLAIM', z.string().regex(/^[A-Za-z0-9_:.-]+=.+$/, 'must be claim=value').default('kind=human'), {
     doc: 'the token claim that marks a person (`name=value`; an array claim may contain the value): only persons may approve escalations',
     unit: 'claim=value',

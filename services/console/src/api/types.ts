@@ -256,6 +256,8 @@ export interface Enforcer {
   readonly rejected: number;
   readonly lastApplied: { readonly identityId: string; readonly version: number; readonly kind: string; readonly appliedAt: string; readonly producedAt: string | null } | null;
   readonly lag: { readonly p50Ms: number; readonly p99Ms: number; readonly maxMs: number } | null;
+  /** Whether its latest acknowledgements were signed by one of its own keys (null: recorded before verification existed). */
+  readonly acksVerified: boolean | null;
   readonly stalenessMs: number | null;
   readonly pendingCommands: number | null;
 }

@@ -74,7 +74,14 @@ export function EnforcersPage(): ReactNode {
               {enforcers.map((e) => (
                 <tr key={e.enforcerId} data-testid="enforcer-row" data-enforcer={e.enforcerId}>
                   <td className="mono">{e.enforcerId}</td>
-                  <td>{e.live ? <span className="badge status-active">live</span> : <span className="badge status-disabled">silent</span>}</td>
+                  <td>
+                    {e.live ? <span className="badge status-active">live</span> : <span className="badge status-disabled">silent</span>}{' '}
+                    {e.acksVerified === true ? (
+                      <span className="badge" title="its acknowledgements are signed by its own key">signed</span>
+                    ) : (
+                      <span className="muted small" title="its acknowledgements are self-declared (no key configured in LIVESCOPE_API_ENFORCER_KEYS)">unsigned</span>
+                    )}
+                  </td>
                   <td>
                     {e.lastApplied ? (
                       <>

@@ -1,8 +1,8 @@
 import { classify } from '@livescope/errors';
 import { randomUUID } from 'node:crypto';
-import { decodeMessage, EnforcerAck, Revocation, ScopeChange, type TopicNames } from '@livescope/contracts';
+import { decodeMessage, Revocation, ScopeChange, type EnforcerAck, type TopicNames } from '@livescope/contracts';
 import type { Logger } from '@livescope/transport';
-import type { Admin, Consumer, EachBatchPayload, Kafka } from 'kafkajs';
+import type { Admin, Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
 import type { ControlPlaneMetrics } from '../ControlPlaneMetrics.js';
 import type { ActivityWindow } from '../tracking/ActivityWindow.js';
 import type { CommandTracker } from '../tracking/CommandTracker.js';
@@ -28,6 +28,11 @@ export class CommandFollower {
       readonly admin: Admin;
       readonly topics: TopicNames;
       readonly tracker: CommandTracker;
+      /**
+       * Reads an acknowledgement and judges who sent it: undefined when it is refused (it never
+       * counts an enforcement point as having applied anything); throws when it is unreadable.
+       */
+      readonly readAck: (topic: string, m: KafkaMessage) => { readonly ack: EnforcerAck; readonly verified: boolean } | undefined;
       readonly windowMs: number;
       readonly groupPrefix: string;
       readonly logger: Logger;
@@ -102,7 +107,9 @@ export class CommandFollower {
       last = BigInt(m.offset);
       try {
         if (batch.topic === t.enforcerAcks) {
-          this.deps.tracker.observeAck(decodeMessage(EnforcerAck, m.value, DECODE, 'enforcer ack'));
+          // Refusals are counted and logged by the EnforcerAckSink, which reads the same messages.
+          const read = this.deps.readAck(batch.topic, m);
+          if (read) this.deps.tracker.observeAck(read.ack, read.verified);
         } else if (batch.topic === t.scopeChanges) {
           const c = decodeMessage(ScopeChange, m.value, DECODE, 'scope change');
           this.deps.tracker.observeCommand({ kind: 'scope', identityId: c.identityId, version: c.version, producedAtMs: Number(m.timestamp), eventId: c.cause.eventId, eventType: c.cause.eventType, orderIds: orderIdsOf(c) });

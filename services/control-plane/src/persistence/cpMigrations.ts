@@ -117,4 +117,13 @@ CREATE INDEX cp_idempotency_expires ON cp_idempotency (expires_at);
 CREATE INDEX cp_idempotency_order ON cp_idempotency (order_id);
 `,
   },
+  {
+    version: 4,
+    name: 'whether enforcer acknowledgements were verified',
+    sql: `
+-- Whether an enforcement point's latest acknowledgements were signed by one of its own keys
+-- (LIVESCOPE_API_ENFORCER_KEYS); NULL for rows written before acknowledgements were verified.
+ALTER TABLE cp_enforcers ADD COLUMN acks_verified boolean NULL;
+`,
+  },
 ];

@@ -56,6 +56,8 @@ interface EventRecord {
 interface EnforcerRecord {
   firstSeenMs: number;
   lastSeenMs: number;
+  /** Whether its latest acknowledgement was verified against its own key (AckAuthenticator). */
+  verified: boolean;
   /** Highest scope version applied per identity (changes and snapshots). */
   readonly versions: LruMap<string, number>;
   /** Revocations applied: `identity/version/producedAtMs`. */
@@ -77,6 +79,8 @@ export interface EnforcementProgress {
   readonly known: readonly string[];
   /** Those that applied every command the event caused. */
   readonly applied: readonly string[];
+  /** Of `applied`, those whose acknowledgements are verified against their own keys. */
+  readonly verified: readonly string[];
   readonly pending: readonly string[];
 }
 
@@ -125,15 +129,17 @@ export class CommandTracker {
     else rec.revocations.set(revKey(o.identityId, o.version, o.producedAtMs), { identityId: o.identityId, version: o.version });
   }
 
-  observeAck(ack: EnforcerAck): void {
+  /** Records an acknowledgement the AckAuthenticator let through; `verified` when signed by the enforcement point's own key. */
+  observeAck(ack: EnforcerAck, verified = false): void {
     const at = Date.parse(ack.at);
     let e = this.enforcers.get(ack.enforcerId);
     if (!e) {
       if (this.enforcers.size >= this.limits.maxEnforcers) this.forgetLeastRecentEnforcer();
-      e = { firstSeenMs: at, lastSeenMs: at, versions: new LruMap(this.limits.maxIdentitiesPerEnforcer), revocations: new LruMap(this.limits.maxRevocationsPerEnforcer) };
+      e = { firstSeenMs: at, lastSeenMs: at, verified, versions: new LruMap(this.limits.maxIdentitiesPerEnforcer), revocations: new LruMap(this.limits.maxRevocationsPerEnforcer) };
       this.enforcers.set(ack.enforcerId, e);
     }
     e.firstSeenMs = Math.min(e.firstSeenMs, at);
+    e.verified = verified;
     e.lastSeenMs = Math.max(e.lastSeenMs, at);
     for (const a of ack.applied) {
       if (a.kind === 'revocation') {
@@ -171,12 +177,15 @@ export class CommandTracker {
     const known = this.knownEnforcers(nowMs, livenessMs);
     const r = this.events.get(eventId);
     const applied: string[] = [];
+    const verified: string[] = [];
     const pending: string[] = [];
     for (const id of known) {
       const e = this.enforcers.get(id)!;
-      (r === undefined || this.appliedAll(e, r) ? applied : pending).push(id);
+      const done = r === undefined || this.appliedAll(e, r);
+      (done ? applied : pending).push(id);
+      if (done && e.verified) verified.push(id);
     }
-    return { known, applied, pending };
+    return { known, applied, verified, pending };
   }
 
   knownEnforcers(nowMs: number, livenessMs: number): string[] {

@@ -30,8 +30,18 @@ describe('CommandTracker', () => {
 
     t.observeAck(ack('gw-a', T + 50, [{ identityId: 'w1', version: 4, kind: 'scope.change' }, { identityId: 'w2', version: 8, kind: 'scope.change' }]));
     t.observeAck(ack('gw-b', T + 60, [{ identityId: 'w1', version: 4, kind: 'scope.change' }]));
-    expect(t.enforcement('e1', T + 100, 60_000)).toEqual({ known: ['gw-a', 'gw-b'], applied: ['gw-a'], pending: ['gw-b'] });
+    expect(t.enforcement('e1', T + 100, 60_000)).toEqual({ known: ['gw-a', 'gw-b'], applied: ['gw-a'], verified: [], pending: ['gw-b'] });
     expect(t.eventsOfOrder('o1')).toEqual(['e1']);
+  });
+
+  it('says which of the enforcement points that applied an event were verified, by their latest acknowledgement', () => {
+    const t = new CommandTracker();
+    t.observeAck(ack('gw-signed', T - 1000, []), true);
+    t.observeAck(ack('gw-plain', T - 1000, []));
+    t.observeCommand({ kind: 'scope', identityId: 'w1', version: 4, producedAtMs: T, ...order('e1', 'o1') });
+    t.observeAck(ack('gw-signed', T + 50, [{ identityId: 'w1', version: 4, kind: 'scope.change' }]), true);
+    t.observeAck(ack('gw-plain', T + 50, [{ identityId: 'w1', version: 4, kind: 'scope.change' }]), false);
+    expect(t.enforcement('e1', T + 100, 60_000)).toEqual({ known: ['gw-plain', 'gw-signed'], applied: ['gw-plain', 'gw-signed'], verified: ['gw-signed'], pending: [] });
   });
 
   it('accepts acknowledgements that arrive before the command they acknowledge', () => {
@@ -45,7 +55,7 @@ describe('CommandTracker', () => {
     const t = new CommandTracker();
     t.observeCommand({ kind: 'revocation', identityId: 'w1', version: 5, producedAtMs: T + 10, ...order('e2', 'o2') });
     t.observeAck(ack('gw', T + 20, [{ identityId: 'w1', version: 5, kind: 'revocation', producedAt: T }]));
-    expect(t.enforcement('e2', T + 30, 60_000)).toEqual({ known: ['gw'], applied: [], pending: ['gw'] });
+    expect(t.enforcement('e2', T + 30, 60_000)).toEqual({ known: ['gw'], applied: [], verified: [], pending: ['gw'] });
     t.observeAck(ack('gw', T + 40, [{ identityId: 'w1', version: 5, kind: 'revocation', producedAt: T + 10 }]));
     expect(t.enforcement('e2', T + 50, 60_000).applied).toEqual(['gw']);
   });
@@ -74,7 +84,7 @@ describe('CommandTracker', () => {
     expect(t.eventsOfOrder('o4')).toEqual(['issue', 'lift']);
     t.observeAck(ack('old', T - 120_000, []));
     t.observeAck(ack('new', T, [{ identityId: 'w1', version: 3, kind: 'scope.change' }]));
-    expect(t.enforcement('lift', T + 1000, 60_000)).toEqual({ known: ['new'], applied: ['new'], pending: [] });
+    expect(t.enforcement('lift', T + 1000, 60_000)).toEqual({ known: ['new'], applied: ['new'], verified: [], pending: [] });
   });
 
   it('measures how far behind an enforcement point is, from commands produced after it was first heard from', () => {

@@ -4,7 +4,7 @@ import { Enforcer } from '@livescope/enforcer';
 import { compileScopePolicy } from '@livescope/scope-engine';
 import { createWorker, loadWorkerConfig, type ScopeWorker } from '@livescope/scope-worker';
 import { PipelineFixture, testEnv, waitFor } from '@livescope/testkit';
-import { generateSigningKeyPair, parsePublicKey, type Logger } from '@livescope/transport';
+import { generateSigningKeyPair, parsePrivateKey, parsePublicKey, type Logger } from '@livescope/transport';
 import { SignJWT } from 'jose';
 import type { Role } from '../../src/auth/roles.js';
 import { loadControlPlaneConfig } from '../../src/config.js';
@@ -29,6 +29,8 @@ export class Harness {
   readonly strangerKey = generateKeyPairSync('ed25519');
   /** The control plane's producer key; the workers' keyring lets it send what responders and approvers send. */
   readonly cpProducerKey = generateSigningKeyPair('control-plane-test');
+  /** The harness enforcer's acknowledgement key (used with `signedAcks`). */
+  readonly enforcerAckKey = generateSigningKeyPair('gw-ack-test');
 
   /** The worker environment with the control plane's producer key in the keyring. */
   private workerEnv(): Record<string, string> {
@@ -40,7 +42,16 @@ export class Harness {
     };
   }
 
-  constructor(private readonly options: { enforcer?: boolean; rateLimitPerMinute?: number; env?: Record<string, string> } = {}) {}
+  /**
+   * `signedAcks`: the harness enforcer signs its acknowledgements with `enforcerAckKey`, and the
+   * control plane knows that key for it (`LIVESCOPE_API_ENFORCER_KEYS`).
+   */
+  constructor(private readonly options: { enforcer?: boolean; signedAcks?: boolean; rateLimitPerMinute?: number; env?: Record<string, string> } = {}) {}
+
+  /** The harness enforcer's id (present when the harness was opened with `enforcer`). */
+  get enforcerId(): string {
+    return `gw-${this.fx.id}`;
+  }
 
   async open(): Promise<this> {
     this.fx = await new PipelineFixture(3).open();
@@ -53,8 +64,9 @@ export class Harness {
       this.enforcer = new Enforcer({
         brokers: testEnv.brokers,
         registryUrl: testEnv.registryUrl,
-        enforcerId: `gw-${this.fx.id}`,
+        enforcerId: this.enforcerId,
         trustedKeys: [parsePublicKey(this.fx.keys.kid, this.fx.keys.publicKey)],
+        ...(this.options.signedAcks ? { ackSigningKey: parsePrivateKey(this.enforcerAckKey.kid, this.enforcerAckKey.privateKey) } : {}),
         topicPrefix: this.fx.prefix,
         logger: this.fx.logger,
         requireSession: false,
@@ -83,6 +95,7 @@ export class Harness {
       LIVESCOPE_API_RATE_LIMIT_UNAUTHENTICATED_PER_MINUTE: '100000',
       LIVESCOPE_API_RATE_LIMIT_PUBLIC_PER_MINUTE: '100000',
       LIVESCOPE_API_ENFORCER_LIVENESS_MS: '600000',
+      ...(this.options.signedAcks ? { LIVESCOPE_API_ENFORCER_KEYS: JSON.stringify({ [this.enforcerId]: { [this.enforcerAckKey.kid]: this.enforcerAckKey.publicKey } }) } : {}),
       ...this.options.env,
       ...env,
     };

@@ -1,11 +1,12 @@
-import { decodeMessage, EnforcerAck } from '@livescope/contracts';
+import type { EnforcerAck } from '@livescope/contracts';
 import type { Logger } from '@livescope/transport';
 import type { ControlPlaneMetrics } from '../../ControlPlaneMetrics.js';
 import type { BatchHandler } from '../../kafka/PgOffsetConsumer.js';
 import { LagWindow } from '../../tracking/LagWindow.js';
+import type { AckAuthenticator } from './AckAuthenticator.js';
 import type { EnforcerUpdate, EnforcersRepository } from './EnforcersRepository.js';
+import { readAck } from './readAck.js';
 
-const DECODE = { maxBytes: 16 * 1024 * 1024, isKnownSchemaId: () => true };
 /** A lag log line per enforcement point at most this often. */
 const LOG_EVERY_MS = 30_000;
 const MAX_ENFORCERS = 1000;
@@ -19,27 +20,36 @@ const MAX_ENFORCERS = 1000;
 export class EnforcerAckSink {
   private readonly windows = new Map<string, LagWindow>();
   private readonly lastLogged = new Map<string, number>();
+  /** When a refusal was last logged, per reason (refusals are counted always, logged at most every LOG_EVERY_MS). */
+  private readonly lastRefusalLogged = new Map<string, number>();
 
   constructor(
     private readonly store: EnforcersRepository,
     private readonly metrics: ControlPlaneMetrics,
     private readonly logger: Logger,
+    private readonly auth: AckAuthenticator,
   ) {}
 
   readonly handler: BatchHandler = async (client, batch) => {
-    const byEnforcer = new Map<string, { acks: EnforcerAck[]; samples: { kind: string; ms: number }[] }>();
+    const byEnforcer = new Map<string, { acks: EnforcerAck[]; samples: { kind: string; ms: number }[]; verified: boolean }>();
     for (const m of batch.messages) {
-      let ack: EnforcerAck;
+      let read: ReturnType<typeof readAck>;
       try {
-        ack = decodeMessage(EnforcerAck, m.value, DECODE, 'enforcer ack');
+        read = readAck(this.auth, batch.topic, m);
       } catch (e) {
         this.metrics.consumed.inc({ topic: 'enforcer.acks', outcome: 'poison' });
         this.logger.warn({ topic: batch.topic, partition: batch.partition, offset: m.offset, err: e }, 'unreadable acknowledgement skipped');
         continue;
       }
+      const { ack, verdict } = read;
+      if (verdict.kind === 'refused') {
+        this.refused(verdict.reason, verdict.detail, batch.partition, m.offset);
+        continue;
+      }
       let g = byEnforcer.get(ack.enforcerId);
-      if (!g) byEnforcer.set(ack.enforcerId, (g = { acks: [], samples: [] }));
+      if (!g) byEnforcer.set(ack.enforcerId, (g = { acks: [], samples: [], verified: true }));
       g.acks.push(ack);
+      g.verified &&= verdict.kind === 'verified';
       for (const a of ack.applied) if (a.kind !== 'scope.snapshot') g.samples.push({ kind: a.kind, ms: Date.parse(a.appliedAt) - Date.parse(a.producedAt) });
     }
     const updates: EnforcerUpdate[] = [];
@@ -59,13 +69,22 @@ export class EnforcerAckSink {
         rejected: g.acks.reduce((n, a) => n + a.rejected, 0),
         lastApplied,
         lag: stats ? { p50Ms: stats.p50Ms, p99Ms: stats.p99Ms, maxMs: stats.maxMs } : null,
+        verified: g.verified,
       });
     }
     await this.store.applyEnforcerUpdates(client, updates);
     return () => this.afterCommit(byEnforcer, windows, updates);
   };
 
-  private afterCommit(byEnforcer: Map<string, { acks: EnforcerAck[]; samples: { kind: string; ms: number }[] }>, windows: Map<string, LagWindow>, updates: readonly EnforcerUpdate[]): void {
+  private refused(reason: string, detail: string, partition: number, offset: string): void {
+    this.metrics.acksRefused.inc({ reason });
+    const now = Date.now();
+    if (now - (this.lastRefusalLogged.get(reason) ?? 0) < LOG_EVERY_MS) return;
+    this.lastRefusalLogged.set(reason, now);
+    this.logger.warn({ reason, partition, offset, detail }, 'acknowledgement refused: it does not count (further refusals for this reason are counted in livescope_enforcer_acks_refused_total)');
+  }
+
+  private afterCommit(byEnforcer: Map<string, { acks: EnforcerAck[]; samples: { kind: string; ms: number }[]; verified: boolean }>, windows: Map<string, LagWindow>, updates: readonly EnforcerUpdate[]): void {
     const now = Date.now();
     for (const [id, w] of windows) {
       if (!this.windows.has(id) && this.windows.size >= MAX_ENFORCERS) {

@@ -10,6 +10,8 @@ export interface EnforcerUpdate {
   readonly rejected: number;
   readonly lastApplied: { readonly identityId: string; readonly version: number; readonly kind: string; readonly appliedAt: string; readonly producedAt: string } | null;
   readonly lag: { readonly p50Ms: number; readonly p99Ms: number; readonly maxMs: number } | null;
+  /** Every acknowledgement of this update was verified against the enforcement point's own key. */
+  readonly verified: boolean;
 }
 
 export interface EnforcerRow {
@@ -22,6 +24,8 @@ export interface EnforcerRow {
   readonly lastVersionAt: string | null;
   readonly lag: { readonly p50Ms: number; readonly p99Ms: number; readonly maxMs: number } | null;
   readonly lastApplied: { readonly identityId: string; readonly version: number; readonly kind: string; readonly appliedAt: string; readonly producedAt: string | null } | null;
+  /** Whether its latest acknowledgements were verified against its own key (null: not known, recorded before verification existed). */
+  readonly acksVerified: boolean | null;
 }
 
 /**
@@ -50,16 +54,17 @@ export class EnforcersRepository {
       );
       const l = u.lastApplied;
       await client.query(
-        `INSERT INTO cp_enforcers AS e (enforcer_id, first_seen, last_identity_id, last_version, last_kind, last_applied_at, last_produced_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7)
+        `INSERT INTO cp_enforcers AS e (enforcer_id, first_seen, last_identity_id, last_version, last_kind, last_applied_at, last_produced_at, acks_verified)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
          ON CONFLICT (enforcer_id) DO UPDATE SET
            first_seen = LEAST(e.first_seen, EXCLUDED.first_seen),
+           acks_verified = EXCLUDED.acks_verified,
            last_identity_id = CASE WHEN EXCLUDED.last_applied_at IS NOT NULL AND (e.last_applied_at IS NULL OR EXCLUDED.last_applied_at >= e.last_applied_at) THEN EXCLUDED.last_identity_id ELSE e.last_identity_id END,
            last_version = CASE WHEN EXCLUDED.last_applied_at IS NOT NULL AND (e.last_applied_at IS NULL OR EXCLUDED.last_applied_at >= e.last_applied_at) THEN EXCLUDED.last_version ELSE e.last_version END,
            last_kind = CASE WHEN EXCLUDED.last_applied_at IS NOT NULL AND (e.last_applied_at IS NULL OR EXCLUDED.last_applied_at >= e.last_applied_at) THEN EXCLUDED.last_kind ELSE e.last_kind END,
            last_produced_at = CASE WHEN EXCLUDED.last_applied_at IS NOT NULL AND (e.last_applied_at IS NULL OR EXCLUDED.last_applied_at >= e.last_applied_at) THEN EXCLUDED.last_produced_at ELSE e.last_produced_at END,
            last_applied_at = GREATEST(e.last_applied_at, EXCLUDED.last_applied_at)`,
-        [u.enforcerId, u.lastSeen, l?.identityId ?? null, l?.version ?? null, l?.kind ?? null, l?.appliedAt ?? null, l?.producedAt ?? null],
+        [u.enforcerId, u.lastSeen, l?.identityId ?? null, l?.version ?? null, l?.kind ?? null, l?.appliedAt ?? null, l?.producedAt ?? null, u.verified],
       );
     }
   }
@@ -81,8 +86,9 @@ export class EnforcersRepository {
       last_kind: string | null;
       last_applied_at: Date | null;
       last_produced_at: Date | null;
+      acks_verified: boolean | null;
     }>(
-      `SELECT s.*, e.first_seen, e.last_identity_id, e.last_version, e.last_kind, e.last_applied_at, e.last_produced_at
+      `SELECT s.*, e.first_seen, e.last_identity_id, e.last_version, e.last_kind, e.last_applied_at, e.last_produced_at, e.acks_verified
          FROM enforcer_status s LEFT JOIN cp_enforcers e USING (enforcer_id) ORDER BY s.enforcer_id`,
       [],
       'read enforcers',
@@ -100,6 +106,7 @@ export class EnforcersRepository {
         r.last_identity_id === null || r.last_version === null || r.last_applied_at === null
           ? null
           : { identityId: r.last_identity_id, version: Number(r.last_version), kind: r.last_kind ?? 'scope.change', appliedAt: r.last_applied_at.toISOString(), producedAt: isoOrNull(r.last_produced_at) },
+      acksVerified: r.acks_verified,
     }));
   }
 }

@@ -16,6 +16,7 @@ export function enforcerView(row: EnforcerRow, staleness: Staleness | undefined,
     rejected: row.rejected,
     lastApplied: row.lastApplied,
     lag: row.lag,
+    acksVerified: row.acksVerified,
     stalenessMs: staleness ? staleness.behindMs : null,
     pendingCommands: staleness ? staleness.pendingCommands : null,
   };

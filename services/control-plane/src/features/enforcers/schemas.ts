@@ -16,6 +16,10 @@ export const EnforcerView = component(
     rejected: z.number().int().describe('Commands it rejected (unsigned, forged, replayed).'),
     lastApplied: z.object({ identityId: z.string(), version: z.number().int(), kind: z.string(), appliedAt: Instant, producedAt: Instant.nullable() }).nullable(),
     lag: z.object({ p50Ms: z.number(), p99Ms: z.number(), maxMs: z.number() }).nullable().describe('Production → application of recent scope changes and revocations.'),
+    acksVerified: z
+      .boolean()
+      .nullable()
+      .describe('Whether its latest acknowledgements — and so its lag and the orders it is counted as having applied — were signed by one of its own keys (`LIVESCOPE_API_ENFORCER_KEYS`); false: self-declared; null: recorded before acknowledgements were verified.'),
     stalenessMs: z.number().int().nullable().describe('Age of the oldest recent command it has not acknowledged (0: up to date; null: unknown to this instance).'),
     pendingCommands: z.number().int().nullable(),
   }),

@@ -350,7 +350,7 @@ export class OrdersService implements OrdersApi, OrdersInForce {
       changes: p?.changes ?? 0,
       revocations: p?.revocations ?? 0,
       truncated: p?.truncated ?? false,
-      enforcers: { known: e.known.length, applied: counted ? e.applied.length : 0, appliedBy: counted ? [...e.applied] : [], pending: [...(counted ? e.pending : e.known)] },
+      enforcers: { known: e.known.length, applied: counted ? e.applied.length : 0, appliedBy: counted ? [...e.applied] : [], verified: counted ? e.verified.length : 0, pending: [...(counted ? e.pending : e.known)] },
     };
   }
 }

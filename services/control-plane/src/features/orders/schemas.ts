@@ -100,6 +100,7 @@ export const Progress = component(
       known: z.number().int().describe('Enforcement points heard from within the liveness window.'),
       applied: z.number().int(),
       appliedBy: z.array(z.string()),
+      verified: z.number().int().describe('Of `applied`, the enforcement points whose acknowledgements were verified against their own keys (`LIVESCOPE_API_ENFORCER_KEYS`); the others are self-declared.'),
       pending: z.array(z.string()),
     }),
   }),
