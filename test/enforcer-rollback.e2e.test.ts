@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { broadcastEvent, identityEvent, topicConfigs, topicSpecs, Topics, type DriftAlert, type LivescopeEvent, type ScopeSnapshot } from '@livescope/contracts';
@@ -218,5 +218,30 @@ describe('rollback-proof commands', () => {
     for (const e of [b, c]) await waitFor(`version ${N + 1} at ${e.groupId}`, () => (e.state.identities.get(ID)?.version ?? 0) > N);
     expect(b.state.behind.has(ID)).toBe(false);
     expect(b.authorize(ID, undefined, 'db:write', 'db/pay')).toMatchObject({ allowed: true });
+  });
+
+  it('a high-water file that cannot be read fails the start: the lifecycle is failed and run() rejects with the cause', async () => {
+    const corrupt = join(dir, 'corrupt.high-water');
+    await writeFile(corrupt, 'not a high-water file\n');
+    const e = enforcer(`gw-rb-corrupt-${fx.id}`, [], { highWaterFile: corrupt });
+    const started = e.start();
+    await expect(started).rejects.toMatchObject({ code: 'HIGH_WATER_FILE_INVALID', classification: 'fatal' });
+    expect(e.status).toBe('failed');
+    await expect(e.run()).rejects.toMatchObject({ code: 'HIGH_WATER_FILE_INVALID' });
+    // Nothing was loaded, so everything is denied.
+    expect(e.authorize(ID, undefined, 'db:read', 'db/pay').allowed).toBe(false);
+  });
+
+  it('run() resolves once the enforcer has stopped', async () => {
+    const e = enforcer(`gw-rb-run-${fx.id}`, []);
+    await e.start();
+    const ran = e.run();
+    let settled = false;
+    void ran.then(() => (settled = true));
+    await e.ready;
+    expect(settled).toBe(false);
+    await e.stop();
+    await expect(ran).resolves.toBeUndefined();
+    expect(e.status).toBe('stopped');
   });
 });

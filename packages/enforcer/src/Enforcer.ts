@@ -163,10 +163,17 @@ export class Enforcer {
   private highWaterLoaded = false;
   private consumerProblem: string | undefined;
   private readyResolve!: () => void;
+  /** Settles `run()`: resolved when stopped, rejected with `failure` when failed. */
+  private settle!: { resolve: () => void; reject: (e: unknown) => void };
+  private readonly done: Promise<void>;
+  private failure: unknown;
   /** Resolves once the snapshot topic (and the changes of `changesLookbackMs`) has been read up to where it stood at start. */
   readonly ready: Promise<void>;
 
   constructor(private readonly options: EnforcerOptions) {
+    this.done = new Promise<void>((resolve, reject) => (this.settle = { resolve, reject }));
+    // Nobody may ever call run(): a failure must not become an unhandled rejection.
+    this.done.catch(() => undefined);
     this.topics = topicNames(options.topicPrefix ?? '');
     this.groupId = `livescope-enforcer-${options.enforcerId}`;
     this.kafka = options.kafka ?? createKafka({ brokers: options.brokers, ...(options.ssl ? { ssl: options.ssl } : {}), ...(options.sasl ? { sasl: options.sasl } : {}), clientId: `livescope-enforcer-${options.enforcerId}`, logger: options.logger });
@@ -215,8 +222,21 @@ export class Enforcer {
 
   private set status(next: EnforcerLifecycle) {
     if (next === this.lifecycle) return;
-    this.options.logger.info({ enforcerId: this.options.enforcerId, from: this.lifecycle, to: next }, `enforcer ${next}`);
+    const log = this.options.logger;
+    if (next === 'failed') log.error({ enforcerId: this.options.enforcerId, from: this.lifecycle, to: next, err: this.failure }, 'enforcer failed');
+    else log.info({ enforcerId: this.options.enforcerId, from: this.lifecycle, to: next }, `enforcer ${next}`);
     this.lifecycle = next;
+    if (next === 'stopped') this.settle.resolve();
+    if (next === 'failed') this.settle.reject(this.failure);
+  }
+
+  /**
+   * Settles when the enforcer ends: resolves once `stop()` has finished, rejects with the cause when
+   * it failed for good (start-up gave up, or its consumer stopped: `CONSUMER_STOPPED`). Decisions
+   * keep failing closed after a failure; a service wrapping the SDK exits on the rejection.
+   */
+  run(): Promise<void> {
+    return this.done;
   }
 
   /** Decides locally. Never throws; unknown identities are denied. */
@@ -248,6 +268,7 @@ export class Enforcer {
       this.processor.begin(starts, Date.now());
       await retry(() => this.runConsumer(), retrying);
     } catch (e) {
+      this.failure = e;
       this.status = 'failed';
       throw e;
     }
@@ -314,6 +335,7 @@ export class Enforcer {
       // Commands no longer arrive: sensitive actions fail closed at once rather than after maxStalenessMs.
       this.consumerProblem = `the enforcer's consumer stopped (${cls} error: ${e.payload.error.message.slice(0, 200)})`;
       this.updateDegraded();
+      this.failure = new EnforcerError('CONSUMER_STOPPED', 'fatal', this.consumerProblem, { cause: e.payload.error, context: { enforcerId: this.options.enforcerId } });
       this.status = 'failed';
     });
     try {

@@ -12,9 +12,11 @@ import { LivescopeError, markErrorClass, type ErrorClass, type ErrorContext } fr
  * - `SCHEMA_NOT_REGISTERED` (fatal): a topic the SDK reads or writes has no schema in the registry
  *   (no scope worker of this version ever ran on these topics);
  * - `GROUP_SHARED` (fatal): the consumer group `livescope-enforcer-<enforcerId>` has another member,
- *   so this instance does not see every command (two instances run with one `enforcerId`).
+ *   so this instance does not see every command (two instances run with one `enforcerId`);
+ * - `CONSUMER_STOPPED` (fatal): the consumer stopped for good (kafkajs gave up restarting it); `run()`
+ *   rejects with it, its cause is kafkajs's error.
  */
-export type EnforcerErrorCode = 'VERSION_ROLLBACK' | 'KEY_MISMATCH' | 'HIGH_WATER_FILE_INVALID' | 'HIGH_WATER_FILE_UNWRITABLE' | 'SCHEMA_NOT_REGISTERED' | 'GROUP_SHARED';
+export type EnforcerErrorCode = 'VERSION_ROLLBACK' | 'KEY_MISMATCH' | 'HIGH_WATER_FILE_INVALID' | 'HIGH_WATER_FILE_UNWRITABLE' | 'SCHEMA_NOT_REGISTERED' | 'GROUP_SHARED' | 'CONSUMER_STOPPED';
 
 /** The root error of the enforcer SDK. Messages name identities, versions, topics and offsets; never payloads or keys. */
 export class EnforcerError extends LivescopeError<EnforcerErrorCode> {
