@@ -138,6 +138,8 @@ export interface ImpactLimits {
   readonly maxIdentities: number;
   /** (action, resource, kind) pairs kept. Default 1,000. */
   readonly maxPairs: number;
+  /** Which changed identities the list may hold (a drill-down into a namespace or kind); default all. The counts cover every identity. */
+  readonly keep?: (impact: IdentityImpact) => boolean;
 }
 
 const emptyCounts = (): ImpactCounts => ({ identities: 0, changed: 0, widened: 0, narrowed: 0, gained: 0, lost: 0, losingEverything: 0 });
@@ -166,7 +168,7 @@ export class ImpactAccumulator {
   readonly limits: ImpactLimits;
 
   constructor(limits: Partial<ImpactLimits> = {}) {
-    this.limits = { maxIdentities: limits.maxIdentities ?? 1000, maxPairs: limits.maxPairs ?? 1000 };
+    this.limits = { maxIdentities: limits.maxIdentities ?? 1000, maxPairs: limits.maxPairs ?? 1000, ...(limits.keep ? { keep: limits.keep } : {}) };
   }
 
   /** Computes and adds one identity's impact; returns it (undefined: unchanged). */
@@ -198,6 +200,11 @@ export class ImpactAccumulator {
     };
     for (const p of impact.gained) pair(p, 'gained');
     for (const p of impact.lost) pair(p, 'lost');
+    if (this.limits.keep && !this.limits.keep(impact)) return;
+    if (this.limits.maxIdentities === 0) {
+      this.dropped++;
+      return;
+    }
     this.kept.push(impact);
     // Keep the list bounded: sort and cut when it doubles (amortised O(log n) per identity).
     if (this.kept.length >= 2 * this.limits.maxIdentities) this.trim();

@@ -21,6 +21,7 @@ import { builtInPolicyCompiler, IdentitiesRepository, IdentitiesService } from '
 import { MeService } from './features/me/index.js';
 import { OperationsService, type Readiness } from './features/operations/index.js';
 import { OrdersRepository, OrdersService } from './features/orders/index.js';
+import { PoliciesRepository, PoliciesService } from './features/policies/index.js';
 import { createApp, type RegisteredRoute } from './http/createApp.js';
 import { apiDocument, type OpenApiDocument } from './http/openapi.js';
 import { CommandFollower } from './kafka/CommandFollower.js';
@@ -187,6 +188,7 @@ export class ControlPlane {
       operations: new OperationsService({ readiness, beforeScrape: () => enforcers.refreshGauges(), renderMetrics: async () => ({ contentType: metrics.registry.contentType, text: await metrics.registry.metrics() }), logger }),
       console: new ConsoleService(consoleAssets),
       openapi: { openApi: () => this.document },
+      policies: new PoliciesService({ eventsTopic: topics.events, repository: new PoliciesRepository(store), workerState, sender, logger, approval: config.policyApproval, maxWaitMs: config.maxWaitMs }),
     });
     this.document = apiDocument(routes);
     const { app, registered } = await createApp({ routes, verifier, metrics, logger, rateLimitPerMinute: config.rateLimitPerMinute, validateResponses: this.options.validateResponses ?? false, staticRoot: consoleAssets.root, eventStreamMaxMs: config.sseMaxMs });

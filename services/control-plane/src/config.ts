@@ -56,6 +56,10 @@ export const controlPlaneOptions = {
   ssePollMs: option('LIVESCOPE_API_SSE_POLL_MS', int(50, 60_000).default(1000), { doc: 'how often a stream looks for alerts stored by other instances', unit: 'ms' }),
   maxTtlMs: option('LIVESCOPE_API_MAX_TTL_MS', int(1000, 365 * 86_400_000).default(30 * 86_400_000), { doc: 'longest TTL of an order or approval (30 days)', unit: 'ms' }),
   publishTimeoutMs: option('LIVESCOPE_API_PUBLISH_TIMEOUT_MS', int(100, 300_000).default(15_000), { doc: 'longest wait for Kafka to confirm an order before answering 503 (the write may still land)', unit: 'ms' }),
+  policyApproval: option('LIVESCOPE_API_POLICY_APPROVAL', z.enum(['none', 'second-admin']).default('none'), {
+    doc: '`second-admin`: every policy publication and rollback waits until an admin other than the requester approves it; `none`: only when the request asks',
+    unit: 'mode',
+  }),
   consoleDir: option('LIVESCOPE_CONSOLE_DIR', z.string().min(1).optional(), { doc: 'built web console served under /console/; unset: the `dist` of the installed @livescope/console', unit: 'path' }),
   personClaim: option('LIVESCOPE_API_PERSON_CLAIM', z.string().regex(/^[A-Za-z0-9_:.-]+=.+$/, 'must be claim=value').default('kind=human'), {
     doc: 'the token claim that marks a person (`name=value`; an array claim may contain the value): only persons may approve escalations',
