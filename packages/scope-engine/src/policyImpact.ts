@@ -1,8 +1,9 @@
 import type { Access } from '@livescope/contracts';
+import { accessGroupId, EntityUid, LivescopeTypes, type CompiledPolicySet, type PolicyInfo } from '@livescope/policy';
 import type { EngineConfig } from './EngineConfig.js';
-import { answerAt, boundSessionsAt, candidatesAt, computeScope, contextAt, ordersFor, principalView, type Evaluator } from './computeScope.js';
+import { answerAt, boundSessionsAt, candidatesAt, computeScope, contextAt, ordersFor, principalView, type Candidate, type Evaluator } from './computeScope.js';
 import type { Globals } from './Globals.js';
-import type { IdentityState, ScopeEntry } from './IdentityState.js';
+import type { IdentityState, Perm, ScopeEntry } from './IdentityState.js';
 import type { ScopePolicy } from './ScopePolicy.js';
 
 /**
@@ -10,12 +11,14 @@ import type { ScopePolicy } from './ScopePolicy.js';
  * at a time, so the caller streams the fleet from the state of record and never holds it whole.
  *
  * For an identity, the scope before is its scope at `t` under the policy set in force and the
- * scope after is its scope at `t` under the candidate set, both from `computeScope` (the workers'
- * function): what the engine's recompute on publication emits as `added` and `removed`. A cheap
- * pass first compares the decisions of every provisioned permission at `t` — in the view from no
- * session and from each session something is bound to — and only identities where one decision
- * differs are computed in full. Membership of the scope at `t` depends on nothing else, so the pass
- * never skips a change of permissions.
+ * scope after is its scope at `t` under the candidate set: what the engine's recompute on
+ * publication emits as `added` and `removed`. `identityImpact` computes both with `computeScope`
+ * (the workers' function); the accumulator, which must scan a fleet in seconds, computes the same
+ * difference from the decisions at `t` alone (membership of the scope at `t`, and the sessions a
+ * permission is bound to, depend on nothing else; `validUntil` is not part of a gain or loss), and
+ * asks for a decision only where a policy that differs between the sets can apply: Cedar ignores a
+ * policy whose scope (principal, action) does not match the request, so a permission no changed
+ * policy's scope matches keeps its decision. A unit test holds the two ways equal on random edits.
  */
 
 /** A permission gained or lost, as the scope change would list it. */
@@ -94,6 +97,155 @@ export function diffEntries(identity: Pick<IdentityState, 'id' | 'kind' | 'names
   return { identityId: identity.id, kind: identity.kind, namespace: identity.namespace, name: identity.name, before: before.length, after: after.length, gained, lost, rebound, losesEverything: before.length > 0 && after.length === 0 };
 }
 
+
+// --- the fast path: decisions at t, only where a changed policy can apply --------------------------
+
+/** Whether a policy's scope can match a request of this identity for this permission (conservative: true when unsure). */
+type ScopeMatcher = (identity: IdentityState, roles: ReadonlySet<string>, perm: Perm) => boolean;
+
+const ANY: ScopeMatcher = () => true;
+
+function principalMatcher(c: NonNullable<PolicyInfo['scope']>['principal']): (identity: IdentityState, roles: ReadonlySet<string>) => boolean {
+  const entityTest = (e: unknown, op: '==' | 'in'): ((identity: IdentityState, roles: ReadonlySet<string>) => boolean) => {
+    if (!(e instanceof EntityUid)) return () => true;
+    if (e.type === LivescopeTypes.identity) return (identity) => identity.id === e.id;
+    if (e.type === LivescopeTypes.role) return op === 'in' ? (_, roles) => roles.has(e.id) : () => false;
+    return () => true;
+  };
+  switch (c.op) {
+    case 'all':
+      return () => true;
+    case '==':
+      return entityTest(c.entity, '==');
+    case 'in':
+      return entityTest(c.entity, 'in');
+    case 'is':
+      if (c.entityType !== LivescopeTypes.identity) return () => false;
+      return c.in === undefined ? () => true : entityTest(c.in, 'in');
+    default:
+      return () => true;
+  }
+}
+
+function actionMatcher(c: NonNullable<PolicyInfo['scope']>['action']): (perm: Perm) => boolean {
+  const ids = c.op === '==' ? [c.entity] : c.op === 'in' ? c.entities : undefined;
+  if (ids === undefined) return () => true;
+  const names = new Set(ids.map((e) => e.id));
+  return (perm) => names.has(perm.action) || names.has(accessGroupId(perm.access));
+}
+
+function matcherOf(p: PolicyInfo): ScopeMatcher {
+  if (!p.scope) return ANY;
+  const principal = principalMatcher(p.scope.principal);
+  const action = actionMatcher(p.scope.action);
+  return (identity, roles, perm) => action(perm) && principal(identity, roles);
+}
+
+/** Comments and layout do not decide: two texts equal after dropping them are the same policy. */
+const canonical = (text: string): string => text.replace(/\/\/[^\n]*/g, '').replace(/\s+/g, ' ').trim();
+
+const compiledOf = (p: ScopePolicy): CompiledPolicySet | undefined => (p as { compiled?: CompiledPolicySet }).compiled;
+
+/**
+ * The scopes of the policies that differ between two sets (added, removed or changed), as one
+ * matcher; ANY when a set is not a compiled Cedar set (the built-in default, a test policy).
+ */
+export function changedPolicyMatcher(before: ScopePolicy, after: ScopePolicy): ScopeMatcher | 'none' {
+  const a = compiledOf(before);
+  const b = compiledOf(after);
+  if (!a || !b) return ANY;
+  const was = new Map(a.policies.map((p) => [p.id, p]));
+  const now = new Map(b.policies.map((p) => [p.id, p]));
+  const changed: PolicyInfo[] = [];
+  for (const [id, p] of now) {
+    const q = was.get(id);
+    if (!q || q.effect !== p.effect || canonical(q.text) !== canonical(p.text)) changed.push(p);
+    if (q && (q.effect !== p.effect || canonical(q.text) !== canonical(p.text))) changed.push(q);
+  }
+  for (const [id, q] of was) if (!now.has(id)) changed.push(q);
+  if (changed.length === 0) return 'none';
+  const matchers = changed.map(matcherOf);
+  if (matchers.includes(ANY)) return ANY;
+  return (identity, roles, perm) => matchers.some((m) => m(identity, roles, perm));
+}
+
+interface View {
+  readonly sessionId: string | undefined;
+  readonly candidates: Map<string, Candidate>;
+  readonly context: ReturnType<typeof contextAt>;
+}
+
+/**
+ * The identity's change from the decisions at `t`, evaluated only for the permissions `matcher`
+ * says a changed policy can apply to; `before` and `after` counts from the scope of record and the
+ * difference (the engine keeps the scope of record current: every event and timer recomputes it).
+ */
+export function fastIdentityImpact(identity: IdentityState, globals: Globals, before: ScopePolicy, after: ScopePolicy, t: number, matcher: ScopeMatcher | 'none'): IdentityImpact | undefined {
+  if (matcher === 'none' || identity.status !== 'active' || !identity.attested) return undefined;
+  const principal = principalView(identity);
+  const roles = new Set(principal.roles);
+  const orders = ordersFor(identity, globals);
+  const views: View[] = [undefined, ...boundSessionsAt(identity, t).map((s) => s.sessionId)].map((sessionId) => ({ sessionId, candidates: candidatesAt(identity, t, sessionId), context: contextAt(identity, globals, t, sessionId) }));
+  // One evaluator per set and view, and each decision at most once (the merge below reuses them).
+  const evaluators = views.map((v) => {
+    const b: Evaluator = { identity, globals, policy: before, principal, orders, sessionId: v.sessionId };
+    return { before: b, after: { ...b, policy: after } };
+  });
+  const memo = views.map(() => new Map<string, number>());
+  /** Bit 1: in scope before; bit 2: in scope after. */
+  const decisions = (k: number, perm: Perm): number => {
+    let d = memo[k]!.get(perm.key);
+    if (d === undefined) {
+      const v = views[k]!;
+      const e = evaluators[k]!;
+      d = (answerAt(e.before, perm, t, v.candidates, v.context).inScope ? 1 : 0) | (answerAt(e.after, perm, t, v.candidates, v.context).inScope ? 2 : 0);
+      memo[k]!.set(perm.key, d);
+    }
+    return d;
+  };
+  // Keys whose decision differs in some view.
+  let differing: Map<string, Perm> | undefined;
+  for (let k = 0; k < views.length; k++) {
+    for (const c of views[k]!.candidates.values()) {
+      if (differing?.has(c.perm.key) || !matcher(identity, roles, c.perm)) continue;
+      const d = decisions(k, c.perm);
+      if (d === 1 || d === 2) (differing ??= new Map()).set(c.perm.key, c.perm);
+    }
+  }
+  if (!differing) return undefined;
+  // For those keys, the merged entry as computeScope builds it: in scope from no session → unbound;
+  // otherwise bound to the sessions (in order) from which it is in scope.
+  const merged = (bit: 1 | 2, perm: Perm): { readonly present: boolean; readonly sessions: readonly string[] | undefined } => {
+    const sessions: string[] = [];
+    for (let k = 0; k < views.length; k++) {
+      const v = views[k]!;
+      if (!v.candidates.has(perm.key) || (decisions(k, perm) & bit) === 0) continue;
+      if (v.sessionId === undefined) return { present: true, sessions: undefined };
+      sessions.push(v.sessionId);
+    }
+    return { present: sessions.length > 0, sessions: sessions.length > 0 ? sessions : undefined };
+  };
+  const gained: ImpactPermission[] = [];
+  const lost: ImpactPermission[] = [];
+  const rebound: ImpactPermission[] = [];
+  const asPermission = (perm: Perm, sessions: readonly string[] | undefined): ImpactPermission => ({ action: perm.action, resource: perm.resource, access: perm.access, ...(sessions !== undefined ? { sessions: [...sessions] } : {}) });
+  for (const perm of differing.values()) {
+    const b = merged(1, perm);
+    const a = merged(2, perm);
+    if (a.present && !b.present) gained.push(asPermission(perm, a.sessions));
+    else if (b.present && !a.present) lost.push(asPermission(perm, b.sessions));
+    else if (a.present && !sameSessions(a.sessions, b.sessions)) rebound.push(asPermission(perm, a.sessions));
+  }
+  if (gained.length === 0 && lost.length === 0 && rebound.length === 0) return undefined;
+  const byKey = (x: ImpactPermission, y: ImpactPermission): number => (x.action < y.action ? -1 : x.action > y.action ? 1 : x.resource < y.resource ? -1 : x.resource > y.resource ? 1 : 0);
+  gained.sort(byKey);
+  lost.sort(byKey);
+  rebound.sort(byKey);
+  const count = identity.scope.length;
+  const afterCount = count + gained.length - lost.length;
+  return { identityId: identity.id, kind: identity.kind, namespace: identity.namespace, name: identity.name, before: count, after: afterCount, gained, lost, rebound, losesEverything: count > 0 && afterCount === 0 };
+}
+
 /** Counts of one group (a namespace, a kind). */
 export interface ImpactCounts {
   /** Identities scanned in the group. */
@@ -119,7 +271,7 @@ export interface ImpactPair {
 }
 
 export interface ImpactReport {
-  /** Identities read from the state of record, and those whose decisions had to be computed in full. */
+  /** Identities read from the state of record, and those where a changed policy could apply and decisions were evaluated. */
   readonly scanned: number;
   readonly computed: number;
   readonly totals: ImpactCounts;
@@ -165,22 +317,39 @@ export class ImpactAccumulator {
   private readonly pairMap = new Map<string, ImpactPair>();
   private kept: IdentityImpact[] = [];
   private dropped = 0;
+  private readonly matchers = new Map<ScopePolicy, Map<ScopePolicy, ScopeMatcher | 'none'>>();
   readonly limits: ImpactLimits;
 
   constructor(limits: Partial<ImpactLimits> = {}) {
     this.limits = { maxIdentities: limits.maxIdentities ?? 1000, maxPairs: limits.maxPairs ?? 1000, ...(limits.keep ? { keep: limits.keep } : {}) };
   }
 
-  /** Computes and adds one identity's impact; returns it (undefined: unchanged). */
-  add(identity: IdentityState, globals: Globals, before: ScopePolicy, after: ScopePolicy, t: number, config: EngineConfig): IdentityImpact | undefined {
+  /** Computes (fast path) and adds one identity's impact; returns it (undefined: unchanged). */
+  add(identity: IdentityState, globals: Globals, before: ScopePolicy, after: ScopePolicy, t: number): IdentityImpact | undefined {
     this.scannedCount++;
     const counts = [this.totals, group(this.namespaces, identity.namespace), group(this.kinds, identity.kind)];
     for (const c of counts) c.identities++;
-    if (!decisionsDiffer(identity, globals, before, after, t)) return undefined;
+    let matcher = this.matchers.get(before)?.get(after);
+    if (matcher === undefined) {
+      matcher = changedPolicyMatcher(before, after);
+      let m = this.matchers.get(before);
+      if (!m) this.matchers.set(before, (m = new Map()));
+      m.set(after, matcher);
+    }
+    if (matcher === 'none') return undefined;
     this.computedCount++;
-    const impact = diffEntries(identity, computeScope(identity, globals, before, t, config).entries, computeScope(identity, globals, after, t, config).entries);
+    const impact = fastIdentityImpact(identity, globals, before, after, t, matcher);
     if (impact) this.record(impact, counts);
     return impact;
+  }
+
+  /** Adds an impact computed elsewhere (`identityImpact`, the reference path); `undefined` counts an unchanged identity. */
+  addComputed(identity: Pick<IdentityState, 'namespace' | 'kind'>, impact: IdentityImpact | undefined): void {
+    this.scannedCount++;
+    this.computedCount++;
+    const counts = [this.totals, group(this.namespaces, identity.namespace), group(this.kinds, identity.kind)];
+    for (const c of counts) c.identities++;
+    if (impact) this.record(impact, counts);
   }
 
   private record(impact: IdentityImpact, counts: ImpactCounts[]): void {

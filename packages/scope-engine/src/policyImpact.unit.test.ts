@@ -3,7 +3,7 @@ import { broadcastEvent, type Permission } from '@livescope/contracts';
 import { describe, expect, it } from 'vitest';
 import { compileScopePolicy } from './cedarScopePolicy.js';
 import { defaultEngineConfig } from './EngineConfig.js';
-import { decisionsDiffer, diffEntries, ImpactAccumulator } from './policyImpact.js';
+import { decisionsDiffer, ImpactAccumulator, identityImpact } from './policyImpact.js';
 import { randomPolicyEdit, seededRandom, type EditVocabulary } from './policyEdits.js';
 import type { PolicyFileText } from './policySetDiff.js';
 import { ev, MIN, nextId, perm, run, T0 } from './testing/fixtures.js';
@@ -71,8 +71,15 @@ describe('policy impact', () => {
       const edit = randomPolicyEdit(r, files, vocabulary, n);
       const after = compileScopePolicy(edit.files, n + 1);
       const acc = new ImpactAccumulator({ maxIdentities: 10_000 });
-      for (const s of engine.engine.allIdentities()) acc.add(s, engine.engine.globals, engine.engine.policy, after, t, defaultEngineConfig);
+      const reference = new ImpactAccumulator({ maxIdentities: 10_000 });
+      for (const s of engine.engine.allIdentities()) {
+        acc.add(s, engine.engine.globals, engine.engine.policy, after, t);
+        reference.addComputed(s, identityImpact(s, engine.engine.globals, engine.engine.policy, after, t, defaultEngineConfig));
+      }
       const report = acc.report();
+      // The fast path (decisions where a changed policy applies) equals the reference (computeScope twice, every identity).
+      expect(report.identities, `edit ${n}: fast path vs computeScope`).toEqual(reference.report().identities);
+      expect(report.totals).toEqual(reference.report().totals);
       const result = engine.send(publish(edit.files, n + 1, t));
       expect(result.status, edit.description).toBe('applied');
       const observed = new Map<string, { gained: string[]; lost: string[] }>();
@@ -101,7 +108,7 @@ describe('policy impact', () => {
     const { engine, t } = fleet(7, 120);
     const denyAll = compileScopePolicy([{ id: 'nothing', text: 'forbid (principal, action, resource);' }, ...exampleFiles], 2);
     const acc = new ImpactAccumulator({ maxIdentities: 10 });
-    for (const s of engine.engine.allIdentities()) acc.add(s, engine.engine.globals, engine.engine.policy, denyAll, t, defaultEngineConfig);
+    for (const s of engine.engine.allIdentities()) acc.add(s, engine.engine.globals, engine.engine.policy, denyAll, t);
     const report = acc.report();
     expect(report.scanned).toBe(120);
     expect(report.identities).toHaveLength(10);
@@ -119,6 +126,8 @@ describe('policy impact', () => {
     const { engine, t } = fleet(11, 40);
     const same = compileScopePolicy(exampleFiles.map((f) => ({ id: f.id, text: `// reviewed\n${f.text}` })), 2);
     for (const s of engine.engine.allIdentities()) expect(decisionsDiffer(s, engine.engine.globals, engine.engine.policy, same, t)).toBe(false);
-    expect(diffEntries({ id: 'x', kind: 'agent', namespace: 'n', name: 'x' }, [], [])).toBeUndefined();
+    const acc = new ImpactAccumulator();
+    for (const s of engine.engine.allIdentities()) acc.add(s, engine.engine.globals, engine.engine.policy, same, t);
+    expect(acc.report()).toMatchObject({ scanned: 40, computed: 0, totals: { changed: 0 } });
   });
 });

@@ -82,7 +82,7 @@ export class PoliciesService implements PoliciesApi {
   }
 
   test(req: z.infer<typeof S.TestRequest>): z.input<typeof S.TestResult> {
-    const policy = this.compileOrReject(req.files, 1);
+    const policy = this.compileOrReject(req.files);
     const results: z.input<typeof S.TestResult>['results'] = [];
     for (const suite of req.suites) {
       let file;
@@ -118,8 +118,8 @@ export class PoliciesService implements PoliciesApi {
     const f = await this.inForce();
     const from = req.from ? await this.resolve(req.from) : { version: f.latest?.version ?? null, files: f.latest?.files ?? [] };
     const to = await this.resolve(req.to);
-    const toPolicy = this.compileOrReject(to.files, to.version ?? (f.latest?.version ?? 0) + 1);
-    const fromPolicy = from.files.length > 0 ? this.compileOrReject(from.files, from.version ?? 1) : undefined;
+    const toPolicy = this.compileOrReject(to.files);
+    const fromPolicy = from.files.length > 0 ? this.compileOrReject(from.files) : undefined;
     const identical = contentHash(from.files) === contentHash(to.files);
     let pairs: ImpactReport['pairs'] | null = null;
     let pairsTruncated = false;
@@ -149,7 +149,7 @@ export class PoliciesService implements PoliciesApi {
     const started = performance.now();
     const f = await this.inForce();
     const candidate = req.files ? { version: null, files: req.files } : await this.resolve({ version: req.version! });
-    const after = this.compileOrReject(candidate.files, candidate.version ?? (f.latest?.version ?? 0) + 1);
+    const after = this.compileOrReject(candidate.files);
     const keep = req.namespace !== undefined || req.kind !== undefined ? (i: { namespace: string; kind: string }) => (req.namespace === undefined || i.namespace === req.namespace) && (req.kind === undefined || i.kind === req.kind) : undefined;
     const compiled = new Map<number, ScopePolicy>();
     const beforeOf = (partition: number): ScopePolicy => {
@@ -261,7 +261,7 @@ export class PoliciesService implements PoliciesApi {
 
   // --- internals ------------------------------------------------------------------------------------
   private async request(actor: Principal, files: readonly PolicyFileText[], reason: string | null, requireApproval: boolean, rollbackOf: number | null): Promise<z.input<typeof S.Publication>> {
-    this.compileOrReject(files, 1);
+    this.compileOrReject(files);
     const hash = contentHash(files);
     const f = await this.inForce();
     if (f.latest && contentHash(f.latest.files) === hash && f.behind.length === 0) {
@@ -336,19 +336,24 @@ export class PoliciesService implements PoliciesApi {
       const globals: Globals = p.globals ? decodeGlobals(p.globals) : emptyGlobals();
       const before = beforeOf(p.partition);
       for await (const chunk of this.d.repository.store.identitiesOf(p.partition)) {
-        for (const row of chunk) acc.add(decodeIdentity(row.state, interner), globals, before, after, at, defaultEngineConfig);
+        for (const row of chunk) acc.add(decodeIdentity(row.state, interner), globals, before, after, at);
       }
     }
     return acc.report();
   }
 
-  private compileOrReject(files: readonly PolicyFileText[], version: number): ReturnType<typeof compileScopePolicy> {
+  /**
+   * Validates and compiles a candidate set. Always as version 1: validation compiles it that way, so
+   * the compiled-set cache (a few entries, shared with explain) holds one entry per candidate, and a
+   * candidate's own version number never changes a decision.
+   */
+  private compileOrReject(files: readonly PolicyFileText[]): ReturnType<typeof compileScopePolicy> {
     const v = validatePolicyFiles(files);
     if (!v.valid) {
       const where = (p: (typeof v.problems)[number]): string => `${p.file ?? '?'}${p.line !== undefined ? `:${p.line}:${p.column ?? 1}` : ''}`;
       throw new ControlPlaneError('INVALID_REQUEST', `the policy set does not validate: ${v.problems.slice(0, 5).map((p) => `${where(p)}: ${p.message}`).join('; ')}`, { paths: v.problems.slice(0, 20).map((p) => `files.${p.file ?? '?'}`) });
     }
-    return compileScopePolicy(files, version);
+    return compileScopePolicy(files, 1);
   }
 
   private compileOrUnavailable(p: PublishedPolicies): ScopePolicy {
