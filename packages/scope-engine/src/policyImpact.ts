@@ -333,7 +333,10 @@ export class ImpactAccumulator {
     if (matcher === undefined) {
       matcher = changedPolicyMatcher(before, after);
       let m = this.matchers.get(before);
-      if (!m) this.matchers.set(before, (m = new Map()));
+      if (!m) {
+        m = new Map<ScopePolicy, ScopeMatcher | 'none'>();
+        this.matchers.set(before, m);
+      }
       m.set(after, matcher);
     }
     if (matcher === 'none') return undefined;

@@ -92,7 +92,7 @@ export function PoliciesPage(): ReactNode {
         <Stat label="Pending" value={history.data?.pending.length ?? '—'} sub="wait for a second admin" />
       </div>
 
-      <div className="grid-orders">
+      <div className="grid-policies">
         <section className="panel" data-testid="policy-candidate">
           <div className="panel-head">
             <h2>Candidate: {candidate?.label ?? '—'}</h2>
@@ -139,7 +139,7 @@ export function PoliciesPage(): ReactNode {
           ) : null}
         </section>
 
-        <section className="panel" data-testid="policy-history">
+        <section className="panel panel-scroll" data-testid="policy-history">
           <h2>History</h2>
           {history.data?.pending.length ? (
             <div className="panel panel-warn" data-testid="policy-pending">
@@ -174,7 +174,6 @@ export function PoliciesPage(): ReactNode {
                 <th>Version</th>
                 <th>Published</th>
                 <th>By</th>
-                <th>Note</th>
                 <th />
               </tr>
             </thead>
@@ -189,8 +188,8 @@ export function PoliciesPage(): ReactNode {
                   <td className="small">
                     {v.publishedBy}
                     {v.approvedBy ? <div className="muted">approved by {v.approvedBy}</div> : null}
+                    {v.rollbackOf !== null || v.reason ? <div className="muted">{[v.rollbackOf !== null ? `rollback to v${v.rollbackOf}` : '', v.reason ?? ''].filter(Boolean).join(' · ')}</div> : null}
                   </td>
-                  <td className="small">{[v.rollbackOf !== null ? `rollback to v${v.rollbackOf}` : '', v.reason ?? ''].filter(Boolean).join(' · ')}</td>
                   <td>
                     {v.version !== set?.version ? (
                       <button type="button" className="linklike small" onClick={() => (setCandidate({ label: `version ${v.version}`, files: [], version: v.version }), setResult(undefined))}>
@@ -299,6 +298,7 @@ function DiffView({ d }: { d: PolicyDiff }): ReactNode {
 
 function Pairs({ pairs }: { pairs: PolicyDiff['pairs'] & object }): ReactNode {
   return (
+    <>
     <table className="grid-table" data-testid="policy-pairs">
       <thead>
         <tr>
@@ -310,7 +310,7 @@ function Pairs({ pairs }: { pairs: PolicyDiff['pairs'] & object }): ReactNode {
         </tr>
       </thead>
       <tbody>
-        {pairs.slice(0, 50).map((p) => (
+        {pairs.slice(0, 20).map((p) => (
           <tr key={`${p.kind} ${p.action} ${p.resource}`}>
             <td>{p.kind}</td>
             <td className="mono">{p.action}</td>
@@ -321,6 +321,8 @@ function Pairs({ pairs }: { pairs: PolicyDiff['pairs'] & object }): ReactNode {
         ))}
       </tbody>
     </table>
+    {pairs.length > 20 ? <div className="muted small">{count(pairs.length - 20)} more pairs: see the API or `livescope policy impact`</div> : null}
+    </>
   );
 }
 
@@ -364,8 +366,12 @@ function CountsTable({ rows, keyName, onPick, picked }: { rows: readonly (Impact
   );
 }
 
+const FIRST_ROWS = 25;
+
 function ImpactView({ i, drill, onDrill }: { i: PolicyImpact; drill: { namespace?: string; kind?: string } | undefined; onDrill: (f: { namespace?: string; kind?: string } | undefined) => void }): ReactNode {
   const t = i.totals;
+  const [all, setAll] = useState(false);
+  const shown = all ? i.identities : i.identities.slice(0, FIRST_ROWS);
   return (
     <section className="panel" data-testid="policy-impact-view">
       <div className="panel-head">
@@ -431,7 +437,7 @@ function ImpactView({ i, drill, onDrill }: { i: PolicyImpact; drill: { namespace
               </tr>
             </thead>
             <tbody>
-              {i.identities.slice(0, 100).map((x) => (
+              {shown.map((x) => (
                 <tr key={x.identityId} data-testid="impact-identity">
                   <td>
                     <Link className="mono" to={identityPath(x.identityId)}>
@@ -466,6 +472,11 @@ function ImpactView({ i, drill, onDrill }: { i: PolicyImpact; drill: { namespace
               ))}
             </tbody>
           </table>
+          {shown.length < i.identities.length ? (
+            <button type="button" className="linklike small" onClick={() => setAll(true)} data-testid="impact-show-all">
+              show all {count(i.identities.length)}
+            </button>
+          ) : null}
           {i.pairs.length > 0 ? (
             <>
               <h3>(action, resource) pairs per kind</h3>
