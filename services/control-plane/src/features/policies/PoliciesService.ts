@@ -5,7 +5,6 @@ import {
   decodeGlobals,
   decodeIdentity,
   decodePolicies,
-  defaultEngineConfig,
   diffPolicySets,
   diffPolicyTexts,
   emptyGlobals,
