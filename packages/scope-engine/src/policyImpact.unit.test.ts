@@ -131,3 +131,34 @@ describe('policy impact', () => {
     expect(acc.report()).toMatchObject({ scanned: 40, computed: 0, totals: { changed: 0 } });
   });
 });
+
+describe('a modified policy: the identities its old scope reached are recomputed too', () => {
+  // Regression: the engine looked only at the new text's scope hint, so a policy moved from one
+  // role (or action) to another left the identities of the old one with their old scope — a missed
+  // narrowing here — while the impact (and the decisions) said otherwise. Found by the prediction e2e test.
+  it('moving a permit from role a to role b narrows the holders of role a', () => {
+    const r = run(undefined, { compilePolicies: compileScopePolicy });
+    const permitFor = (role: string) => [{ id: 'p', text: `permit (principal in Livescope::Role::"${role}", action, resource);` }];
+    expect(r.send(publish(permitFor('a'), 1, T0)).status).toBe('applied');
+    r.send(ev.created('x', T0 + 1));
+    r.send(ev.granted('x', 'g', 'a', [perm('db:read', 'db/x')], T0 + 2));
+    expect(r.scopeOf('x')).toEqual(['db:read db/x']);
+    const after = compileScopePolicy(permitFor('b'), 2);
+    const acc = new ImpactAccumulator();
+    acc.add(r.engine.identity('x')!, r.engine.globals, r.engine.policy, after, T0 + 3);
+    expect(acc.report().identities.map((i) => [i.identityId, i.lost.length])).toEqual([['x', 1]]);
+    expect(r.send(publish(permitFor('b'), 2, T0 + 3)).status).toBe('applied');
+    expect(r.scopeOf('x')).toEqual([]);
+  });
+
+  it('moving a forbid from one action to another gives the first action back', () => {
+    const r = run(undefined, { compilePolicies: compileScopePolicy });
+    const set = (action: string) => [{ id: 'base', text: 'permit (principal, action, resource);' }, { id: 'f', text: `forbid (principal, action == Livescope::Action::"${action}", resource);` }];
+    expect(r.send(publish(set('db:write'), 1, T0)).status).toBe('applied');
+    r.send(ev.created('y', T0 + 1));
+    r.send(ev.granted('y', 'g', 'w', [perm('db:write', 'db/y', 'write')], T0 + 2));
+    expect(r.scopeOf('y')).toEqual([]);
+    expect(r.send(publish(set('tickets:read'), 2, T0 + 3)).status).toBe('applied');
+    expect(r.scopeOf('y')).toEqual(['db:write db/y']);
+  });
+});
