@@ -19,8 +19,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
  *
  *   POLICY_IMPACT_SEED=123 POLICY_IMPACT_EDITS=30 npx vitest run --config ../config/vitest.e2e.ts policy-impact
  */
-const SEED = Number(process.env.POLICY_IMPACT_SEED ?? 18_2026);
-const EDITS = Number(process.env.POLICY_IMPACT_EDITS ?? 12);
+const SEED = Number(process.env.POLICY_IMPACT_SEED ?? 77);
+const EDITS = Number(process.env.POLICY_IMPACT_EDITS ?? 20);
 const FLEET = Number(process.env.POLICY_IMPACT_FLEET ?? 240);
 
 const examplesDir = new URL('../examples/policies/', import.meta.url);
