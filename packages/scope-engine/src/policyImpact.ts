@@ -176,65 +176,52 @@ interface View {
 }
 
 /**
- * The identity's change from the decisions at `t`, evaluated only for the permissions `matcher`
- * says a changed policy can apply to; `before` and `after` counts from the scope of record and the
- * difference (the engine keeps the scope of record current: every event and timer recomputes it).
+ * The identity's change: its scope of record (the scope under the set in force; the engine keeps it
+ * current — every event and timer recomputes it — and its change on publication is relative to it)
+ * against the decisions of `after` at `t`, evaluated only for the permissions `matcher` says a
+ * changed policy can apply to (the others keep their decision, so their entry).
  */
-export function fastIdentityImpact(identity: IdentityState, globals: Globals, before: ScopePolicy, after: ScopePolicy, t: number, matcher: ScopeMatcher | 'none'): IdentityImpact | undefined {
+export function fastIdentityImpact(identity: IdentityState, globals: Globals, after: ScopePolicy, t: number, matcher: ScopeMatcher | 'none'): IdentityImpact | undefined {
   if (matcher === 'none' || identity.status !== 'active' || !identity.attested) return undefined;
   const principal = principalView(identity);
   const roles = new Set(principal.roles);
   const orders = ordersFor(identity, globals);
   const views: View[] = [undefined, ...boundSessionsAt(identity, t).map((s) => s.sessionId)].map((sessionId) => ({ sessionId, candidates: candidatesAt(identity, t, sessionId), context: contextAt(identity, globals, t, sessionId) }));
-  // One evaluator per set and view, and each decision at most once (the merge below reuses them).
-  const evaluators = views.map((v) => {
-    const b: Evaluator = { identity, globals, policy: before, principal, orders, sessionId: v.sessionId };
-    return { before: b, after: { ...b, policy: after } };
-  });
-  const memo = views.map(() => new Map<string, number>());
-  /** Bit 1: in scope before; bit 2: in scope after. */
-  const decisions = (k: number, perm: Perm): number => {
-    let d = memo[k]!.get(perm.key);
-    if (d === undefined) {
-      const v = views[k]!;
-      const e = evaluators[k]!;
-      d = (answerAt(e.before, perm, t, v.candidates, v.context).inScope ? 1 : 0) | (answerAt(e.after, perm, t, v.candidates, v.context).inScope ? 2 : 0);
-      memo[k]!.set(perm.key, d);
-    }
-    return d;
-  };
-  // Keys whose decision differs in some view.
-  let differing: Map<string, Perm> | undefined;
-  for (let k = 0; k < views.length; k++) {
-    for (const c of views[k]!.candidates.values()) {
-      if (differing?.has(c.perm.key) || !matcher(identity, roles, c.perm)) continue;
-      const d = decisions(k, c.perm);
-      if (d === 1 || d === 2) (differing ??= new Map()).set(c.perm.key, c.perm);
-    }
-  }
-  if (!differing) return undefined;
-  // For those keys, the merged entry as computeScope builds it: in scope from no session → unbound;
-  // otherwise bound to the sessions (in order) from which it is in scope.
-  const merged = (bit: 1 | 2, perm: Perm): { readonly present: boolean; readonly sessions: readonly string[] | undefined } => {
-    const sessions: string[] = [];
-    for (let k = 0; k < views.length; k++) {
-      const v = views[k]!;
-      if (!v.candidates.has(perm.key) || (decisions(k, perm) & bit) === 0) continue;
-      if (v.sessionId === undefined) return { present: true, sessions: undefined };
-      sessions.push(v.sessionId);
-    }
-    return { present: sessions.length > 0, sessions: sessions.length > 0 ? sessions : undefined };
-  };
+  const evaluators = views.map((v): Evaluator => ({ identity, globals, policy: after, principal, orders, sessionId: v.sessionId }));
+  // The scope of record is the scope under the set in force (the engine recomputes it on every event
+  // and timer), and what the engine's change on publication is relative to: the before side needs
+  // no decision. The after side is decided for the permissions a changed policy can apply to.
+  const stored = new Map<string, ScopeEntry>();
+  for (const e of identity.scope) stored.set(e.perm.key, e);
+  let checked: Set<string> | undefined;
   const gained: ImpactPermission[] = [];
   const lost: ImpactPermission[] = [];
   const rebound: ImpactPermission[] = [];
   const asPermission = (perm: Perm, sessions: readonly string[] | undefined): ImpactPermission => ({ action: perm.action, resource: perm.resource, access: perm.access, ...(sessions !== undefined ? { sessions: [...sessions] } : {}) });
-  for (const perm of differing.values()) {
-    const b = merged(1, perm);
-    const a = merged(2, perm);
-    if (a.present && !b.present) gained.push(asPermission(perm, a.sessions));
-    else if (b.present && !a.present) lost.push(asPermission(perm, b.sessions));
-    else if (a.present && !sameSessions(a.sessions, b.sessions)) rebound.push(asPermission(perm, a.sessions));
+  for (const view of views) {
+    for (const c of view.candidates.values()) {
+      const perm = c.perm;
+      if (checked?.has(perm.key) || !matcher(identity, roles, perm)) continue;
+      (checked ??= new Set()).add(perm.key);
+      // The merged entry as computeScope builds it: in scope from no session → unbound; otherwise
+      // bound to the sessions (in order) from which it is in scope.
+      let present = false;
+      let sessions: string[] | undefined;
+      for (let k = 0; k < views.length; k++) {
+        const v = views[k]!;
+        if (!v.candidates.has(perm.key) || !answerAt(evaluators[k]!, perm, t, v.candidates, v.context).inScope) continue;
+        present = true;
+        if (v.sessionId === undefined) {
+          sessions = undefined;
+          break;
+        }
+        (sessions ??= []).push(v.sessionId);
+      }
+      const was = stored.get(perm.key);
+      if (present && !was) gained.push(asPermission(perm, sessions));
+      else if (was && !present) lost.push(asPermission(perm, was.sessions));
+      else if (was && present && !sameSessions(was.sessions, sessions)) rebound.push(asPermission(perm, sessions));
+    }
   }
   if (gained.length === 0 && lost.length === 0 && rebound.length === 0) return undefined;
   const byKey = (x: ImpactPermission, y: ImpactPermission): number => (x.action < y.action ? -1 : x.action > y.action ? 1 : x.resource < y.resource ? -1 : x.resource > y.resource ? 1 : 0);
@@ -341,7 +328,7 @@ export class ImpactAccumulator {
     }
     if (matcher === 'none') return undefined;
     this.computedCount++;
-    const impact = fastIdentityImpact(identity, globals, before, after, t, matcher);
+    const impact = fastIdentityImpact(identity, globals, after, t, matcher);
     if (impact) this.record(impact, counts);
     return impact;
   }
