@@ -140,7 +140,7 @@ export const ImpactResult = component(
     partitionsBehind: z.array(z.number().int()),
     durationMs: z.number().int(),
     scanned: z.number().int(),
-    computed: z.number().int().describe('Identities a changed policy can reach: their permissions were decided under the candidate set (0 when no policy changed but comments or layout).'),
+    computed: z.number().int().describe('Identities checked against the scopes of the changed policies (every identity scanned, unless no policy changed but for comments or layout: then 0).'),
     totals: z.object(Counts),
     byNamespace: z.array(z.object({ namespace: z.string(), ...Counts })),
     byKind: z.array(z.object({ kind: z.string(), ...Counts })),
