@@ -10,6 +10,7 @@ import type * as S from '@livescope/control-plane/api-types';
 import { ApiClient, ApiError } from './ApiClient.js';
 import { defaultDevKeysPath, loadOrCreateDevApiKey, mintDevToken } from './devKeys.js';
 import { ExitCode, parseDuration, parseTarget, UsageError } from './parse.js';
+import { registerPolicyCommands } from './policyCommands.js';
 import * as R from './render.js';
 import { allRoles, type Role } from './roles.js';
 import { readEvents } from './sse.js';
@@ -431,6 +432,19 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       io.stderr(`development-only token for ${opts.sub} (${opts.role.join(', ')}), valid ${opts.ttl}, signed with ${key.kid} from ${path}; never use it in production\n`);
       io.stdout(`${token}\n`);
     });
+
+  registerPolicyCommands(program, {
+    client,
+    print,
+    json: () => g().json === true,
+    stderr: io.stderr,
+    isTTY: io.isTTY === true,
+    signal,
+    setCode: (c) => {
+      code = c;
+    },
+    timeout: (message) => new WaitTimeout(message),
+  });
 
   try {
     await program.parseAsync([...argv], { from: 'user' });

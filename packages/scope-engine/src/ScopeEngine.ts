@@ -708,8 +708,10 @@ export class ScopeEngine {
     // Moving from or to the built-in default changes every decision.
     if (before.version === 0 || after.version === 0) return 'all';
     const out = new Set<string>();
-    for (const id of changed) {
-      const hint = after.fingerprints.has(id) ? after.scopeHint(id) : before.scopeHint(id);
+    // A modified policy reaches the identities of its old scope and of its new one: a permit moved
+    // from one role to another must narrow the first role's holders.
+    const hints = [...changed].flatMap((id) => [...(after.fingerprints.has(id) ? [after.scopeHint(id)] : []), ...(before.fingerprints.has(id) ? [before.scopeHint(id)] : [])]);
+    for (const hint of hints) {
       if (!hint.principals && !hint.roles && !hint.actions) return 'all';
       let ids: Iterable<string> | undefined;
       if (hint.principals) ids = hint.principals.filter((p) => this.identities.has(p));

@@ -14,3 +14,7 @@ export * from './stateCodec.js';
 export * from './explain.js';
 export * from './cedarScopePolicy.js';
 export * from './idHash.js';
+export * from './policyImpact.js';
+export * from './policyTests.js';
+export * from './policySetDiff.js';
+export * from './policyEdits.js';

@@ -9,6 +9,7 @@ import { FleetPage } from './pages/FleetPage';
 import { IdentityPage } from './pages/IdentityPage';
 import { LoginPage } from './pages/LoginPage';
 import { OrdersPage } from './pages/OrdersPage';
+import { PoliciesPage } from './pages/PoliciesPage';
 import { Link, usePath } from './router';
 
 export function App(): ReactNode {
@@ -22,6 +23,7 @@ const nav: { to: string; label: string; match: (p: string) => boolean; needs?: '
   { to: '/alerts', label: 'Alerts', match: (p) => p === '/alerts', needs: 'readAlerts' },
   { to: '/orders', label: 'Orders', match: (p) => p === '/orders' },
   { to: '/enforcers', label: 'Enforcement points', match: (p) => p === '/enforcers' },
+  { to: '/policies', label: 'Policies', match: (p) => p === '/policies' },
 ];
 
 function Shell(): ReactNode {
@@ -34,6 +36,7 @@ function Shell(): ReactNode {
   else if (path === '/alerts') page = <AlertsPage />;
   else if (path === '/orders') page = <OrdersPage />;
   else if (path === '/enforcers') page = <EnforcersPage />;
+  else if (path === '/policies') page = <PoliciesPage />;
   else if (identity) {
     const id = decodeURIComponent(identity[1]!);
     page = <IdentityPage key={id} identityId={id} />;

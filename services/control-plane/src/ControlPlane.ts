@@ -22,6 +22,7 @@ import { builtInPolicyCompiler, IdentitiesRepository, IdentitiesService } from '
 import { MeService } from './features/me/index.js';
 import { OperationsService } from './features/operations/index.js';
 import { IdempotencyRepository, OrdersRepository, OrdersService } from './features/orders/index.js';
+import { PoliciesRepository, PoliciesService } from './features/policies/index.js';
 import { createApp, type RegisteredRoute } from './http/createApp.js';
 import { apiDocument, type OpenApiDocument } from './http/openapi.js';
 import { CommandFollower } from './kafka/CommandFollower.js';
@@ -200,6 +201,7 @@ export class ControlPlane {
       }),
       console: new ConsoleService(consoleAssets),
       openapi: { openApi: () => this.document },
+      policies: new PoliciesService({ eventsTopic: topics.events, repository: new PoliciesRepository(store), workerState, sender, logger, approval: config.policyApproval, maxWaitMs: config.maxWaitMs }),
     });
     this.document = apiDocument(routes);
     const { app, registered } = await createApp({

@@ -103,6 +103,10 @@ export const controlPlaneOptions = {
     doc: 'how long the answer to an order or lift sent with an `Idempotency-Key` is kept in PostgreSQL and given again to a retry with the same key (24 h)',
     unit: 'ms',
   }),
+  policyApproval: option('LIVESCOPE_API_POLICY_APPROVAL', z.enum(['none', 'second-admin']).default('none'), {
+    doc: '`second-admin`: every policy publication and rollback waits until an admin other than the requester approves it; `none`: only when the request asks',
+    unit: 'mode',
+  }),
   consoleDir: option('LIVESCOPE_CONSOLE_DIR', z.string().min(1).optional(), { doc: 'built web console served under /console/; unset: the `dist` of the installed @livescope/console', unit: 'path' }),
   startupTimeoutMs: option('LIVESCOPE_STARTUP_TIMEOUT_MS', int(0, 3_600_000).default(120_000), { doc: 'how long start-up retries an unavailable broker, registry or PostgreSQL before giving up', unit: 'ms' }),
   enforcerKeys: option('LIVESCOPE_API_ENFORCER_KEYS', enforcerKeys.default(new Map()), {

@@ -34,6 +34,8 @@ afterAll(async () => {
   await h.close();
 });
 
+const matrixPolicies = [{ id: 'base', text: 'permit (principal, action, resource);' }];
+
 interface Case {
   readonly method: 'GET' | 'POST';
   /** Route template as registered. */
@@ -66,6 +68,22 @@ const cases: Case[] = [
   { method: 'GET', route: '/v1/changes', path: () => '/v1/changes', allowed: ['responder', 'approver', 'soc', 'admin'], ok: 200 },
   { method: 'GET', route: '/v1/changes/stream', path: () => '/v1/changes/stream', allowed: ['responder', 'approver', 'soc', 'admin'], ok: 200 },
   { method: 'GET', route: '/v1/me', path: () => '/v1/me', allowed: ['responder', 'approver', 'soc', 'admin'], ok: 200 },
+  { method: 'GET', route: '/v1/policies', path: () => '/v1/policies', allowed: ['responder', 'approver', 'soc', 'admin'], ok: 200 },
+  { method: 'POST', route: '/v1/policies/validate', path: () => '/v1/policies/validate', body: () => ({ files: matrixPolicies }), allowed: ['responder', 'approver', 'soc', 'admin'], ok: 200 },
+  { method: 'POST', route: '/v1/policies/test', path: () => '/v1/policies/test', body: () => ({ files: matrixPolicies, suites: [{ name: 'm', content: { tests: [{ name: 't', at: new Date(T).toISOString(), identity: { id: 'x', kind: 'agent', namespace: 'n' }, entitlements: [], cases: [{ action: 'db:read', resource: 'db/x', expect: 'deny' }] }] } }] }), allowed: ['responder', 'approver', 'soc', 'admin'], ok: 200 },
+  { method: 'POST', route: '/v1/policies/diff', path: () => '/v1/policies/diff', body: () => ({ to: { files: matrixPolicies } }), allowed: ['responder', 'approver', 'soc', 'admin'], ok: 200 },
+  { method: 'POST', route: '/v1/policies/impact', path: () => '/v1/policies/impact', body: () => ({ files: matrixPolicies }), allowed: ['responder', 'approver', 'soc', 'admin'], ok: 200 },
+  // Held for a second admin: the matrix publishes nothing (a second call returns the same pending request).
+  { method: 'POST', route: '/v1/policies/publish', path: () => '/v1/policies/publish', body: () => ({ files: matrixPolicies, requireApproval: true }), allowed: ['approver', 'admin'], ok: 202 },
+  // Authorised callers reach the handler, which knows no such version or request.
+  { method: 'POST', route: '/v1/policies/rollback', path: () => '/v1/policies/rollback', body: () => ({ version: 999_999_999 }), allowed: ['approver', 'admin'], ok: 404 },
+  { method: 'GET', route: '/v1/policies/requests', path: () => '/v1/policies/requests', allowed: ['responder', 'approver', 'soc', 'admin'], ok: 200 },
+  { method: 'GET', route: '/v1/policies/requests/:requestId', path: () => '/v1/policies/requests/pr-none', allowed: ['responder', 'approver', 'soc', 'admin'], ok: 404 },
+  { method: 'POST', route: '/v1/policies/requests/:requestId/approve', path: () => '/v1/policies/requests/pr-none/approve', body: () => ({}), allowed: ['admin'], ok: 404 },
+  { method: 'POST', route: '/v1/policies/requests/:requestId/reject', path: () => '/v1/policies/requests/pr-none/reject', body: () => ({}), allowed: ['approver', 'admin'], ok: 404 },
+  { method: 'GET', route: '/v1/policies/history', path: () => '/v1/policies/history', allowed: ['responder', 'approver', 'soc', 'admin'], ok: 200 },
+  { method: 'GET', route: '/v1/policies/versions/:version', path: () => '/v1/policies/versions/999999999', allowed: ['responder', 'approver', 'soc', 'admin'], ok: 404 },
+  { method: 'GET', route: '/v1/policies/versions/:version/status', path: () => '/v1/policies/versions/999999999/status', allowed: ['responder', 'approver', 'soc', 'admin'], ok: 200 },
 ];
 /** Lifting is checked on its own: it depends on who issued the order. */
 const LIFT_ROUTE = '/v1/orders/:orderId/lift';

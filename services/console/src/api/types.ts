@@ -270,3 +270,109 @@ export interface EnforcersList {
 export interface ApiErrorBody {
   readonly error: { readonly code: string; readonly message: string; readonly paths?: readonly string[] };
 }
+
+// --- policies -------------------------------------------------------------------------------------
+export interface PolicyFile {
+  readonly id: string;
+  readonly text: string;
+}
+
+export interface PolicySetView {
+  readonly version: number | null;
+  readonly hash: string | null;
+  readonly publishedBy: string | null;
+  readonly publishedAt: string | null;
+  readonly files: readonly PolicyFile[];
+  readonly partitions: readonly { readonly partition: number; readonly version: number | null }[];
+}
+
+export interface PolicyPublication {
+  readonly requestId: string | null;
+  readonly status: 'pending' | 'published' | 'rejected' | 'unchanged';
+  readonly hash: string;
+  readonly version: number | null;
+  readonly eventId: string | null;
+  readonly requestedBy: string;
+  readonly requestedAt: string;
+  readonly approvedBy: string | null;
+  readonly rollbackOf: number | null;
+  readonly reason: string | null;
+  readonly files: number;
+}
+
+export interface PolicyHistory {
+  readonly versions: readonly {
+    readonly version: number;
+    readonly hash: string;
+    readonly publishedBy: string;
+    readonly publishedAt: string;
+    readonly policies: readonly string[];
+    readonly requestId: string | null;
+    readonly approvedBy: string | null;
+    readonly rollbackOf: number | null;
+    readonly reason: string | null;
+  }[];
+  readonly pending: readonly PolicyPublication[];
+}
+
+export interface PolicyValidation {
+  readonly valid: boolean;
+  readonly hash: string;
+  readonly problems: readonly { readonly file?: string; readonly line?: number; readonly column?: number; readonly code: string; readonly message: string; readonly help?: string }[];
+}
+
+export interface ImpactCounts {
+  readonly identities: number;
+  readonly changed: number;
+  readonly widened: number;
+  readonly narrowed: number;
+  readonly gained: number;
+  readonly lost: number;
+  readonly losingEverything: number;
+}
+
+export interface ImpactPermission {
+  readonly action: string;
+  readonly resource: string;
+  readonly access: 'read' | 'write' | 'admin';
+  readonly sessions?: readonly string[];
+}
+
+export interface PolicyPair {
+  readonly action: string;
+  readonly resource: string;
+  readonly kind: string;
+  readonly gained: number;
+  readonly lost: number;
+}
+
+export interface PolicyImpact {
+  readonly at: string;
+  readonly inForce: { readonly version: number | null };
+  readonly candidate: { readonly version: number | null; readonly hash: string };
+  readonly durationMs: number;
+  readonly scanned: number;
+  readonly totals: ImpactCounts;
+  readonly byNamespace: readonly (ImpactCounts & { readonly namespace: string })[];
+  readonly byKind: readonly (ImpactCounts & { readonly kind: string })[];
+  readonly pairs: readonly PolicyPair[];
+  readonly identities: readonly {
+    readonly identityId: string;
+    readonly kind: string;
+    readonly namespace: string;
+    readonly before: number;
+    readonly after: number;
+    readonly gained: readonly ImpactPermission[];
+    readonly lost: readonly ImpactPermission[];
+    readonly rebound: readonly ImpactPermission[];
+    readonly losesEverything: boolean;
+  }[];
+  readonly identitiesTruncated: boolean;
+}
+
+export interface PolicyDiff {
+  readonly identical: boolean;
+  readonly files: readonly { readonly file: string; readonly change: 'added' | 'removed' | 'modified'; readonly hunks: readonly { readonly fromLine: number; readonly toLine: number; readonly lines: readonly { readonly op: ' ' | '+' | '-'; readonly text: string }[] }[] }[];
+  readonly policies: readonly { readonly id: string; readonly change: 'added' | 'removed' | 'modified'; readonly changed?: readonly string[]; readonly before?: { readonly effect: string; readonly action: string }; readonly after?: { readonly effect: string; readonly action: string } }[];
+  readonly pairs: readonly PolicyPair[] | null;
+}

@@ -83,6 +83,9 @@ export class ConsoleStack {
       LIVESCOPE_API_PORT: '0',
       LIVESCOPE_API_GROUP_ID: `${this.fx.groupId}-cp`,
       LIVESCOPE_API_JWT_PUBLIC_KEYS: JSON.stringify({ 'console-e2e': x }),
+      // The control plane signs what it publishes (orders, approvals, policies) with a producer key of the workers' keyring.
+      LIVESCOPE_PRODUCER_KEY_ID: this.fx.producerKeys.kid,
+      LIVESCOPE_PRODUCER_KEY: this.fx.producerKeys.privateKey,
       LIVESCOPE_API_JWT_ISSUER: ISSUER,
       LIVESCOPE_API_JWT_AUDIENCE: AUDIENCE,
       LIVESCOPE_API_RATE_LIMIT_PER_MINUTE: '100000',
@@ -132,9 +135,9 @@ export class ConsoleStack {
   }
 
   /** A bearer token from the issuer the control plane trusts. */
-  async token(roles: readonly string[], sub: string): Promise<string> {
+  async token(roles: readonly string[], sub: string, claims: Record<string, unknown> = {}): Promise<string> {
     const now = Math.floor(Date.now() / 1000);
-    return new SignJWT({ roles: [...roles] })
+    return new SignJWT({ roles: [...roles], ...claims })
       .setProtectedHeader({ alg: 'EdDSA', kid: 'console-e2e' })
       .setSubject(sub)
       .setIssuer(ISSUER)

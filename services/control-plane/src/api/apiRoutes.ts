@@ -10,6 +10,7 @@ import { meRoutes, type MeApi } from '../features/me/index.js';
 import { openApiRoutes, type OpenApiApi } from '../features/openapi/index.js';
 import { operationsRoutes, type OperationsApi } from '../features/operations/index.js';
 import { orderRoutes, type OrdersApi } from '../features/orders/index.js';
+import { policyRoutes, type PoliciesApi } from '../features/policies/index.js';
 
 /** What the routes need from the rest of the control plane: one service per feature (see ControlPlane). */
 export interface ApiServices {
@@ -24,6 +25,7 @@ export interface ApiServices {
   readonly operations: OperationsApi;
   readonly console: ConsoleApi;
   readonly openapi: OpenApiApi;
+  readonly policies: PoliciesApi;
 }
 
 /**
@@ -43,5 +45,6 @@ export function apiRoutes(s: ApiServices): RouteDef[] {
     ...operationsRoutes(s.operations),
     ...consoleRoutes(s.console),
     ...openApiRoutes(s.openapi),
+    ...policyRoutes(s.policies),
   ];
 }

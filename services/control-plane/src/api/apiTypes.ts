@@ -14,6 +14,7 @@ import type * as Identities from '../features/identities/schemas.js';
 import type * as Me from '../features/me/schemas.js';
 import type * as Operations from '../features/operations/schemas.js';
 import type * as Orders from '../features/orders/schemas.js';
+import type * as Policies from '../features/policies/schemas.js';
 import type * as Common from '../http/schemas.js';
 
 export type { Role } from '../auth/roles.js';
@@ -63,3 +64,19 @@ export type ChangesList = Out<typeof Changes.ChangesList>;
 export type EnforcerView = Out<typeof Enforcers.EnforcerView>;
 export type EnforcersList = Out<typeof Enforcers.EnforcersList>;
 export type Readiness = Out<typeof Operations.Readiness>;
+
+// --- policies
+export type PolicySetView = Out<typeof Policies.PolicySetView>;
+export type PolicyValidation = Out<typeof Policies.ValidationResult>;
+export type PolicyTestRequest = In<typeof Policies.TestRequest>;
+export type PolicyTestResult = Out<typeof Policies.TestResult>;
+export type PolicyDiffRequest = In<typeof Policies.DiffRequest>;
+export type PolicyDiff = Out<typeof Policies.DiffResult>;
+export type PolicyImpactRequest = In<typeof Policies.ImpactRequest>;
+export type PolicyImpact = Out<typeof Policies.ImpactResult>;
+export type PolicyPublishRequest = In<typeof Policies.PublishRequest>;
+export type PolicyRollbackRequest = In<typeof Policies.RollbackRequest>;
+export type PolicyPublication = Out<typeof Policies.Publication>;
+export type PolicyPublications = Out<typeof Policies.PublicationsList>;
+export type PolicyApplyStatus = Out<typeof Policies.ApplyStatus>;
+export type PolicyHistory = Out<typeof Policies.PolicyHistory>;

@@ -126,4 +126,31 @@ CREATE INDEX cp_idempotency_order ON cp_idempotency (order_id);
 ALTER TABLE cp_enforcers ADD COLUMN acks_verified boolean NULL;
 `,
   },
+  {
+    version: 5,
+    name: 'policy publication requests',
+    sql: `
+-- Policy sets published (or to be published) through the API: content hash (publication is
+-- idempotent by it), the files, who asked and who approved (a second admin, when required), the
+-- version assigned and where each copy of the broadcast landed. The workers' audit log stays the
+-- record of what was applied; this table adds what only the control plane knows.
+CREATE TABLE cp_policy_requests (
+  request_id    text        PRIMARY KEY,
+  content_hash  text        NOT NULL,
+  files         text        NOT NULL,
+  status        text        NOT NULL CHECK (status IN ('pending', 'published', 'rejected')),
+  requested_by  text        NOT NULL,
+  requested_at  timestamptz NOT NULL,
+  reason        text        NULL,
+  rollback_of   bigint      NULL,
+  approved_by   text        NULL,
+  decided_at    timestamptz NULL,
+  version       bigint      NULL UNIQUE,
+  event_id      text        NULL,
+  offsets       text        NULL
+);
+CREATE INDEX cp_policy_requests_hash ON cp_policy_requests (content_hash, status);
+CREATE INDEX cp_policy_requests_at ON cp_policy_requests (requested_at);
+`,
+  },
 ];

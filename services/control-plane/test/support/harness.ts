@@ -37,7 +37,7 @@ export class Harness {
     return {
       ...this.fx.workerEnv(),
       LIVESCOPE_PRODUCER_KEYS: this.fx.producerKeyring({
-        [this.cpProducerKey.kid]: { publicKey: this.cpProducerKey.publicKey, eventTypes: ['order.issued', 'order.lifted', 'session.approval-granted', 'session.approval-revoked'] },
+        [this.cpProducerKey.kid]: { publicKey: this.cpProducerKey.publicKey, eventTypes: ['order.issued', 'order.lifted', 'session.approval-granted', 'session.approval-revoked', 'policies.published'] },
       }),
     };
   }
