@@ -120,5 +120,11 @@ export class PipelineFixture {
     const mine = (await this.admin.listTopics()).filter((t) => t.startsWith(this.prefix));
     if (mine.length > 0) await this.admin.deleteTopics({ topics: mine }).catch(() => undefined);
     await this.admin.disconnect();
+    // The registry keeps every subject it was ever given: remove this fixture's (soft, then for good),
+    // so that a long-lived registry does not collect thousands of test subjects.
+    for (const topic of mine) {
+      const subject = `${testEnv.registryUrl}/subjects/${encodeURIComponent(`${topic}-value`)}`;
+      for (const url of [subject, `${subject}?permanent=true`]) await fetch(url, { method: 'DELETE', signal: AbortSignal.timeout(5000) }).catch(() => undefined);
+    }
   }
 }
