@@ -75,7 +75,12 @@ describe('acknowledgements signed by the enforcement point', () => {
     expect(lenient.enforcers).toMatchObject({ applied: 2, verified: 1 });
     expect(lenient.enforcers.appliedBy.sort()).toEqual([h.enforcerId, `rogue-${h.fx.id}`].sort());
 
-    const listed = (await h.api('GET', '/v1/enforcers', soc)).json as { enforcers: { enforcerId: string; acksVerified: boolean | null; lastApplied: { version: number } | null }[] };
+    // /v1/enforcers is written by another consumer of the acknowledgements (into PostgreSQL): wait for it too.
+    type Listed = { enforcers: { enforcerId: string; acksVerified: boolean | null; lastApplied: { version: number } | null }[] };
+    const listed = await waitFor('both enforcement points in /v1/enforcers', async () => {
+      const l = (await h.api('GET', '/v1/enforcers', soc)).json as Listed;
+      return l.enforcers.some((e) => e.enforcerId === `rogue-${h.fx.id}`) && l.enforcers.some((e) => e.enforcerId === h.enforcerId) ? l : undefined;
+    }, 30_000, 100);
     const mine = listed.enforcers.find((e) => e.enforcerId === h.enforcerId);
     expect(mine?.acksVerified).toBe(true);
     // The forged version never reached the record of the harness enforcer.
