@@ -17,6 +17,9 @@ import { parseBenchArgs, progress, publish, type Row } from '../lib/report.js';
 
 const args = parseBenchArgs();
 const SEED = 9001;
+// The traffic's signed control events carry event times up to TRAFFIC ms + 2 min before the load (the broker
+// stamps append time): the workers' replay window is widened to cover them.
+const CONTROL_EVENT_AGE_MS = 3_600_000;
 const PARTITIONS = 6;
 const FLEET = args.smoke ? 500 : 10_000;
 const TRAFFIC = args.smoke ? 20_000 : 300_000;
@@ -44,7 +47,7 @@ try {
   for (const [name, count] of [['1 worker', 1], ['2 workers', 2]] as const) {
     const schema = `${fx.schema}_${count}w`;
     const store = await Store.open({ connectionString: testEnv.pgUrl, schema });
-    const env = fx.workerEnv({ LIVESCOPE_LOG_LEVEL: 'warn', LIVESCOPE_PG_SCHEMA: schema, LIVESCOPE_GROUP_ID: `${fx.groupId}-${count}w`, LIVESCOPE_SESSION_TIMEOUT_MS: '300000' });
+    const env = fx.workerEnv({ LIVESCOPE_LOG_LEVEL: 'warn', LIVESCOPE_MAX_CONTROL_EVENT_AGE_MS: String(CONTROL_EVENT_AGE_MS), LIVESCOPE_PG_SCHEMA: schema, LIVESCOPE_GROUP_ID: `${fx.groupId}-${count}w`, LIVESCOPE_SESSION_TIMEOUT_MS: '300000' });
     const workers = Array.from({ length: count }, (_, i) => new WorkerProcess(`bench-scale-${count}w-${i}`, env).start());
     setups.push({ name, schema, store, workers });
     progress(`${name}: applying the provisioning`);

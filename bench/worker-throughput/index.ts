@@ -22,6 +22,9 @@ import { WorkerProcess } from '@livescope/testkit';
 const args = parseBenchArgs();
 const profile = args.argv.includes('--profile');
 const SEED = 20261128;
+// The recorded traffic's signed control events carry event times up to TRAFFIC ms + 2 min before the load
+// (the broker stamps append time): the worker's replay window is widened to cover them.
+const CONTROL_EVENT_AGE_MS = 3_600_000;
 const PARTITIONS = 6;
 const FLEET = args.smoke ? 500 : 10_000;
 const TRAFFIC = args.smoke ? 20_000 : 500_000;
@@ -44,7 +47,7 @@ try {
 
   const nodeArgs = profile ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}/tmp`] : [];
   if (profile) rmSync(`${profileDir}/tmp`, { recursive: true, force: true });
-  worker = new WorkerProcess('bench-worker-1', fx.workerEnv({ LIVESCOPE_LOG_LEVEL: 'warn', LIVESCOPE_SESSION_TIMEOUT_MS: '60000', LIVESCOPE_PARTITIONS_CONCURRENTLY: String(CONCURRENCY), LIVESCOPE_FETCH_MAX_BYTES: String(FETCH_MAX_BYTES), LIVESCOPE_MAX_BATCH_MESSAGES: String(MAX_BATCH) }), nodeArgs).start();
+  worker = new WorkerProcess('bench-worker-1', fx.workerEnv({ LIVESCOPE_LOG_LEVEL: 'warn', LIVESCOPE_MAX_CONTROL_EVENT_AGE_MS: String(CONTROL_EVENT_AGE_MS), LIVESCOPE_SESSION_TIMEOUT_MS: '60000', LIVESCOPE_PARTITIONS_CONCURRENTLY: String(CONCURRENCY), LIVESCOPE_FETCH_MAX_BYTES: String(FETCH_MAX_BYTES), LIVESCOPE_MAX_BATCH_MESSAGES: String(MAX_BATCH) }), nodeArgs).start();
   const started = performance.now();
   progress('worker started; applying the provisioning');
   const provisionedAt = await waitCommitted(store, fx.topics.events, endsA, { timeoutMs: 600_000, isAlive: worker.deadReason });
@@ -119,7 +122,7 @@ try {
     `${FLEET.toLocaleString()} identities (simulator seed ${SEED}), example Cedar policies published first; ${traffic.toLocaleString()} traffic events (simulator mix: 85% no-op telemetry, 12% sessions, 3% policy inputs) on ${PARTITIONS} partitions. ` +
     `Loaded by an idempotent acks=all kafkajs producer in requests of ${LOAD_BATCH} messages (one uncompressed record batch per partition per request, ~${Math.round(LOAD_BATCH / PARTITIONS)} records each); message timestamp = event time. ` +
     `Fetch settings for both sides: maxBytes ${FETCH_MAX_BYTES / 2 ** 20} MiB, maxBytesPerPartition 4 MiB, maxWaitTimeInMs 100, minBytes 1, partitionsConsumedConcurrently ${CONCURRENCY}, eachBatch. ` +
-    `Worker: one process from dist/main.js, LIVESCOPE_MAX_BATCH_MESSAGES ${MAX_BATCH}, paused (SIGSTOP) while the traffic loads, timed from SIGCONT to PostgreSQL holding every end offset (polled every 25 ms). ` +
+    `Worker: one process from dist/main.js, LIVESCOPE_MAX_BATCH_MESSAGES ${MAX_BATCH}, LIVESCOPE_MAX_CONTROL_EVENT_AGE_MS ${CONTROL_EVENT_AGE_MS} (the recorded control events are signed by the fixture's trusted producer key), paused (SIGSTOP) while the traffic loads, timed from SIGCONT to PostgreSQL holding every end offset (polled every 25 ms). ` +
     `Raw: its own process, a fresh group seeked to the same range, timed from the group join to the last message; best of 2 runs is the baseline. ` +
     `Outputs: ${Object.entries(outputs).map(([k, v]) => `${v.toLocaleString()} ${k}`).join(', ')}; ${Number(st[0]?.n ?? 0).toLocaleString()} identity rows; committed offsets ${committed.toLocaleString()}.`;
   publish(
