@@ -106,6 +106,9 @@ try {
     },
     args,
   );
+  // A run that narrowed nothing measured nothing: fail it rather than record a number.
+  const short = all.filter((r) => r.narrowed !== MATCHING);
+  if (changes !== MATCHING || short.length > 0) throw new Error(`fan-out incomplete: the worker emitted ${changes} changes for ${MATCHING} matching identities; ${short.map((r) => `${r.id} applied ${r.narrowed}`).join(', ') || 'every enforcer applied all'}`);
 } catch (e) {
   dumpWorkerLog(worker);
   throw e;

@@ -18,6 +18,7 @@ import { clearOutput, compileScopePolicy, emptyOutput, encodeIdentity, ScopeEngi
 import { fleetMembers, policiesEvent, provisioningEvents, readPolicyDir, trafficSlice, type FleetMember } from '@livescope/simulator';
 import { parseBenchArgs, progress, publish, type Row } from '../lib/report.js';
 import { repoRoot } from '../lib/pipeline.js';
+import { producerOf } from '../lib/producers.js';
 
 const args = parseBenchArgs();
 const SEED = 20261128;
@@ -64,7 +65,8 @@ async function runSize(n: number): Promise<SizeResult> {
     for (const s of engine.drainDirty().identities) sink += encodeIdentity(s).length;
   };
   const apply = (bytes: Buffer, ts: number): void => {
-    engine.handle(decodeEvent(bytes, decodeOptions), { timestampMs: ts }, out);
+    const e = decodeEvent(bytes, decodeOptions);
+    engine.handle(e, { timestampMs: ts, producer: producerOf(e.type) }, out);
   };
   apply(wire(policiesEvent(readPolicyDir(`${repoRoot}examples/policies`), 'bench', t0)), t0);
   flush(out);

@@ -12,9 +12,10 @@
 import { encodeWireJson, LivescopeEvent } from '@livescope/contracts';
 import { Enforcer } from '@livescope/enforcer';
 import { fleetMembers, fleetProvisioning, policiesEvent, readPolicyDir, trafficSlice } from '@livescope/simulator';
-import { createProducer, parsePublicKey } from '@livescope/transport';
+import { createProducer, createTopicsReady, parsePublicKey, ProducerSigner } from '@livescope/transport';
 import type { Message, Producer } from 'kafkajs';
 import { dumpWorkerLog, loadEvents, openWorkerBench, repoRoot, topicEnds, waitCommitted } from '../lib/pipeline.js';
+import { signedInProduction } from '../lib/producers.js';
 import { parseBenchArgs, percentile, progress, publish, type Row } from '../lib/report.js';
 import { WorkerProcess } from '@livescope/testkit';
 
@@ -74,7 +75,7 @@ interface Measured {
 }
 
 try {
-  await fx.admin.createTopics({ waitForLeaders: true, topics: [{ topic: rawTopic, numPartitions: PARTITIONS, replicationFactor: 1 }] });
+  await createTopicsReady(fx.admin, [{ topic: rawTopic, numPartitions: PARTITIONS, replicationFactor: 1 }]);
   const t0 = Date.now();
   const fleet = fleetMembers(SEED, FLEET);
   progress(`loading the example policies and ${FLEET.toLocaleString()} identities`);
@@ -114,6 +115,7 @@ try {
   const producer = createProducer(fx.kafka);
   await producer.connect();
 
+  const signer = ProducerSigner.fromConfig(fx.producerKeys.kid, fx.producerKeys.privateKey);
   const results: Measured[] = [];
   let offset = 0;
   const stream = trafficSlice(SEED, fleet, 0, 10_000_000);
@@ -127,7 +129,10 @@ try {
         const ts = Date.now();
         const e = LivescopeEvent.parse({ ...input, id: `${rate}/${offset++}`, time: new Date(ts).toISOString() });
         const value = encodeWireJson(fx.publisher.schemaId, e);
-        return { id: e.id, msg: isRaw ? { key: e.id, value } : { key: (e as { subject: string }).subject, value, timestamp: String(ts) } };
+        if (isRaw) return { id: e.id, msg: { key: e.id, value } };
+        // Sessions and approvals come from the session issuer, signed; telemetry from sidecars, unsigned.
+        const key = (e as { subject: string }).subject;
+        return { id: e.id, msg: { key, value, timestamp: String(ts), ...(signedInProduction(e.type) ? { headers: signer.headers(fx.topics.events, key, value) } : {}) } };
       };
       const begin = now();
       const sent = await pace(producer, isRaw ? rawTopic : fx.topics.events, rate, SECONDS + WARMUP_SECONDS, next, sentAt);
@@ -173,6 +178,9 @@ try {
     },
     args,
   );
+  // No measured pipeline latency means the traffic changed no scope: the run measured nothing.
+  const empty = results.filter((m) => m.lat.length === 0);
+  if (empty.length > 0) throw new Error(`no latency measured for ${empty.map((m) => `${m.rate}/s ${m.side}`).join(', ')}`);
 } catch (e) {
   dumpWorkerLog(worker);
   throw e;

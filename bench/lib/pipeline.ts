@@ -4,10 +4,11 @@
  * of seeded events, and the committed position of a partition set as PostgreSQL holds it.
  */
 import { execFileSync } from 'node:child_process';
-import { LivescopeEvent, encodeWireJson, isBroadcastEvent, isControlEventType, type LivescopeEventInput } from '@livescope/contracts';
+import { LivescopeEvent, encodeWireJson, isBroadcastEvent, type LivescopeEventInput } from '@livescope/contracts';
 import type { Store } from '@livescope/store';
 import { PipelineFixture } from '@livescope/testkit';
 import { BROADCAST_KEY, ProducerSigner } from '@livescope/transport';
+import { signedInProduction } from './producers.js';
 import { progress } from './report.js';
 import type { Admin, Message } from 'kafkajs';
 
@@ -38,9 +39,9 @@ export function dumpWorkerLog(worker: { readonly name: string; readonly logs: re
  * Validates (zod, as any producer of the events topic should), encodes in the wire format and
  * sends `events` in requests of `LOAD_BATCH` messages with the idempotent acks=all producer.
  * The message timestamp of each event is `timestampOf(event)` (its event time by default), so
- * runs are reproducible and timers fire at the instants the data says. Control events (policies,
- * provisioning, approvals, orders …) carry the fixture's trusted producer signature, as the
- * provisioning pipeline and control plane sign them in production; observations go unsigned.
+ * runs are reproducible and timers fire at the instants the data says. What trusted producers send
+ * in production (`signedInProduction`) carries the fixture's producer signature; observations go
+ * unsigned.
  */
 export async function loadEvents(
   fx: PipelineFixture,
@@ -64,7 +65,7 @@ export async function loadEvents(
     const value = encodeWireJson(schemaId, e);
     const timestamp = String(ts(e));
     const key = isBroadcastEvent(e) ? BROADCAST_KEY : e.subject;
-    const headers = isControlEventType(e.type) ? signer.headers(fx.topics.events, key, value) : undefined;
+    const headers = signedInProduction(e.type) ? signer.headers(fx.topics.events, key, value) : undefined;
     if (isBroadcastEvent(e)) for (let p = 0; p < fx.partitions; p++) batch.push({ key, value, partition: p, timestamp, ...(headers ? { headers } : {}) });
     else batch.push({ key, value, timestamp, ...(headers ? { headers } : {}) });
     if (batch.length >= LOAD_BATCH) await flush();

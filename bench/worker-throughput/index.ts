@@ -139,6 +139,8 @@ try {
     args,
   );
   if (outputs['dead letters'] !== 0) throw new Error('the worker dead-lettered benchmark input');
+  // The traffic's sessions and approvals change scopes: no change at all means nothing was really applied.
+  if (outputs['scope changes'] === 0) throw new Error('the worker produced no scope change from the traffic: the benchmark measured nothing');
 } catch (e) {
   dumpWorkerLog(worker);
   throw e;
