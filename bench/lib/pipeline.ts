@@ -40,8 +40,8 @@ export function dumpWorkerLog(worker: { readonly name: string; readonly logs: re
  * sends `events` in requests of `LOAD_BATCH` messages with the idempotent acks=all producer.
  * The message timestamp of each event is `timestampOf(event)` (its event time by default), so
  * runs are reproducible and timers fire at the instants the data says. What trusted producers send
- * in production (`signedInProduction`) carries the fixture's producer signature; observations go
- * unsigned.
+ * in production (`signedInProduction`) carries the fixture's producer signature (one per request,
+ * over the Merkle root of its signed messages); observations go unsigned.
  */
 export async function loadEvents(
   fx: PipelineFixture,
@@ -52,12 +52,17 @@ export async function loadEvents(
   const ts = options.timestampOf ?? ((e: LivescopeEvent) => Date.parse(e.time));
   const signer = ProducerSigner.fromConfig(fx.producerKeys.kid, fx.producerKeys.privateKey);
   let batch: Message[] = [];
+  let toSign: Message[] = [];
   let sent = 0;
   const flush = async (): Promise<void> => {
     if (batch.length === 0) return;
+    // One producer signature per request, over the Merkle root of its signed messages (as EventPublisher does).
+    const headers = signer.batchHeaders(fx.topics.events, toSign as { key: string; value: Buffer }[]);
+    toSign.forEach((m, i) => (m.headers = headers[i]!));
     await fx.producer.send({ topic: fx.topics.events, acks: -1, messages: batch });
     sent += batch.length;
     batch = [];
+    toSign = [];
     options.onProgress?.(sent);
   };
   for (const input of events) {
@@ -65,9 +70,9 @@ export async function loadEvents(
     const value = encodeWireJson(schemaId, e);
     const timestamp = String(ts(e));
     const key = isBroadcastEvent(e) ? BROADCAST_KEY : e.subject;
-    const headers = signedInProduction(e.type) ? signer.headers(fx.topics.events, key, value) : undefined;
-    if (isBroadcastEvent(e)) for (let p = 0; p < fx.partitions; p++) batch.push({ key, value, partition: p, timestamp, ...(headers ? { headers } : {}) });
-    else batch.push({ key, value, timestamp, ...(headers ? { headers } : {}) });
+    const copies: Message[] = isBroadcastEvent(e) ? Array.from({ length: fx.partitions }, (_, p) => ({ key, value, partition: p, timestamp })) : [{ key, value, timestamp }];
+    batch.push(...copies);
+    if (signedInProduction(e.type)) toSign.push(...copies);
     if (batch.length >= LOAD_BATCH) await flush();
   }
   await flush();

@@ -47,7 +47,26 @@ export function isControlEventType(type: string): type is ControlEventType {
 export const PRODUCER_KEY_ID_HEADER = 'livescope-producer-kid';
 export const PRODUCER_SIGNATURE_HEADER = 'livescope-producer-sig';
 
+/**
+ * With a batch signature (one Ed25519 signature over the Merkle root of a produced batch's signing
+ * payloads): the message's inclusion proof — leaf index, leaf count, siblings — as commands carry it.
+ */
+export const PRODUCER_PROOF_HEADER = 'livescope-producer-proof';
+
 const EVENT_DOMAIN = 'livescope.event.v1';
+const EVENT_BATCH_DOMAIN = 'livescope.event-batch.v1';
+
+/**
+ * The bytes a producer signs for a batch of input events: a domain tag distinct from a single
+ * event's (neither is a prefix of the other), then the Merkle root of the events' signing payloads.
+ */
+export function producerBatchRootPayload(root: Uint8Array): Uint8Array {
+  const head = new TextEncoder().encode(`${EVENT_BATCH_DOMAIN}\n`);
+  const out = new Uint8Array(head.length + root.length);
+  out.set(head, 0);
+  out.set(root, head.length);
+  return out;
+}
 
 /**
  * The bytes a producer signs for an input event: a domain tag, the topic, the message key and the

@@ -10,7 +10,8 @@ export const BROADCAST_KEY = '@broadcast';
  * Writes input events to the events topic in the wire format: identity events keyed by identity
  * id, broadcast events copied to every partition (one `sendBatch`, so they land together). A
  * publish resolves only when the broker has the events durably (acks=all). With a `signer`, every
- * event carries its producer signature (control events are applied only when signed by a key the
+ * event carries its producer signature (one Ed25519 signature per publish, over the Merkle root of
+ * the messages; each carries its inclusion proof) (control events are applied only when signed by a key the
  * workers' keyring allows to send them). The broker stamps each message with its own append time.
  */
 export class EventPublisher {
@@ -41,12 +42,13 @@ export class EventPublisher {
     const timestamp = String(timestampMs);
     for (const e of events) {
       const value = encodeWireJson(this.schemaId, e);
-      if (isBroadcastEvent(e)) {
-        const headers = this.signer?.headers(this.topic, BROADCAST_KEY, value);
-        for (let p = 0; p < this.partitions; p++) messages.push({ key: BROADCAST_KEY, value, partition: p, timestamp, ...(headers ? { headers } : {}) });
-      } else {
-        messages.push({ key: e.subject, value, timestamp, ...(this.signer ? { headers: this.signer.headers(this.topic, e.subject, value) } : {}) });
-      }
+      if (isBroadcastEvent(e)) for (let p = 0; p < this.partitions; p++) messages.push({ key: BROADCAST_KEY, value, partition: p, timestamp });
+      else messages.push({ key: e.subject, value, timestamp });
+    }
+    // One signature for the whole request (a Merkle root; each message carries its proof).
+    if (this.signer) {
+      const headers = this.signer.batchHeaders(this.topic, messages as { key: string; value: Buffer }[]);
+      messages.forEach((m, i) => (m.headers = headers[i]!));
     }
     return messages;
   }

@@ -2,12 +2,15 @@ import { sign, verify, type KeyObject } from 'node:crypto';
 import {
   capabilityAllows,
   PRODUCER_KEY_ID_HEADER,
+  PRODUCER_PROOF_HEADER,
   PRODUCER_SIGNATURE_HEADER,
+  producerBatchRootPayload,
   producerSigningPayload,
   type ProducerCapabilities,
 } from '@livescope/contracts';
 import type { IHeaders } from 'kafkajs';
 import { z } from 'zod';
+import { encodeProof, leafHash, merkleProofs, rootFromProof } from './batchSignature.js';
 import { parsePrivateKey, parsePublicKey, type SigningKey } from './CommandSigner.js';
 import { TransportError } from './TransportError.js';
 
@@ -55,6 +58,9 @@ export const ProducerKeysJson = z.record(
  */
 export class ProducerKeyring {
   private readonly keys: Map<string, ProducerKey>;
+  /** Batch roots whose signature was verified: (key id, signature) → root. Bounded; oldest out first. */
+  private readonly verifiedRoots = new Map<string, Buffer>();
+  private static readonly VERIFIED_ROOTS_MAX = 4096;
 
   constructor(keys: readonly ProducerKey[]) {
     this.keys = new Map(keys.map((k) => [k.keyId, k]));
@@ -90,9 +96,29 @@ export class ProducerKeyring {
     if (keyId === undefined || sig === undefined) return { kind: 'refused', ...(keyId ? { keyId } : {}), reason: 'a producer signature needs both the key id and the signature header' };
     const k = this.keys.get(keyId);
     if (!k) return { kind: 'refused', keyId, reason: `producer key ${keyId} is not in the keyring` };
-    if (sig.length !== 64 || !verify(null, producerSigningPayload(topic, key, value), k.publicKey, sig)) return { kind: 'refused', keyId, reason: `the producer signature by ${keyId} does not match the message (topic, key and value)` };
+    const proof = header(headers, PRODUCER_PROOF_HEADER);
+    const payload = producerSigningPayload(topic, key, value);
+    if (sig.length !== 64) return { kind: 'refused', keyId, reason: `the producer signature by ${keyId} is not an Ed25519 signature (${sig.length} bytes)` };
+    if (proof === undefined) {
+      if (!verify(null, payload, k.publicKey, sig)) return { kind: 'refused', keyId, reason: `the producer signature by ${keyId} does not match the message (topic, key and value)` };
+    } else {
+      const root = rootFromProof(leafHash(Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength)), proof);
+      if (!root) return { kind: 'refused', keyId, reason: `the producer batch proof by ${keyId} is malformed` };
+      if (!this.rootVerified(k, sig, root)) return { kind: 'refused', keyId, reason: `the producer batch signature by ${keyId} does not cover the message (topic, key and value)` };
+    }
     if (!capabilityAllows(k, eventType)) return { kind: 'refused', keyId, reason: `producer key ${keyId} may not send ${eventType}` };
     return { kind: 'trusted', keyId, ...(k.namespaces ? { namespaces: k.namespaces } : {}) };
+  }
+
+  /** Whether `sig` by `k` signs the batch `root`: one Ed25519 verification per batch, hashes for the rest of it. */
+  private rootVerified(k: ProducerKey, sig: Buffer, root: Buffer): boolean {
+    const id = `${k.keyId}\u0000${sig.toString('base64')}`;
+    const known = this.verifiedRoots.get(id);
+    if (known) return known.equals(root);
+    if (!verify(null, producerBatchRootPayload(root), k.publicKey, sig)) return false;
+    if (this.verifiedRoots.size >= ProducerKeyring.VERIFIED_ROOTS_MAX) this.verifiedRoots.delete(this.verifiedRoots.keys().next().value!);
+    this.verifiedRoots.set(id, root);
+    return true;
   }
 }
 
@@ -106,5 +132,21 @@ export class ProducerSigner {
 
   headers(topic: string, key: string | null, value: Buffer): IHeaders {
     return { [PRODUCER_KEY_ID_HEADER]: this.key.kid, [PRODUCER_SIGNATURE_HEADER]: sign(null, producerSigningPayload(topic, key, value), this.key.privateKey) };
+  }
+
+  /**
+   * Headers for every message of a batch sent to `topic`, with one signature: over the Merkle root
+   * of the messages' signing payloads, each message carrying its inclusion proof (still verifiable
+   * on its own, bound to its exact topic, key and value). A batch of one is signed as a single message.
+   */
+  batchHeaders(topic: string, messages: readonly { readonly key: string | null; readonly value: Buffer }[]): IHeaders[] {
+    if (messages.length <= 1) return messages.map((m) => this.headers(topic, m.key, m.value));
+    const leaves = messages.map((m) => {
+      const p = producerSigningPayload(topic, m.key, m.value);
+      return leafHash(Buffer.from(p.buffer, p.byteOffset, p.byteLength));
+    });
+    const { root, proofs } = merkleProofs(leaves);
+    const sig = sign(null, producerBatchRootPayload(root), this.key.privateKey);
+    return proofs.map((siblings, i) => ({ [PRODUCER_KEY_ID_HEADER]: this.key.kid, [PRODUCER_SIGNATURE_HEADER]: sig, [PRODUCER_PROOF_HEADER]: encodeProof(i, messages.length, siblings) }));
   }
 }

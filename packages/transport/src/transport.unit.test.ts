@@ -1,7 +1,7 @@
 import { broadcastEvent, decodeWire, identityEvent, topicConfigs, topicSpecs } from '@livescope/contracts';
-import type { Producer } from 'kafkajs';
+import type { IHeaders, Producer } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
-import { PRODUCER_KEY_ID_HEADER } from '@livescope/contracts';
+import { PRODUCER_KEY_ID_HEADER, PRODUCER_PROOF_HEADER, PRODUCER_SIGNATURE_HEADER } from '@livescope/contracts';
 import { CommandSigner, CommandVerifier, EPOCH_HEADER, generateSigningKeyPair, parsePrivateKey, parsePublicKey, KEY_ID_HEADER, SIGNATURE_HEADER } from './CommandSigner.js';
 import { ProducerKeyring, ProducerSigner } from './ProducerKeyring.js';
 import { BROADCAST_KEY, EventPublisher } from './EventPublisher.js';
@@ -66,7 +66,8 @@ describe('command signatures', () => {
 describe('producer signatures of input events', () => {
   const k = generateSigningKeyPair('control-plane');
   const signer = ProducerSigner.fromConfig('control-plane', k.privateKey);
-  const keyring = ProducerKeyring.fromJson(JSON.stringify({ 'control-plane': { publicKey: k.publicKey, eventTypes: ['order.*', 'session.approval-granted'], namespaces: ['payments'] } }));
+  const keyringJson = JSON.stringify({ 'control-plane': { publicKey: k.publicKey, eventTypes: ['order.*', 'session.approval-granted'], namespaces: ['payments'] } });
+  const keyring = ProducerKeyring.fromJson(keyringJson);
   const value = Buffer.from('{"type":"order.issued"}');
   const T = 'livescope.events.v1';
 
@@ -84,6 +85,54 @@ describe('producer signatures of input events', () => {
     const stranger = ProducerSigner.fromConfig('stranger', generateSigningKeyPair('s').privateKey);
     expect(keyring.check(T, 'sa-1', value, stranger.headers(T, 'sa-1', value), 'order.issued')).toMatchObject({ kind: 'refused', keyId: 'stranger' });
     expect(keyring.check(T, 'sa-1', value, { [PRODUCER_KEY_ID_HEADER]: 'control-plane' }, 'order.issued')).toMatchObject({ kind: 'refused' });
+  });
+
+  describe('one signature per produced batch', () => {
+    const msgs = [0, 1, 2, 3, 4].map((i) => ({ key: `sa-${i}`, value: Buffer.from(`{"type":"order.issued","n":${i}}`) }));
+    const withProof = (h: IHeaders, proof: Buffer | string): IHeaders => ({ ...h, [PRODUCER_PROOF_HEADER]: proof });
+
+    it('every message of the batch verifies on its own, with one signature for all of them', () => {
+      const hs = signer.batchHeaders(T, msgs);
+      expect(new Set(hs.map((h) => (h[PRODUCER_SIGNATURE_HEADER] as Buffer).toString('hex'))).size).toBe(1);
+      // A fresh keyring per message: no verified root is cached between them.
+      for (const [i, m] of msgs.entries()) expect(ProducerKeyring.fromJson(keyringJson).check(T, m.key, m.value, hs[i], 'order.issued')).toMatchObject({ kind: 'trusted', keyId: 'control-plane' });
+      for (const [i, m] of msgs.entries()) expect(keyring.check(T, m.key, m.value, hs[i], 'order.issued')).toMatchObject({ kind: 'trusted' });
+      expect(signer.batchHeaders(T, msgs.slice(0, 1))[0]).not.toHaveProperty(PRODUCER_PROOF_HEADER);
+    });
+
+    it('a proof binds its exact topic, key and value, and only its own batch (also once the root is cached)', () => {
+      const hs = signer.batchHeaders(T, msgs);
+      expect(keyring.check(T, 'sa-0', msgs[0]!.value, hs[0], 'order.issued')).toMatchObject({ kind: 'trusted' });
+      expect(keyring.check(T, 'sa-0', msgs[1]!.value, hs[0], 'order.issued')).toMatchObject({ kind: 'refused' });
+      expect(keyring.check(T, 'sa-1', msgs[0]!.value, hs[0], 'order.issued')).toMatchObject({ kind: 'refused' });
+      expect(keyring.check('other.events', 'sa-0', msgs[0]!.value, hs[0], 'order.issued')).toMatchObject({ kind: 'refused' });
+      // Another message's proof, or a proof from another batch under this batch's signature.
+      expect(keyring.check(T, 'sa-0', msgs[0]!.value, withProof(hs[0]!, hs[1]![PRODUCER_PROOF_HEADER] as Buffer), 'order.issued')).toMatchObject({ kind: 'refused' });
+      const other = signer.batchHeaders(T, [{ key: 'sa-0', value: Buffer.from('{"type":"order.issued","n":"other"}') }, msgs[1]!]);
+      expect(keyring.check(T, 'sa-1', msgs[1]!.value, withProof(hs[1]!, other[1]![PRODUCER_PROOF_HEADER] as Buffer), 'order.issued')).toMatchObject({ kind: 'refused' });
+      // A leaf appended by someone without the key: a proof for a count the signer never made.
+      expect(keyring.check(T, 'sa-9', Buffer.from('{"type":"order.lifted"}'), withProof(hs[0]!, hs[0]![PRODUCER_PROOF_HEADER] as Buffer), 'order.lifted')).toMatchObject({ kind: 'refused' });
+    });
+
+    it('a single-message signature is not a batch signature, and malformed proofs are refused with a reason', () => {
+      const single = signer.headers(T, 'sa-0', msgs[0]!.value);
+      expect(keyring.check(T, 'sa-0', msgs[0]!.value, withProof(single, Buffer.from([0, 0, 0, 0, 0, 0, 0, 1])), 'order.issued')).toMatchObject({ kind: 'refused' });
+      const h = signer.batchHeaders(T, msgs)[2]!;
+      for (const bad of [Buffer.alloc(0), Buffer.alloc(7), Buffer.alloc(8 + 31), Buffer.concat([Buffer.from([0, 0, 0, 9, 0, 0, 0, 5]), Buffer.alloc(96)]), Buffer.concat([Buffer.from([0, 0, 0, 0, 0xff, 0xff, 0xff, 0xff]), Buffer.alloc(32)])]) {
+        expect(keyring.check(T, 'sa-2', msgs[2]!.value, withProof(h, bad), 'order.issued')).toMatchObject({ kind: 'refused', reason: expect.stringMatching(/malformed|does not cover/) });
+      }
+      expect(keyring.check(T, 'sa-2', msgs[2]!.value, { ...h, [PRODUCER_SIGNATURE_HEADER]: Buffer.alloc(10) }, 'order.issued')).toMatchObject({ kind: 'refused', reason: expect.stringContaining('not an Ed25519 signature') });
+    });
+
+    it('the cache of verified roots stays bounded under a flood of distinct batches', () => {
+      const ring = ProducerKeyring.fromJson(keyringJson);
+      for (let b = 0; b < 4200; b++) {
+        const batch = [{ key: 'sa-0', value: Buffer.from(`{"b":${b}}`) }, { key: 'sa-1', value: Buffer.from(`{"b":${b}}`) }];
+        const hs = signer.batchHeaders(T, batch);
+        expect(ring.check(T, 'sa-0', batch[0]!.value, hs[0], 'order.issued').kind).toBe('trusted');
+      }
+      expect((ring as unknown as { verifiedRoots: Map<string, Buffer> }).verifiedRoots.size).toBeLessThanOrEqual(4096);
+    });
   });
 
   it('names the problem in a bad keyring', () => {
