@@ -28,7 +28,8 @@ const ROUTES = [
 
 beforeAll(async () => {
   fx = await new PipelineFixture(3).open();
-  worker = new WorkerProcess('agent-int-worker', fx.workerEnv()).start();
+  // From its sources: the integration tier runs before anything is built.
+  worker = new WorkerProcess('agent-int-worker', fx.workerEnv(), [], { sourceEntry: 'services/scope-worker/src/main.ts' }).start();
   await waitFor('the worker to register its schemas', async () => (await fx.registry.loadSubjectIds(`${fx.topics.enforcerAcks}-value`)).size > 0, 60_000, 200);
   const keys = await generateKeyPair('ES256', { extractable: true });
   signing = keys.privateKey;
