@@ -137,8 +137,8 @@ async function throughNginx(path = '/orders/42'): Promise<{ status: number; code
 }
 
 const order = (kind: 'quarantine', orderId: string): LivescopeEventInput =>
-  ({ specversion: '1.0', id: `o-${orderId}`, type: 'order.issued', source: 'control-plane', time: new Date().toISOString(), data: { orderId, kind, target: { identityId: identity() }, reason: 'incident e2e: suspicious calls', actor: 'responder@example.com' } }) as LivescopeEventInput;
-const lift = (orderId: string): LivescopeEventInput => ({ specversion: '1.0', id: `l-${orderId}`, type: 'order.lifted', source: 'control-plane', time: new Date().toISOString(), data: { orderId, actor: 'responder@example.com' } }) as LivescopeEventInput;
+  ({ specversion: '1.0', id: `o-${orderId}`, type: 'order.issued', source: 'control-plane', time: new Date().toISOString(), data: { orderId, kind, target: { identityId: identity() }, reason: 'incident e2e: suspicious calls', actor: 'responder@example.com' } });
+const lift = (orderId: string): LivescopeEventInput => ({ specversion: '1.0', id: `l-${orderId}`, type: 'order.lifted', source: 'control-plane', time: new Date().toISOString(), data: { orderId, actor: 'responder@example.com' } });
 
 describe('livescope-enforcer behind nginx auth_request', () => {
   it('passes an allowed request, denies it within a bound after a quarantine order, passes it again after the lift', async () => {

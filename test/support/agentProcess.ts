@@ -23,8 +23,8 @@ export class AgentProcess {
       for (const line of b.toString().split('\n')) if (line) this.logs.push(line);
       if (this.logs.length > 5000) this.logs.splice(0, this.logs.length - 5000);
     };
-    child.stdout!.on('data', keep);
-    child.stderr!.on('data', keep);
+    child.stdout.on('data', keep);
+    child.stderr.on('data', keep);
     this.exited = new Promise((resolve) => child.on('exit', (code) => resolve(code)));
     await waitFor(`the agent to be ready (logs: ${this.logs.slice(-5).join('\n')})`, () => (child.exitCode !== null ? Promise.reject(new Error(`agent exited ${child.exitCode}: ${this.logs.slice(-10).join('\n')}`)) : this.line('livescope-enforcer ready') !== undefined), timeoutMs, 50);
     const serving = this.line('livescope-enforcer serving (checks denied until the scope is read)')!;
@@ -83,8 +83,8 @@ export class NginxProcess {
     if (t.status !== 0) throw new Error(`nginx -t refused the configuration: ${t.stderr}`);
     const child = spawn('nginx', ['-p', this.dir, '-c', conf, '-g', 'daemon off;'], { stdio: ['ignore', 'pipe', 'pipe'] });
     this.child = child;
-    child.stdout!.on('data', (b: Buffer) => this.output.push(b.toString()));
-    child.stderr!.on('data', (b: Buffer) => this.output.push(b.toString()));
+    child.stdout.on('data', (b: Buffer) => this.output.push(b.toString()));
+    child.stderr.on('data', (b: Buffer) => this.output.push(b.toString()));
     await waitFor(`nginx to listen on ${port} (${this.output.join('')})`, async () => {
       if (child.exitCode !== null) throw new Error(`nginx exited ${child.exitCode}: ${this.output.join('')} ${this.errorLog()}`);
       return fetch(`http://127.0.0.1:${port}/`).then(
