@@ -13,16 +13,17 @@ const fleet = fleetMembers(Number(process.env.LIVESCOPE_DEMO_SEED ?? 42), Number
 const ratePerS = Number(process.env.LIVESCOPE_DEMO_CALLS_PER_S ?? 20);
 const identityHeader = 'x-demo-identity';
 
-/** What each permission of the simulated roles looks like as a request to the demo service. */
+/**
+ * What the callers do: the permissions of their roles that the example policies leave in runtime
+ * scope by default (deploys wait for release windows, secrets for approvals: calling those would
+ * only raise out-of-scope alerts). Denials then come from narrowings: orders, risk, revocations.
+ */
 const REQUESTS = {
   'db:read': (ns) => ['GET', `/db/${ns}`],
   'db:write': (ns) => ['POST', `/db/${ns}`],
   'k8s:read': (ns) => ['GET', `/k8s/${ns}/deployments`],
-  'k8s:deploy': (ns) => ['POST', `/k8s/${ns}/deployments`],
-  'secrets:read': (ns) => ['GET', `/secret/${ns}/app`],
   'tickets:read': (ns) => ['GET', `/tickets/${ns}`],
   'tickets:write': (ns) => ['POST', `/tickets/${ns}`],
-  'tool:invoke': (ns) => ['POST', `/tools/${ns}/chain`],
 };
 
 let allowed = 0;
@@ -61,12 +62,14 @@ const server = createServer((req, res) => {
 server.listen(port, '127.0.0.1');
 
 let i = 0;
-const callers = setInterval(() => {
+let callers;
+// The agent needs a moment to read the scope: the callers start once it is ready.
+while (!(await fetch(`${agentUrl}/readyz`).then((r) => r.ok, () => false))) await new Promise((r) => setTimeout(r, 500));
+callers = setInterval(() => {
   const m = fleet[(i++ * 7919) % fleet.length];
-  const perms = m.roles.flatMap((r) => r.permissions);
-  const p = perms[i % perms.length];
-  const make = REQUESTS[p.action];
-  if (!make) return;
+  const perms = m.roles.flatMap((r) => r.permissions).filter((p) => REQUESTS[p.action]);
+  if (perms.length === 0) return;
+  const make = REQUESTS[perms[i % perms.length].action];
   const [method, path] = make(m.namespace);
   fetch(`http://127.0.0.1:${port}${path}`, { method, headers: { [identityHeader]: m.id }, signal: AbortSignal.timeout(3000) })
     .then((r) => r.arrayBuffer())

@@ -22,7 +22,8 @@ export function runAgentProcess(): Promise<ExitCode> {
     start: async () => {
       const config = loadAgentConfig();
       graceMs = config.graceMs;
-      const log = createLogger('enforcer-agent', config.logLevel).child({ enforcerId: config.enforcerId });
+      // The SDK and the agent name the enforcement point in their own lines.
+      const log = createLogger('enforcer-agent', config.logLevel);
       logger = log;
       const agent = new Agent(config, log);
       await agent.start();
