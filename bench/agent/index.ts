@@ -17,6 +17,7 @@
  */
 import { createServer, Agent as HttpAgent, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { cpus, loadavg } from 'node:os';
 import * as grpc from '@grpc/grpc-js';
 import { asIdentityId, asSessionId, type ScopeSnapshot } from '@livescope/contracts';
 import { Enforcer } from '@livescope/enforcer';
@@ -144,7 +145,7 @@ async function timed(f: () => Promise<unknown>, n: number, expectValue: unknown,
 const rows: Row[] = [];
 const verdicts: string[] = [];
 for (const p of pairs) {
-  progress(`${p.name}: warm-up, then ${ROUNDS} rounds of ${REQUESTS / ROUNDS} requests each side`);
+  progress(`${p.name}: warm-up, then ${ROUNDS} rounds of ${Math.ceil(REQUESTS / ROUNDS)} requests each side`);
   await timed(p.agent, WARMUP, p.expect, []);
   await timed(p.baseline, WARMUP, p.expect, []);
   const a: number[] = [];
@@ -172,7 +173,7 @@ publish(
   {
     name: 'enforcement agent: a check through livescope-enforcer vs a no-op server',
     command: process.env.LIVESCOPE_BENCH_COMMAND ?? 'npm run bench -- agent',
-    setup: `${IDENTITIES.toLocaleString()} identities held; ${REQUESTS.toLocaleString()} requests per side per check kind in ${ROUNDS} alternating rounds after ${WARMUP.toLocaleString()} warm-up; one client, one request in flight, keep-alive, loopback; client and servers in one process; identity from a trusted header unless noted; route table of one route`,
+    setup: `${IDENTITIES.toLocaleString()} identities held; ${REQUESTS.toLocaleString()} requests per side per check kind in ${ROUNDS} alternating rounds after ${WARMUP.toLocaleString()} warm-up; one client, one request in flight, keep-alive, loopback; client and servers in one process; identity from a trusted header unless noted; route table of one route; load average at the end ${loadavg()[0]!.toFixed(1)} on ${cpus().length} cores (shared machine: the ratios, not the µs, are the result)`,
     rows,
     verdicts,
   },
