@@ -58,16 +58,21 @@ const path = `/r/${perm.resource}`;
 const keys = await generateKeyPair('ES256', { extractable: true });
 const jwk = { ...(await exportJWK(keys.publicKey)), kid: 'b1', alg: 'ES256' };
 const token = await new SignJWT({}).setProtectedHeader({ alg: 'ES256', kid: 'b1' }).setSubject(member.id).setIssuer('https://issuer.bench').setAudience('bench').setExpirationTime('2h').sign(keys.privateKey);
-const identities = new IdentityResolver({
-  sources: ['jwt', 'header'],
-  jwt: { jwks: { keys: [jwk] }, issuer: 'https://issuer.bench', audience: 'bench', algorithms: ['ES256'], identityClaim: 'sub', clockToleranceS: 30 },
-  header: { identity: 'x-identity' },
-});
-const checks = new CheckService({ enforcer, identities, routes, ready: () => true, trustCallerIdentity: false });
-const registry = new Registry();
-const watch = new ScopeWatch(enforcer.state, () => [], 1000, 0);
-const metrics = new AgentMetrics(registry, () => 0);
-const agentHttp = createHttpApi({ checks, watch, metrics, registry, ready: () => ({ ok: true, checks: {} }), maxBodyBytes: 65_536, maxBatch: 100 });
+/** The agent's check path with verified tokens remembered for `cacheMs` (the default: 30 s) or not at all. */
+const agentApi = (cacheMs: number) => {
+  const identities = new IdentityResolver({
+    sources: ['jwt', 'header'],
+    jwt: { jwks: { keys: [jwk] }, issuer: 'https://issuer.bench', audience: 'bench', algorithms: ['ES256'], identityClaim: 'sub', clockToleranceS: 30, cacheMs },
+    header: { identity: 'x-identity' },
+  });
+  const checks = new CheckService({ enforcer, identities, routes, ready: () => true, trustCallerIdentity: false });
+  const registry = new Registry();
+  const metrics = new AgentMetrics(registry, () => 0);
+  const http = createHttpApi({ checks, watch: new ScopeWatch(enforcer.state, () => [], 1000, 0), metrics, registry, ready: () => ({ ok: true, checks: {} }), maxBodyBytes: 65_536, maxBatch: 100 });
+  return { checks, metrics, http };
+};
+const { checks, metrics, http: agentHttp } = agentApi(30_000);
+const { http: uncachedHttp } = agentApi(0);
 const protoDir = await envoyProtoDir();
 const agentGrpc = await startExtAuthzServer({ checks, metrics, protoDir, host: '127.0.0.1', port: 0 });
 
@@ -95,6 +100,7 @@ noopGrpc.addService(Authorization.service, { Check: (_call: unknown, cb: grpc.se
 const noopGrpcPort = await new Promise<number>((resolve, reject) => noopGrpc.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (e, p) => (e ? reject(e) : resolve(p))));
 const listen = (s: Server): Promise<number> => new Promise((resolve) => s.listen(0, '127.0.0.1', () => resolve((s.address() as AddressInfo).port)));
 const agentPort = await listen(agentHttp);
+const uncachedPort = await listen(uncachedHttp);
 const noopPort = await listen(noopHttp);
 
 const keepAlive = new HttpAgent({ keepAlive: true, maxSockets: 1 });
@@ -125,7 +131,8 @@ interface Pair {
 }
 const pairs: Pair[] = [
   { name: 'HTTP forward-auth (trusted header)', agent: () => http(agentPort, 'GET', '/v1/forward-auth', fwd), baseline: () => http(noopPort, 'GET', '/v1/forward-auth', fwd), expect: 200 },
-  { name: 'HTTP forward-auth (ES256 JWT)', agent: () => http(agentPort, 'GET', '/v1/forward-auth', { ...line, authorization: `Bearer ${token}` }), baseline: () => http(noopPort, 'GET', '/v1/forward-auth', { ...line, authorization: `Bearer ${token}` }), expect: 200 },
+  { name: 'HTTP forward-auth (ES256 JWT, remembered: the default)', agent: () => http(agentPort, 'GET', '/v1/forward-auth', { ...line, authorization: `Bearer ${token}` }), baseline: () => http(noopPort, 'GET', '/v1/forward-auth', { ...line, authorization: `Bearer ${token}` }), expect: 200 },
+  { name: 'HTTP forward-auth (ES256 JWT, verified every request)', agent: () => http(uncachedPort, 'GET', '/v1/forward-auth', { ...line, authorization: `Bearer ${token}` }), baseline: () => http(noopPort, 'GET', '/v1/forward-auth', { ...line, authorization: `Bearer ${token}` }), expect: 200 },
   { name: 'JSON POST /v1/check', agent: () => http(agentPort, 'POST', '/v1/check', {}, jsonBody), baseline: () => http(noopPort, 'POST', '/v1/check', {}, jsonBody), expect: 200 },
   { name: 'gRPC ext_authz Check', agent: () => grpcCheck(agentClient, { 'x-identity': member.id }), baseline: () => grpcCheck(noopClient, { 'x-identity': member.id }), expect: 0 },
 ];
@@ -186,4 +193,5 @@ keepAlive.destroy();
 agentGrpc.server.forceShutdown();
 noopGrpc.forceShutdown();
 agentHttp.close();
+uncachedHttp.close();
 noopHttp.close();

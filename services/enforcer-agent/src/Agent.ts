@@ -76,6 +76,7 @@ export class Agent {
               identityClaim: c.jwtIdentityClaim,
               ...(c.jwtSessionClaim !== undefined ? { sessionClaim: c.jwtSessionClaim } : {}),
               clockToleranceS: c.jwtClockToleranceS,
+              cacheMs: c.jwtCacheMs,
             },
           }
         : {}),

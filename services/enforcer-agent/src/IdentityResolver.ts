@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { createLocalJWKSet, createRemoteJWKSet, jwtVerify, type JWTVerifyGetKey } from 'jose';
 import type { IdentitySourceName } from './config.js';
 
@@ -19,6 +20,8 @@ export interface IdentityOptions {
     readonly identityClaim: string;
     readonly sessionClaim?: string;
     readonly clockToleranceS: number;
+    /** How long a verified token is remembered (never past its `exp`), ms; 0: verify every time. */
+    readonly cacheMs?: number;
   };
   readonly spiffe?: { readonly header: string; readonly trustDomains: readonly string[] };
   readonly header?: { readonly identity: string; readonly session?: string };
@@ -28,6 +31,8 @@ export interface IdentityOptions {
 const ID = /^[\x21-\x7e]{1,256}$/;
 const MAX_TOKEN_BYTES = 16 * 1024;
 const MAX_XFCC_BYTES = 64 * 1024;
+/** Most verified tokens remembered (by SHA-256: a token is never kept). */
+const MAX_CACHED_TOKENS = 10_000;
 /** spiffe://trust-domain/path, path segments of [A-Za-z0-9._-], no dot segments (the SPIFFE ID spec). */
 const SPIFFE_ID = /^spiffe:\/\/([a-z0-9._-]{1,255})((?:\/[A-Za-z0-9._-]+)+)$/;
 
@@ -38,6 +43,8 @@ const SPIFFE_ID = /^spiffe:\/\/([a-z0-9._-]{1,255})((?:\/[A-Za-z0-9._-]+)+)$/;
  */
 export class IdentityResolver {
   private readonly keys: JWTVerifyGetKey | undefined;
+  /** sha256(token) → the identity it verified to, until when (insertion order: oldest first). */
+  private readonly verified = new Map<string, { identityId: string; sessionId: string | undefined; untilMs: number }>();
 
   constructor(private readonly o: IdentityOptions) {
     const jwt = o.jwt;
@@ -71,6 +78,13 @@ export class IdentityResolver {
     const token = m[1]!;
     if (token.length > MAX_TOKEN_BYTES) return deny(`the bearer token is longer than ${MAX_TOKEN_BYTES} bytes`);
     const o = this.o.jwt!;
+    const cacheMs = o.cacheMs ?? 0;
+    const key = cacheMs > 0 ? createHash('sha256').update(token).digest('base64') : '';
+    if (cacheMs > 0) {
+      const hit = this.verified.get(key);
+      if (hit !== undefined && hit.untilMs > Date.now()) return { ok: true, identityId: hit.identityId, sessionId: hit.sessionId, source: 'jwt' };
+      if (hit !== undefined) this.verified.delete(key);
+    }
     let payload: Record<string, unknown>;
     try {
       ({ payload } = await jwtVerify(token, this.keys!, { issuer: o.issuer, audience: o.audience, algorithms: [...o.algorithms], clockTolerance: o.clockToleranceS, requiredClaims: ['exp'] }));
@@ -84,6 +98,12 @@ export class IdentityResolver {
       const s = payload[o.sessionClaim];
       if (typeof s !== 'string' || !ID.test(s)) return deny(`the token's ${o.sessionClaim} claim is not a session id`);
       sessionId = s;
+    }
+    if (cacheMs > 0) {
+      // Remembered until its exp at the latest (without the clock tolerance), so an expired token is verified again and refused.
+      const untilMs = Math.min(Date.now() + cacheMs, Number(payload.exp) * 1000);
+      if (this.verified.size >= MAX_CACHED_TOKENS) this.verified.delete(this.verified.keys().next().value!);
+      this.verified.set(key, { identityId: id, sessionId, untilMs });
     }
     return { ok: true, identityId: id, sessionId, source: 'jwt' };
   }

@@ -108,6 +108,10 @@ export const agentOptions = {
   }),
   jwtIdentityClaim: option('LIVESCOPE_AGENT_JWT_IDENTITY_CLAIM', z.string().regex(/^[A-Za-z0-9_:.-]{1,64}$/).default('sub'), { doc: 'the claim naming the identity', unit: 'claim' }),
   jwtSessionClaim: option('LIVESCOPE_AGENT_JWT_SESSION_CLAIM', z.string().regex(/^[A-Za-z0-9_:.-]{1,64}$/).optional(), { doc: 'the claim naming the session (checked live when present)', unit: 'claim', defaultDoc: 'none' }),
+  jwtCacheMs: option('LIVESCOPE_AGENT_JWT_CACHE_MS', int(0, 300_000).default(30_000), {
+    doc: 'how long a verified token is remembered (by its SHA-256, never past its `exp`; a key removed from the JWKS stops counting after at most this long); `0`: verify every request',
+    unit: 'ms',
+  }),
   jwtClockToleranceS: option('LIVESCOPE_AGENT_JWT_CLOCK_TOLERANCE_S', int(0, 300).default(30), { doc: 'clock skew allowed on `exp` and `nbf`', unit: 's' }),
   spiffeHeader: option('LIVESCOPE_AGENT_SPIFFE_HEADER', headerName.default('x-forwarded-client-cert'), { doc: 'header with the forwarded client certificate (Envoy XFCC format, `URI=spiffe://…`)', unit: 'header' }),
   spiffeTrustDomains: option('LIVESCOPE_AGENT_SPIFFE_TRUST_DOMAINS', csv.pipe(z.array(trustDomain)).optional(), {

@@ -55,6 +55,7 @@ beforeAll(async () => {
     LIVESCOPE_AGENT_MAX_BODY_BYTES: '4096',
     LIVESCOPE_AGENT_MAX_BATCH: '5',
     LIVESCOPE_AGENT_TRUST_CALLER_IDENTITY: 'false',
+    LIVESCOPE_AGENT_JWT_CLOCK_TOLERANCE_S: '0',
   });
   agent = new Agent(config, fx.logger, { flushIntervalMs: 200 });
   await agent.start();
@@ -122,6 +123,18 @@ describe('livescope-enforcer identity sources', () => {
     // A token that is present but refused never falls through to a weaker source.
     const r = await forwardAuth('/orders/42', { authorization: `Bearer ${await token({}, { key: otherKey })}`, 'x-test-identity': reader() });
     expect(r.status).toBe(403);
+  });
+
+  it('a remembered token is refused once it expires: the cache never outlives exp', async () => {
+    const short = await token({}, { exp: Math.floor(Date.now() / 1000) + 2 });
+    const auth = { authorization: `Bearer ${short}` };
+    expect((await forwardAuth('/orders/42', auth)).status).toBe(200);
+    expect((await forwardAuth('/orders/42', auth)).status).toBe(200);
+    const denied = await waitFor('the remembered token to expire (bound 10 s)', async () => {
+      const r = await forwardAuth('/orders/42', auth);
+      return r.status === 403 ? r : undefined;
+    }, 10_000, 100);
+    expect(denied.headers.get('x-livescope-reason')).toContain('ERR_JWT_EXPIRED');
   });
 
   it('a SPIFFE ID from the forwarded client certificate, of a trusted trust domain only, one certificate only', async () => {
