@@ -68,7 +68,7 @@ const agentApi = (cacheMs: number) => {
   const checks = new CheckService({ enforcer, identities, routes, ready: () => true, trustCallerIdentity: false });
   const registry = new Registry();
   const metrics = new AgentMetrics(registry, () => 0);
-  const http = createHttpApi({ checks, watch: new ScopeWatch(enforcer.state, () => [], 1000, 0), metrics, registry, ready: () => ({ ok: true, checks: {} }), maxBodyBytes: 65_536, maxBatch: 100 });
+  const http = createHttpApi({ checks, watch: new ScopeWatch(enforcer.state, () => [], 1000, 0), metrics, registry, ready: () => ({ ok: true, checks: {} }), maxBodyBytes: 65_536, maxBatch: 100, forwardHeaders: 'x-original' });
   return { checks, metrics, http };
 };
 const { checks, metrics, http: agentHttp } = agentApi(30_000);

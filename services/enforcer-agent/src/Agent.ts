@@ -86,7 +86,7 @@ export class Agent {
     this.checks = new CheckService({ enforcer: this.enforcer, identities, routes: new RouteTable(c.routes, c.maxPathBytes), ready: () => this.ready, trustCallerIdentity: c.trustCallerIdentity });
     this.watch = new ScopeWatch(this.enforcer.state, () => this.checks.served.keys(), c.watchIntervalMs, c.maxWatchers);
     this.metrics = new AgentMetrics(this.registry, () => this.watch.size);
-    this.http = createHttpApi({ checks: this.checks, watch: this.watch, metrics: this.metrics, registry: this.registry, ready: () => this.readiness(), maxBodyBytes: c.maxBodyBytes, maxBatch: c.maxBatch });
+    this.http = createHttpApi({ checks: this.checks, watch: this.watch, metrics: this.metrics, registry: this.registry, ready: () => this.readiness(), maxBodyBytes: c.maxBodyBytes, maxBatch: c.maxBatch, forwardHeaders: c.forwardHeaders });
   }
 
   readiness(): { ok: boolean; checks: Record<string, string> } {

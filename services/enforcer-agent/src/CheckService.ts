@@ -66,7 +66,7 @@ export class CheckService {
       if (input.method !== undefined || input.path !== undefined) return bad('give either action and resource, or a request (method, host, path), not both');
       ({ action, resource } = input);
     } else {
-      if (input.method === undefined || input.path === undefined) return bad('the request has no method or path');
+      if (input.method === undefined || input.path === undefined || input.method === '' || input.path === '') return bad('the request has no method or path');
       const m = this.o.routes.map({ method: input.method, host: input.host ?? '', path: input.path });
       if (!m.ok) return { allowed: false, code: m.code, reason: m.reason, version: 0 };
       ({ action, resource } = m);

@@ -14,6 +14,8 @@ export interface HttpApiOptions {
   readonly ready: () => { ok: boolean; checks: Record<string, string> };
   readonly maxBodyBytes: number;
   readonly maxBatch: number;
+  /** The header family that describes the original request of a forward-auth check. */
+  readonly forwardHeaders: 'x-original' | 'x-forwarded';
 }
 
 const MAX_WATCH_IDS = 100;
@@ -99,21 +101,16 @@ async function route(o: HttpApiOptions, req: IncomingMessage, res: ServerRespons
 function forwardAuth(o: HttpApiOptions, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const started = process.hrtime.bigint();
   const h = req.headers as Headers;
-  const one = (...names: string[]): string | undefined => {
-    for (const n of names) {
-      const v = h[n];
-      if (typeof v === 'string') return v;
-    }
-    return undefined;
+  // Only the configured family: a missing header is a bad request, never a fallback to the
+  // auth request's own method or Host (which describe the proxy's subrequest, not the client's).
+  const one = (name: string): string => {
+    const v = h[name];
+    return typeof v === 'string' ? v : '';
   };
+  const f = o.forwardHeaders;
   // The body of the original request is never read (NGINX does not send it; Traefik may).
   req.resume();
-  const input: CheckInput = {
-    method: one('x-original-method', 'x-forwarded-method') ?? req.method ?? '',
-    host: one('x-original-host', 'x-forwarded-host', 'host') ?? '',
-    path: one('x-original-uri', 'x-forwarded-uri') ?? '',
-    headers: h,
-  };
+  const input: CheckInput = { method: one(`${f}-method`), host: one(`${f}-host`), path: one(f === 'x-original' ? 'x-original-uri' : 'x-forwarded-uri'), headers: h };
   return o.checks.check(input).then((r) => {
     observe(o, CheckApi.forwardAuth, r, started);
     res.writeHead(r.allowed ? 200 : 403, { ...decisionHeaders(r), 'content-length': '0' });

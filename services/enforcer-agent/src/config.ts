@@ -142,6 +142,10 @@ export const agentOptions = {
       return undefined;
     },
   }),
+  forwardHeaders: option('LIVESCOPE_AGENT_FORWARD_HEADERS', z.enum(['x-original', 'x-forwarded']).default('x-original'), {
+    doc: 'which headers of a forward-auth request describe the original request: `x-original` (`X-Original-Method`, `-URI`, `-Host`: the NGINX configuration of docs/enforcement.md) or `x-forwarded` (`X-Forwarded-Method`, `-Uri`, `-Host`: Traefik, Kong). Only that family is read: a proxy that passes client headers through (Traefik does) cannot be fooled with the other one',
+    unit: 'family',
+  }),
   trustCallerIdentity: option('LIVESCOPE_AGENT_TRUST_CALLER_IDENTITY', bool.default(false), {
     doc: 'accept `identity` (and `session`) given as such in `POST /v1/check`, from a service that authenticated its caller itself',
     unit: 'true/false',

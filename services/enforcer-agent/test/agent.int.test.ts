@@ -186,6 +186,15 @@ describe('livescope-enforcer hostile input', () => {
     expect((await forwardAuth('/files/a/b.txt', auth)).status).toBe(200);
   });
 
+  it('reads only the configured forward-auth headers: a client cannot describe its request with the other family', async () => {
+    const auth = { authorization: `Bearer ${await token()}` };
+    const r = await fetch(`${base}/v1/forward-auth`, { headers: { ...auth, 'x-forwarded-method': 'GET', 'x-forwarded-uri': '/orders/42', 'x-forwarded-host': 'shop.test' } });
+    expect(r.status).toBe(403);
+    expect(r.headers.get('x-livescope-code')).toBe('bad-request');
+    // NGINX's headers win over whatever a client added of the other family.
+    expect((await forwardAuth('/admin', { ...auth, 'x-forwarded-uri': '/orders/42' })).headers.get('x-livescope-code')).toBe('unmapped');
+  });
+
   it('the JSON API: a check by request or by action, bad JSON, unknown fields, an oversized body, a batch over the limit', async () => {
     const headers = { authorization: `Bearer ${await token()}` };
     expect((await check({ method: 'GET', host: 'shop.test', path: '/orders/42', headers })).json).toMatchObject({ allowed: true, code: 'allowed', identityId: reader(), action: 'orders:read', resource: 'orders/42' });
