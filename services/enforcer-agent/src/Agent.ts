@@ -84,9 +84,23 @@ export class Agent {
       ...(c.identityHeader !== undefined ? { header: { identity: c.identityHeader, ...(c.sessionHeader !== undefined ? { session: c.sessionHeader } : {}) } } : {}),
     });
     this.checks = new CheckService({ enforcer: this.enforcer, identities, routes: new RouteTable(c.routes, c.maxPathBytes), ready: () => this.ready, trustCallerIdentity: c.trustCallerIdentity });
-    this.watch = new ScopeWatch(this.enforcer.state, () => this.checks.served.keys(), c.watchIntervalMs, c.maxWatchers);
+    this.watch = new ScopeWatch(this.enforcer.state, () => this.checks.served.keys(), c.watchIntervalMs, c.maxWatchers, () => this.staleness());
     this.metrics = new AgentMetrics(this.registry, () => this.watch.size);
     this.http = createHttpApi({ checks: this.checks, watch: this.watch, metrics: this.metrics, registry: this.registry, ready: () => this.readiness(), maxBodyBytes: c.maxBodyBytes, maxBatch: c.maxBatch, forwardHeaders: c.forwardHeaders });
+  }
+
+  /** Why the held scope may be stale now (the SDK's rule for sensitive actions, over every partition), or undefined. */
+  staleness(): string | undefined {
+    const state = this.enforcer.state;
+    if (state.degraded !== undefined) return state.degraded;
+    if (!this.ready) return 'the agent has not yet read the scope of every identity';
+    const now = Date.now();
+    if (state.liveness.size === 0) return 'nothing heard from the pipeline yet';
+    for (const p of state.liveness.keys()) {
+      const why = state.staleness(p, now, this.config.maxStalenessMs);
+      if (why !== undefined) return why;
+    }
+    return undefined;
   }
 
   readiness(): { ok: boolean; checks: Record<string, string> } {

@@ -19,13 +19,16 @@ interface Watcher {
   readonly ids: readonly string[] | undefined;
   readonly sent: Map<string, number>;
   lastWriteMs: number;
+  /** The staleness last told ('' = fresh), undefined before the first. */
+  told: string | undefined;
 }
 
 /**
  * Server-sent events of the scopes of identities: each watcher receives the current scope of every
  * identity it follows, then every new version (compared every `intervalMs`). For enforcement points
- * that keep their own cache; a stream is never a substitute for the agent's own decision when it is
- * cut off (the cache holder must apply its own staleness bound: `event: stale` tells it).
+ * that keep their own cache. Each stream also says whether the agent's view is fresh: `event: fresh`,
+ * or `event: stale` with the reason once the pipeline has been silent for longer than the staleness
+ * bound (or the agent's consumer stopped) — a cache holder then fails its sensitive actions closed.
  */
 export class ScopeWatch {
   private readonly watchers = new Set<Watcher>();
@@ -36,6 +39,8 @@ export class ScopeWatch {
     private readonly served: () => Iterable<string>,
     private readonly intervalMs: number,
     private readonly maxWatchers: number,
+    /** Why the agent's view is stale now, or undefined when it is fresh. */
+    private readonly staleness: () => string | undefined = () => undefined,
   ) {}
 
   get size(): number {
@@ -46,7 +51,7 @@ export class ScopeWatch {
   open(res: ServerResponse, ids: readonly string[] | undefined): boolean {
     if (this.watchers.size >= this.maxWatchers) return false;
     res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store', connection: 'keep-alive', 'x-accel-buffering': 'no' });
-    const w: Watcher = { res, ids, sent: new Map(), lastWriteMs: Date.now() };
+    const w: Watcher = { res, ids, sent: new Map(), lastWriteMs: Date.now(), told: undefined };
     this.watchers.add(w);
     res.on('close', () => this.watchers.delete(w));
     this.push(w);
@@ -70,6 +75,11 @@ export class ScopeWatch {
       w.res.destroy();
       this.watchers.delete(w);
       return;
+    }
+    const stale = this.staleness() ?? '';
+    if (w.told !== stale) {
+      w.told = stale;
+      w.res.write(stale === '' ? 'event: fresh\ndata: {}\n\n' : `event: stale\ndata: ${JSON.stringify({ reason: stale })}\n\n`);
     }
     for (const id of w.ids ?? this.served()) {
       const v = this.state.identities.get(id);

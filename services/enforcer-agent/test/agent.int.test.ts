@@ -244,6 +244,9 @@ describe('livescope-enforcer watch, health and metrics', () => {
       }, 30_000, 0);
     };
     await next('the first scope', (t) => t.includes('"orders:read"'));
+    // The worker's heartbeats arrive: the agent's view is fresh.
+    expect(text).toMatch(/^event: (fresh|stale)\n/);
+    await next('the view to be fresh', (t) => t.includes('event: fresh'));
     await fx.publish([identityEvent('entitlement.revoked', reader(), { grantId: 'g-orders:read' }, { id: `rv-${fx.id}`, time: Date.now() })]);
     await next('the narrowed scope', (t) => t.split('event: scope').length > 2 && !t.split('event: scope').pop()!.includes('"orders:read"'));
     ctrl.abort();
