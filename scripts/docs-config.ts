@@ -1,9 +1,10 @@
-// Regenerates the configuration tables of README.md, docs/api.md, docs/caep.md and docs/adapters.md from the options
+// Regenerates the configuration tables of README.md, docs/api.md, docs/caep.md, docs/adapters.md and docs/enforcement.md from the options
 // specs of the services (each option is written once, in its service's config.ts or in
 // @livescope/runtime's shared fragment), and the ACL table of docs/operations.md from
 // infra/aclPlan.ts. Unit tests fail when a table is stale.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { controlPlaneOptions } from '@livescope/control-plane';
+import { agentOptions } from '@livescope/enforcer-agent';
 import { ingestOptions, interopOptions } from '@livescope/interop';
 import { commonOptions, optionsTable, ownOptions, replaceOptionsBlock, type OptionsSpec } from '@livescope/runtime';
 import { workerOptions } from '@livescope/scope-worker';
@@ -15,6 +16,7 @@ const blocks: Array<[file: string, name: string, spec: OptionsSpec]> = [
   ['docs/api.md', 'control-plane', ownOptions(controlPlaneOptions, commonOptions)],
   ['docs/caep.md', 'interop', ownOptions(interopOptions, commonOptions)],
   ['docs/adapters.md', 'ingest', ownOptions(ingestOptions, commonOptions)],
+  ['docs/enforcement.md', 'enforcer-agent', agentOptions],
 ];
 
 for (const [file, name, spec] of blocks) {

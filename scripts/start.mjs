@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // `npm start`: the main job. Starts the infrastructure, builds, starts the scope worker and the
-// control plane (HTTP API + the web console), and plays a simulated fleet with the seed scenarios,
-// printing scope changes, revocations and drift alerts live. Ctrl-C stops the services (the
+// control plane (HTTP API + the web console), livescope-enforcer in front of a demo service the
+// fleet calls, and plays a simulated fleet with the seed scenarios, printing scope changes,
+// revocations, drift alerts and the demo service's allowed / denied requests live. Ctrl-C stops the services (the
 // infrastructure keeps running: `npm run infra:down`).
 import { spawn, spawnSync } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
@@ -136,6 +137,34 @@ if (await waitForApi(120_000)) {
 } else if (!stopping) {
   process.stderr.write(`\nthe control plane did not answer on ${apiUrl} within 120 s; see ${join(logs, 'control-plane.log')}\n`);
 }
+
+// An enforcement point in the main job: livescope-enforcer (the agent) in front of a small demo
+// service that the simulated fleet calls; the console lists it under Enforcement points with its
+// lag, and a narrowing (the incident scenario's read-only order) shows up as denied requests.
+const agentPort = process.env.LIVESCOPE_DEMO_AGENT_PORT ?? '9181';
+const demoRoutes = [
+  ['GET', '/db/{ns}', 'db:read', 'db/{ns}'],
+  ['POST', '/db/{ns}', 'db:write', 'db/{ns}'],
+  ['GET', '/k8s/{ns}/deployments', 'k8s:read', 'k8s/{ns}/deployments'],
+  ['POST', '/k8s/{ns}/deployments', 'k8s:deploy', 'k8s/{ns}/deployments'],
+  ['GET', '/secret/{ns}/{name}', 'secrets:read', 'secret/{ns}/{name}'],
+  ['GET', '/tickets/{ns}', 'tickets:read', 'tickets/{ns}'],
+  ['POST', '/tickets/{ns}', 'tickets:write', 'tickets/{ns}'],
+  ['POST', '/tools/{ns}/chain', 'tool:invoke', 'tools/{ns}/chain'],
+].map(([method, path, action, resource]) => ({ methods: [method], path, action, resource }));
+step(`starting livescope-enforcer in front of the demo service (logs: ${join(logs, 'enforcer-agent.log')}; http://127.0.0.1:${agentPort}/metrics)`);
+startService('enforcer-agent', ['services/enforcer-agent/dist/main.js'], {
+  extraEnv: {
+    LIVESCOPE_ENFORCER_ID: 'demo-gateway',
+    LIVESCOPE_ENFORCER_TRUSTED_KEYS: JSON.stringify({ [keys.signing.kid]: keys.signing.publicKey }),
+    LIVESCOPE_AGENT_PORT: agentPort,
+    // Development only: the demo callers name themselves in a header the agent trusts.
+    LIVESCOPE_AGENT_IDENTITY_SOURCES: 'header',
+    LIVESCOPE_AGENT_IDENTITY_HEADER: 'x-demo-identity',
+    LIVESCOPE_AGENT_ROUTES: JSON.stringify(demoRoutes),
+  },
+});
+startService('demo-service', ['scripts/demo-service.mjs'], { logToFile: false, extraEnv: { LIVESCOPE_DEMO_AGENT_URL: `http://127.0.0.1:${agentPort}`, LIVESCOPE_DEMO_FLEET: process.env.LIVESCOPE_DEMO_FLEET ?? '200' } });
 
 step('playing a simulated fleet with the seed scenarios — live feed of what the pipeline decides:');
 startService('simulator', ['services/simulator/dist/main.js', 'demo', '--policies', 'examples/policies', '--size', process.env.LIVESCOPE_DEMO_FLEET ?? '200'], { logToFile: false, extraEnv: producerEnv('simulator-dev') });

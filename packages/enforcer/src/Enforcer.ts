@@ -10,6 +10,7 @@ import { classify, retry } from '@livescope/errors';
 import {
   CommandSigner,
   createKafka,
+  createLogger,
   createProducer,
   EventPublisher,
   partitionForKey,
@@ -51,7 +52,8 @@ export interface EnforcerOptions {
   readonly enforcerId: string;
   /** Public keys trusted for command signatures (several during a key rotation). */
   readonly trustedKeys: readonly VerifyingKey[];
-  readonly logger: Logger;
+  /** Where the SDK logs (a pino logger). Default: JSON lines on stdout at level info (`createLogger('livescope-enforcer')`). */
+  readonly logger?: Logger;
   readonly topicPrefix?: string;
   /** Actions that fail closed when the pipeline has been silent for `maxStalenessMs`. Default: none. */
   readonly sensitiveActions?: readonly string[] | ((action: string) => boolean);
@@ -170,13 +172,16 @@ export class Enforcer {
   /** Resolves once the snapshot topic (and the changes of `changesLookbackMs`) has been read up to where it stood at start. */
   readonly ready: Promise<void>;
 
-  constructor(private readonly options: EnforcerOptions) {
+  private readonly options: EnforcerOptions & { readonly logger: Logger };
+
+  constructor(options: EnforcerOptions) {
+    this.options = { ...options, logger: options.logger ?? createLogger('livescope-enforcer') };
     this.done = new Promise<void>((resolve, reject) => (this.settle = { resolve, reject }));
     // Nobody may ever call run(): a failure must not become an unhandled rejection.
     this.done.catch(() => undefined);
     this.topics = topicNames(options.topicPrefix ?? '');
     this.groupId = `livescope-enforcer-${options.enforcerId}`;
-    this.kafka = options.kafka ?? createKafka({ brokers: options.brokers, ...(options.ssl ? { ssl: options.ssl } : {}), ...(options.sasl ? { sasl: options.sasl } : {}), clientId: `livescope-enforcer-${options.enforcerId}`, logger: options.logger });
+    this.kafka = options.kafka ?? createKafka({ brokers: options.brokers, ...(options.ssl ? { ssl: options.ssl } : {}), ...(options.sasl ? { sasl: options.sasl } : {}), clientId: `livescope-enforcer-${options.enforcerId}`, logger: this.options.logger });
     this.producer = createProducer(this.kafka);
     this.registry = new SchemaRegistryClient(options.registryUrl, options.registryAuth);
     const s = options.sensitiveActions ?? [];

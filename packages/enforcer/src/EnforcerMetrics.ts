@@ -1,4 +1,18 @@
-import { Counter, Gauge, type Registry } from 'prom-client';
+import { createRequire } from 'node:module';
+import type * as PromClient from 'prom-client';
+import type { Counter, Gauge, Registry } from 'prom-client';
+
+/**
+ * prom-client is an optional peer dependency: loaded only when a registry is passed, from the
+ * host's own installation (so its metrics land in the host's registry class).
+ */
+function promClient(): typeof PromClient {
+  try {
+    return createRequire(import.meta.url)('prom-client') as typeof PromClient;
+  } catch (e) {
+    throw new Error('metricsRegistry needs prom-client: npm install prom-client', { cause: e });
+  }
+}
 
 /** What the gauges read when scraped. */
 export interface EnforcerGaugeSources {
@@ -22,6 +36,7 @@ export class EnforcerMetrics {
   readonly stalledPartitions: Gauge;
 
   constructor(registry: Registry, sources: EnforcerGaugeSources) {
+    const { Counter, Gauge } = promClient();
     this.decisions = new Counter({ name: 'livescope_enforcer_decisions_total', help: 'authorize() decisions by outcome code (allowed, not-in-scope, expired, session-not-bound, stale, …).', labelNames: ['outcome'], registers: [registry] });
     this.commands = new Counter({ name: 'livescope_enforcer_commands_total', help: 'Commands received by kind and outcome (applied, duplicate, stale-version, rejected).', labelNames: ['kind', 'outcome'], registers: [registry] });
     this.identities = new Gauge({ name: 'livescope_enforcer_identities', help: 'Identities whose scope this enforcement point holds.', registers: [registry], collect() { this.set(sources.identities()); } });

@@ -10,3 +10,7 @@ export * from './HighWaterFile.js';
 export * from './decisionReports.js';
 export * from './middleware.js';
 export * from './EnforcerMetrics.js';
+// What a host needs to configure the SDK (bundled into the published package with the rest).
+export { createLogger, generateSigningKeyPair, parsePrivateKey, parsePublicKey } from '@livescope/transport';
+export type { KafkaSaslOptions, KafkaSslOptions, Logger, RegistryClientOptions, SigningKey, VerifyingKey } from '@livescope/transport';
+export type { DriftAlert, Revocation, ScopeChange, ScopeSnapshot } from '@livescope/contracts';

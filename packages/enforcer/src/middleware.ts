@@ -35,3 +35,38 @@ export function enforcerMiddleware<Req extends IncomingMessage>(enforcer: Author
     res.end(JSON.stringify({ error: 'forbidden', code: decision.code, reason: decision.reason }));
   };
 }
+
+/** The parts of a Fastify reply the hook uses (structural: the SDK does not depend on Fastify). */
+export interface FastifyReplyLike {
+  code(statusCode: number): this;
+  header(name: string, value: string): this;
+  send(payload: string): this;
+}
+
+export interface FastifyHookOptions<Req> {
+  /** The calling identity, from something the server verified (mTLS peer, token subject); undefined = deny. */
+  readonly identity: (req: Req) => string | string[] | undefined;
+  readonly session?: (req: Req) => string | string[] | undefined;
+  readonly action: (req: Req) => string;
+  readonly resource: (req: Req) => string;
+  /** Called with every denial (logging); the reply is 403 with a JSON reason. */
+  readonly onDeny?: (req: Req, decision: Decision) => void;
+}
+
+const single = (v: string | string[] | undefined): string | undefined => (Array.isArray(v) ? (v.length === 1 ? v[0] : undefined) : v);
+
+/**
+ * A Fastify `onRequest` hook (`app.addHook('onRequest', fastifyEnforcer(enforcer, …))`):
+ * authorises every request locally and replies 403 with the decision's reason when denied. A header
+ * given twice counts as absent.
+ */
+export function fastifyEnforcer<Req>(enforcer: Authorizer, o: FastifyHookOptions<Req>) {
+  // Fastify's rule for async hooks that reply: return the reply (it stops the chain there).
+  return <R extends FastifyReplyLike>(req: Req, reply: R): Promise<R | undefined> => {
+    const identity = single(o.identity(req));
+    const decision: Decision = identity === undefined ? { allowed: false, code: 'unknown-identity', reason: 'no identity on the request', version: 0 } : enforcer.authorize(identity, single(o.session?.(req)), o.action(req), o.resource(req));
+    if (decision.allowed) return Promise.resolve(undefined);
+    o.onDeny?.(req, decision);
+    return Promise.resolve(reply.code(403).header('content-type', 'application/json').send(JSON.stringify({ error: 'forbidden', code: decision.code, reason: decision.reason })));
+  };
+}
