@@ -4,7 +4,7 @@ import { Argument, Command, CommanderError, Option } from 'commander';
 import { ConfigError, kafkaConnection, kafkaOptions, loadConfig, registryAuth, registryOptions, topicPrefixOption } from '@livescope/runtime';
 import { Enforcer } from '@livescope/enforcer';
 import { Store } from '@livescope/store';
-import { parsePublicKey, redactPaths, type VerifyingKey } from '@livescope/transport';
+import { createLogger, parsePublicKey, type VerifyingKey } from '@livescope/transport';
 import { pino } from 'pino';
 import type * as S from '@livescope/control-plane/api-types';
 import { ApiClient, ApiError } from './ApiClient.js';
@@ -383,7 +383,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
         trustedKeys: trustedKeysOf(opts.trustedKeys ?? io.env.LIVESCOPE_TRUSTED_KEYS, io.env),
         topicPrefix: pipeline.topicPrefix,
         // Logs go to stderr so that stdout carries only decisions.
-        logger: pino({ name: 'livescope-watch', level: 'warn', redact: { paths: redactPaths, censor: '[redacted]' } }, pino.destination(2)),
+        logger: createLogger('livescope-watch', 'warn', {}, pino.destination(2)),
         requireSession: opts.session !== undefined,
         // Probes are not traffic: they must not feed drift detection.
         reportDecisions: false,
