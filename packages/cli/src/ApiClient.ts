@@ -1,4 +1,4 @@
-import { pause } from './pause.js';
+import { backoffDelay, sleep } from '@livescope/errors';
 
 /** An error answer of the API, or a failure to reach it (status 0). */
 export class ApiError extends Error {
@@ -28,7 +28,7 @@ export interface RetryPolicy {
   readonly idempotencyKey: string;
   /** Attempts in all, the first included. */
   readonly attempts: number;
-  /** Wait before the first retry when the API names none (`Retry-After`); doubles each time, at most `maxDelayMs`. */
+  /** Wait before the first retry when the API names none (`Retry-After`); doubles each time with jitter (@livescope/errors' backoffDelay), at most `maxDelayMs`. */
   readonly baseDelayMs: number;
   readonly maxDelayMs: number;
   /** Told before each retry: what failed, which attempt comes, after how long. */
@@ -78,9 +78,9 @@ export class ApiClient {
         return await this.request<T>('POST', path, body, REQUEST_TIMEOUT_MS, { 'idempotency-key': policy.idempotencyKey });
       } catch (e) {
         if (!(e instanceof ApiError) || !e.retriable || attempt >= policy.attempts || policy.signal?.aborted) throw e;
-        const delayMs = Math.min(policy.maxDelayMs, e.retryAfterMs ?? policy.baseDelayMs * 2 ** (attempt - 1));
+        const delayMs = e.retryAfterMs !== undefined ? Math.min(policy.maxDelayMs, e.retryAfterMs) : backoffDelay(attempt, policy.baseDelayMs, policy.maxDelayMs);
         policy.onRetry?.(e, attempt + 1, delayMs);
-        await pause(delayMs, policy.signal);
+        await sleep(delayMs, policy.signal);
         if (policy.signal?.aborted) throw e;
       }
     }

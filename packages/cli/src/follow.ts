@@ -1,5 +1,5 @@
 import { ApiError, type ApiClient } from './ApiClient.js';
-import { pause } from './pause.js';
+import { backoffDelay, sleep } from '@livescope/errors';
 import { readEvents, type SseEvent } from './sse.js';
 
 /** Reconnections in a row without an event before `follow` gives up. */
@@ -45,7 +45,7 @@ export async function follow(o: FollowOptions): Promise<void> {
       if (e instanceof ApiError && (e.status === 401 || e.status === 403 || e.status === 400)) throw e;
       if (++failures > MAX_RECONNECTS) throw e;
       o.stderr(`stream interrupted (${(e as Error).message}); reconnecting after ${last ?? 'now'}\n`);
-      await pause(Math.min(10_000, 250 * 2 ** failures), o.signal);
+      await sleep(backoffDelay(failures, 500, 10_000), o.signal);
     } finally {
       o.signal.removeEventListener('abort', onAbort);
       ctl.abort();

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { Argument, Command, CommanderError, Option } from 'commander';
 import { ConfigError, kafkaConnection, kafkaOptions, loadConfig, registryAuth, registryOptions, topicPrefixOption } from '@livescope/runtime';
 import { Enforcer } from '@livescope/enforcer';
+import { sleep } from '@livescope/errors';
 import { Store } from '@livescope/store';
 import { createLogger, parsePublicKey, type VerifyingKey } from '@livescope/transport';
 import { pino } from 'pino';
@@ -14,7 +15,6 @@ import type { CommandContext } from './CommandContext.js';
 import { completionScript, completionShells, type CompletionShell } from './completion.js';
 import { positiveInt, registerFleetCommands } from './fleetCommands.js';
 import { follow } from './follow.js';
-import { pause } from './pause.js';
 import { registerPolicyCommands } from './policyCommands.js';
 import * as R from './render.js';
 import { allRoles, type Role } from './roles.js';
@@ -403,7 +403,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
             io.stdout(g().json ? `${JSON.stringify({ at: new Date().toISOString(), identity, action, resource, ...d })}\n` : `${new Date().toISOString()}  ${line}\n`);
             last = line;
           }
-          await pause(Math.min(intervalMs, Math.max(1, deadline - Date.now())), signal);
+          await sleep(Math.min(intervalMs, Math.max(1, deadline - Date.now())), signal);
         }
       } finally {
         await enforcer.stop();
