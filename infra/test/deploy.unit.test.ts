@@ -67,15 +67,31 @@ describe('Kubernetes manifests (deploy/kubernetes)', () => {
   });
 });
 
-describe('Dockerfiles (one per service)', () => {
-  it.each(['scope-worker', 'control-plane', 'interop'])('services/%s/Dockerfile: multi-stage, Node 24, non-root, with a health check', (svc) => {
-    const text = readFileSync(join(repoDir, 'services', svc, 'Dockerfile'), 'utf8');
-    const froms = [...text.matchAll(/^FROM (\S+)/gm)].map((m) => m[1]);
-    expect(froms.length).toBeGreaterThanOrEqual(2);
-    for (const f of froms) expect(f).toMatch(/^node:24[-.]/);
-    expect(text).toMatch(/^USER node$/m);
-    expect(text).toMatch(/^HEALTHCHECK /m);
-    expect(text).toContain(`services/${svc}/dist/main.js`);
+describe('Dockerfile (one target per service)', () => {
+  const text = readFileSync(join(repoDir, 'Dockerfile'), 'utf8');
+  /** Each stage: its name, base and lines. */
+  const stages = text.split(/^(?=FROM )/m).filter((b) => b.startsWith('FROM ')).map((b) => ({ from: /^FROM (\S+)/.exec(b)![1]!, name: / AS (\S+)/.exec(b.split('\n')[0]!)?.[1], body: b }));
+  const stage = (name: string) => stages.find((s) => s.name === name)!;
+
+  it('builds in stages on Node 24 and runs as the user node', () => {
+    for (const s of stages) expect(s.from, `stage ${s.name}`).toMatch(/^(node:24[-.]\S+|build|runtime)$/);
+    expect(stage('runtime').from).toMatch(/^node:24-/);
+    expect(stage('runtime').body).toMatch(/^USER node$/m);
+    expect(stage('runtime').body).not.toMatch(/COPY --from=build /);
+  });
+
+  it.each([
+    ['scope-worker', 9464, 'LIVESCOPE_METRICS_HOST'],
+    ['control-plane', 8787, 'LIVESCOPE_API_HOST'],
+    ['interop', 8470, 'LIVESCOPE_INTEROP_HOST'],
+  ])('target %s: its entry point, its port on 0.0.0.0, a health check, on the runtime stage', (svc, port, hostVar) => {
+    const s = stage(svc);
+    expect(s.from).toBe('runtime');
+    expect(s.body).toContain(`CMD ["node", "services/${svc}/dist/main.js"]`);
+    expect(s.body).toContain(`ENV ${hostVar}=0.0.0.0`);
+    expect(s.body).toContain(`EXPOSE ${port}`);
+    expect(s.body).toMatch(new RegExp(`^HEALTHCHECK .*127\\.0\\.0\\.1:${port}/healthz`, 'm'));
+    expect(s.body).not.toMatch(/^USER root/m);
   });
 });
 
