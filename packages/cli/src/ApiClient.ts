@@ -1,3 +1,5 @@
+import { backoffDelay, sleep } from '@livescope/errors';
+
 /** An error answer of the API, or a failure to reach it (status 0). */
 export class ApiError extends Error {
   constructor(
@@ -26,7 +28,7 @@ export interface RetryPolicy {
   readonly idempotencyKey: string;
   /** Attempts in all, the first included. */
   readonly attempts: number;
-  /** Wait before the first retry when the API names none (`Retry-After`); doubles each time, at most `maxDelayMs`. */
+  /** Wait before the first retry when the API names none (`Retry-After`); doubles each time with jitter (@livescope/errors' backoffDelay), at most `maxDelayMs`. */
   readonly baseDelayMs: number;
   readonly maxDelayMs: number;
   /** Told before each retry: what failed, which attempt comes, after how long. */
@@ -45,18 +47,6 @@ function retryAfterMs(header: string | null): number | undefined {
   const at = Date.parse(header);
   return Number.isNaN(at) ? undefined : Math.max(0, at - Date.now());
 }
-
-const pause = (ms: number, signal: AbortSignal | undefined): Promise<void> =>
-  new Promise((resolve) => {
-    if (signal?.aborted) return resolve();
-    const done = (): void => {
-      clearTimeout(t);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    };
-    const t = setTimeout(done, ms);
-    signal?.addEventListener('abort', done, { once: true });
-  });
 
 /** The CLI's HTTP client of the control-plane API (bearer token, JSON, error bodies as ApiError). */
 export class ApiClient {
@@ -88,9 +78,9 @@ export class ApiClient {
         return await this.request<T>('POST', path, body, REQUEST_TIMEOUT_MS, { 'idempotency-key': policy.idempotencyKey });
       } catch (e) {
         if (!(e instanceof ApiError) || !e.retriable || attempt >= policy.attempts || policy.signal?.aborted) throw e;
-        const delayMs = Math.min(policy.maxDelayMs, e.retryAfterMs ?? policy.baseDelayMs * 2 ** (attempt - 1));
+        const delayMs = e.retryAfterMs !== undefined ? Math.min(policy.maxDelayMs, e.retryAfterMs) : backoffDelay(attempt, policy.baseDelayMs, policy.maxDelayMs);
         policy.onRetry?.(e, attempt + 1, delayMs);
-        await pause(delayMs, policy.signal);
+        await sleep(delayMs, policy.signal);
         if (policy.signal?.aborted) throw e;
       }
     }
@@ -136,11 +126,14 @@ export class ApiClient {
     const text = await res.text().catch(() => '');
     const after = retryAfterMs(res.headers.get('retry-after'));
     try {
-      const j = JSON.parse(text) as { error?: { code?: string; message?: string; paths?: string[]; correlationId?: string } };
-      if (j.error) {
+      type Body = { code?: string; message?: string; paths?: string[]; correlationId?: string };
+      const j = JSON.parse(text) as { error?: Body; title?: string; detail?: string } & Omit<Body, 'message'>;
+      // livescope's error body, or RFC 9457 problem details (title, detail) with the same extension members.
+      const b: Body | undefined = j.error ?? (typeof j.title === 'string' || typeof j.detail === 'string' ? { ...j, message: j.detail ?? j.title } : undefined);
+      if (b) {
         // A server error names the log lines it left: quote them to whoever reads the logs.
-        const message = `${j.error.message ?? res.statusText}${res.status >= 500 && j.error.correlationId ? ` (correlation id ${j.error.correlationId})` : ''}`;
-        return new ApiError(res.status, j.error.code ?? 'ERROR', message, j.error.paths ?? [], after);
+        const message = `${b.message ?? res.statusText}${res.status >= 500 && b.correlationId ? ` (correlation id ${b.correlationId})` : ''}`;
+        return new ApiError(res.status, b.code ?? 'ERROR', message, b.paths ?? [], after);
       }
     } catch {
       // not JSON

@@ -3,6 +3,14 @@ import { runCli } from './runCli.js';
 
 /** The `livescope` command line: the process around `runCli` (started by bin/livescope.js). */
 const ctl = new AbortController();
+// A reader that went away (`livescope … | head`) ends the command quietly, as for any Unix tool.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code !== 'EPIPE') throw e;
+    ctl.abort();
+    process.exit(process.exitCode ?? 0);
+  });
+}
 let interrupted = false;
 process.on('SIGINT', () => {
   if (interrupted) process.exit(130);

@@ -1,25 +1,14 @@
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import type * as S from '@livescope/control-plane/api-types';
 import { compileScopePolicy, diffPolicySets, diffPolicyTexts, parsePolicyTestFile, PolicyTestFormatError, runPolicyTests, validatePolicyFiles, type CaseResult, type PolicyFileText } from '@livescope/scope-engine';
 import type { ApiClient } from './ApiClient.js';
+import type { CommandContext } from './CommandContext.js';
 import { ExitCode, parseDuration, UsageError } from './parse.js';
 import { parseSetArg, readPolicyDir, readTestFiles, type SetArg } from './policyFiles.js';
 import * as P from './renderPolicies.js';
 import { join } from 'node:path';
 import { existsSync } from 'node:fs';
 
-/** What the policy commands need from `runCli`. */
-export interface PolicyCommandContext {
-  readonly client: () => ApiClient;
-  readonly print: (json: unknown, human: () => string) => void;
-  readonly json: () => boolean;
-  readonly stderr: (text: string) => void;
-  readonly isTTY: boolean;
-  readonly signal: AbortSignal;
-  readonly setCode: (code: number) => void;
-  /** The error a bounded wait throws when it runs out (exit code 4). */
-  readonly timeout: (message: string) => Error;
-}
 
 /** Local validation and tests: the workers' compiler and evaluator, no control plane needed (CI, pre-commit). */
 export function validateDir(dir: string): { result: ReturnType<typeof validatePolicyFiles>; paths: ReadonlyMap<string, string>; files: PolicyFileText[] } {
@@ -47,8 +36,8 @@ export function testDir(dir: string, tests: string | undefined): { valid: boolea
   return { valid: true, validation: result, paths, results };
 }
 
-/** `livescope policy …`: validate, test, diff, impact, publish, approve, reject, status, history, rollback, show. */
-export function registerPolicyCommands(program: Command, c: PolicyCommandContext): void {
+/** `livescope policy …`: validate, test, diff, impact, publish, approve, reject, requests, request, status, history, rollback, show. */
+export function registerPolicyCommands(program: Command, c: CommandContext): void {
   const policy = program.command('policy').description('the policy lifecycle: validate, test, diff, impact on the live fleet, publish, history and rollback (docs/policies.md#the-policy-lifecycle)');
 
   policy
@@ -204,6 +193,24 @@ export function registerPolicyCommands(program: Command, c: PolicyCommandContext
     .option('--reason <text>', 'why')
     .action(async (requestId: string, opts: { reason?: string }) => {
       const p = await c.client().post<S.PolicyPublication>(`/v1/policies/requests/${encodeURIComponent(requestId)}/reject`, opts.reason ? { reason: opts.reason } : {});
+      c.print(p, () => P.renderPublication(p));
+    });
+
+  policy
+    .command('requests')
+    .description('publication requests, newest first (pending ones wait for a second admin)')
+    .addOption(new Option('--status <status>', 'only requests in this state').choices(['pending', 'published', 'rejected']))
+    .action(async (opts: { status?: string }) => {
+      const l = await c.client().get<S.PolicyPublications>('/v1/policies/requests', { status: opts.status });
+      c.print(l, () => P.renderPublications(l));
+    });
+
+  policy
+    .command('request')
+    .argument('<requestId>')
+    .description('one publication request')
+    .action(async (requestId: string) => {
+      const p = await c.client().get<S.PolicyPublication>(`/v1/policies/requests/${encodeURIComponent(requestId)}`);
       c.print(p, () => P.renderPublication(p));
     });
 

@@ -116,3 +116,49 @@ export function renderEnforcers(l: S.EnforcersList): string {
     ) + `${l.known} live enforcement point(s)\n`
   );
 }
+
+export function renderIdentities(p: S.IdentitiesPage, nowMs = Date.now()): string {
+  const total = p.total === null ? '' : `${p.total} identit${p.total === 1 ? 'y' : 'ies'} match\n`;
+  if (p.identities.length === 0) return `${total}no identity on this page\n`;
+  return (
+    total +
+    formatTable(
+      ['IDENTITY', 'KIND', 'NAMESPACE', 'OWNER', 'STATUS', 'VERSION', 'SCOPE', 'SESSIONS', 'RISK', 'UPDATED'],
+      p.identities.map((i) => [i.identityId, i.kind, i.namespace, i.owner, i.status, `v${i.version}`, i.scopeSize, i.sessions, i.riskScore, formatInstant(i.updatedAt, nowMs)]),
+    ) +
+    (p.next ? `more: --after ${p.next}\n` : '')
+  );
+}
+
+const countsLine = (counts: Record<string, number>): string =>
+  Object.entries(counts)
+    .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))
+    .map(([k, n]) => `${k} ${n}`)
+    .join(', ') || 'none';
+
+export function renderFleet(f: S.FleetSummary): string {
+  const activity = f.activity.buckets.reduce((a, b) => ({ narrowing: a.narrowing + b.narrowing, widening: a.widening + b.widening, mixed: a.mixed + b.mixed, revocation: a.revocation + b.revocation }), { narrowing: 0, widening: 0, mixed: 0, revocation: 0 });
+  return [
+    `fleet at ${f.at}: ${f.identities} identit${f.identities === 1 ? 'y' : 'ies'}, ${f.permissionsInScope} permissions in scope, ${f.openSessions} open sessions`,
+    `  by status:    ${countsLine(f.byStatus)}`,
+    `  by kind:      ${countsLine(f.byKind)}`,
+    `  by namespace: ${countsLine(f.byNamespace)}`,
+    `  scope sizes:  ${f.scopeSizes.map((s) => `${s.label}: ${s.identities}`).join(', ') || 'none'}`,
+    `  orders in force ${f.ordersInForce} · enforcement points ${f.enforcers.known}/${f.enforcers.total} · unacknowledged alerts (24 h) ${f.alerts.unacknowledged}`,
+    `  last ${formatMs(f.activity.bucketMs * f.activity.buckets.length)}: ${activity.narrowing} narrowing, ${activity.widening} widening, ${activity.mixed} mixed changes, ${activity.revocation} revocations`,
+  ].join('\n') + '\n';
+}
+
+export function renderChangeLine(c: S.ChangeItem): string {
+  return `${c.at}  ${c.identityId}  ${c.kind}${c.version === null ? '' : ` v${c.version}`}${c.direction ? ` ${c.direction}` : ''}  ${c.summary}\n`;
+}
+
+export function renderChanges(l: S.ChangesList): string {
+  if (l.items.length === 0) return `no scope change yet (follow on with: livescope changes --follow --since ${l.cursor})\n`;
+  return formatTable(['AT', 'IDENTITY', 'VERSION', 'KIND', 'DIRECTION', 'ACTOR', 'SUMMARY'], l.items.map((c) => [c.at, c.identityId, c.version === null ? '' : `v${c.version}`, c.kind, c.direction, c.actor, c.summary]), 100);
+}
+
+export function renderWhoAmI(w: S.WhoAmI): string {
+  const can = Object.entries(w.can).filter(([, v]) => v).map(([k]) => k);
+  return `${w.sub}, roles ${w.roles.join(', ') || 'none'}\n  may: ${can.join(', ') || 'nothing'}\n`;
+}

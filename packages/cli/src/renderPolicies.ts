@@ -104,6 +104,14 @@ export function renderPublication(p: S.PolicyPublication): string {
   }
 }
 
+export function renderPublications(l: S.PolicyPublications, nowMs = Date.now()): string {
+  if (l.requests.length === 0) return 'no publication request\n';
+  return formatTable(
+    ['REQUEST', 'STATUS', 'VERSION', 'REQUESTED', 'BY', 'DECIDED BY', 'FILES', 'HASH', 'NOTE'],
+    l.requests.map((p) => [p.requestId ?? '-', p.status, p.version === null ? '-' : String(p.version), formatInstant(p.requestedAt, nowMs), p.requestedBy, p.approvedBy ?? '-', String(p.files), p.hash.slice(7, 19), [p.rollbackOf !== null ? `rollback to ${p.rollbackOf}` : '', p.reason ?? ''].filter(Boolean).join('; ')]),
+  );
+}
+
 export function statusLine(s: S.PolicyApplyStatus): string {
   const refused = s.partitions.filter((p) => p.state === 'refused').map((p) => p.partition);
   return `version ${s.version}: applied by ${s.applied}/${s.total} partitions${refused.length ? ` · REFUSED by partitions ${refused.join(', ')} (see the dead-letter topic)` : ''}${s.complete ? ' · complete' : ''}`;

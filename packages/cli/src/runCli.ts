@@ -1,19 +1,23 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { Command, CommanderError, Option } from 'commander';
+import { Argument, Command, CommanderError, Option } from 'commander';
 import { ConfigError, kafkaConnection, kafkaOptions, loadConfig, registryAuth, registryOptions, topicPrefixOption } from '@livescope/runtime';
 import { Enforcer } from '@livescope/enforcer';
+import { sleep } from '@livescope/errors';
 import { Store } from '@livescope/store';
-import { parsePublicKey, redactPaths, type VerifyingKey } from '@livescope/transport';
+import { createLogger, parsePublicKey, type VerifyingKey } from '@livescope/transport';
 import { pino } from 'pino';
 import type * as S from '@livescope/control-plane/api-types';
 import { ApiClient, ApiError } from './ApiClient.js';
 import { defaultDevKeysPath, loadOrCreateDevApiKey, mintDevToken } from './devKeys.js';
 import { ExitCode, parseDuration, parseTarget, UsageError } from './parse.js';
+import type { CommandContext } from './CommandContext.js';
+import { completionScript, completionShells, type CompletionShell } from './completion.js';
+import { positiveInt, registerFleetCommands } from './fleetCommands.js';
+import { follow } from './follow.js';
 import { registerPolicyCommands } from './policyCommands.js';
 import * as R from './render.js';
 import { allRoles, type Role } from './roles.js';
-import { readEvents } from './sse.js';
 import { cliVersion } from './version.js';
 
 /** Where the CLI writes and what it reads; the bin passes the process's, tests their own. */
@@ -37,7 +41,6 @@ interface GlobalOptions {
 }
 
 const DEFAULT_API = 'http://127.0.0.1:8787';
-const MAX_SSE_RECONNECTS = 10;
 /** Attempts of an order or lift whose answer is 503, 429 or lost (first included), all under one idempotency key. */
 const ORDER_ATTEMPTS = 4;
 const ORDER_RETRY_BASE_MS = 1000;
@@ -54,17 +57,20 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     io.stdout(`${cliVersion()}\n`);
     return ExitCode.ok;
   }
+  // Under --json every failure is one JSON line on stderr (exitCodeOf), commander's usage messages included.
+  const dashDash = argv.indexOf('--');
+  const json = (dashDash < 0 ? argv : argv.slice(0, dashDash)).includes('--json');
   let code: number = ExitCode.ok;
   const signal = io.signal ?? new AbortController().signal;
   const program = new Command('livescope')
     .description('Responder and SOC command line of livescope: orders, scope views, explanations, alerts, enforcement points.')
     .option('--api <url>', 'control-plane API base URL (env LIVESCOPE_API_URL)')
     .option('--token <jwt>', 'bearer token (env LIVESCOPE_TOKEN)')
-    .option('--json', 'print the API answers as JSON (for scripts)')
+    .option('--json', 'print the API answers as JSON, and any failure as one JSON line on stderr (for scripts)')
     .addHelpText('after', '\nlivescope --version (or -V) prints the version of this CLI.')
-    .showHelpAfterError()
+    .showHelpAfterError(!json)
     .exitOverride()
-    .configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
+    .configureOutput({ writeOut: io.stdout, writeErr: io.stderr, outputError: (text, write) => (json ? undefined : write(text)) });
 
   const g = (): GlobalOptions => program.opts<GlobalOptions>();
   const client = (): ApiClient => new ApiClient(g().api ?? io.env.LIVESCOPE_API_URL ?? DEFAULT_API, g().token ?? io.env.LIVESCOPE_TOKEN, io.fetch ?? fetch);
@@ -267,55 +273,51 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       print(h, () => R.renderHistory(h));
     });
 
-  program
+  const alerts = program
     .command('alerts')
-    .description('drift alerts; --follow streams them live (Server-Sent Events, resumed after reconnects)')
+    .description('drift alerts; --follow streams them live (Server-Sent Events, resumed after reconnects); alerts ack <id> acknowledges one')
     .option('--type <list>', 'comma-separated alert types')
     .addOption(new Option('--severity <min>', 'minimum severity').choices(['low', 'medium', 'high', 'critical']))
     .option('--identity <id>', 'one identity')
     .option('--limit <n>', 'how many (without --follow)', '50')
+    .option('--before <cursor>', 'without --follow: the next page (alerts older than this id)')
     .option('--follow', 'stream new alerts until interrupted')
     .option('--since-id <id>', 'with --follow: start after this alert id')
     .option('--max <n>', 'with --follow: stop after N alerts')
-    .action(async (opts: { type?: string; severity?: string; identity?: string; limit: string; follow?: boolean; sinceId?: string; max?: string }) => {
+    .action(async (opts: { type?: string; severity?: string; identity?: string; limit: string; before?: string; follow?: boolean; sinceId?: string; max?: string }) => {
       const api = client();
       const filter = { type: opts.type, severity: opts.severity, identity: opts.identity };
       if (!opts.follow) {
-        const l = await api.get<S.AlertsList>('/v1/alerts', { ...filter, limit: opts.limit });
+        const l = await api.get<S.AlertsList>('/v1/alerts', { ...filter, limit: positiveInt(opts.limit, '--limit'), before: opts.before });
         return print(l, () => R.renderAlerts(l));
       }
-      const max = opts.max === undefined ? Infinity : Number(opts.max);
-      if (!(max > 0)) throw new UsageError('--max: expected a positive number');
-      let last = opts.sinceId;
-      let seen = 0;
-      let failures = 0;
+      const max = opts.max === undefined ? Infinity : positiveInt(opts.max, '--max');
       if (!g().json) io.stderr(`following alerts from ${api.baseUrl} (Ctrl-C to stop)\n`);
-      while (!signal.aborted && seen < max) {
-        const ctl = new AbortController();
-        const onAbort = (): void => ctl.abort();
-        signal.addEventListener('abort', onAbort, { once: true });
-        try {
-          const body = await api.stream('/v1/alerts/stream', filter, last, ctl.signal);
-          failures = 0;
-          for await (const ev of readEvents(body, ctl.signal)) {
-            if (ev.event !== 'drift.alert') continue;
-            const alert = JSON.parse(ev.data) as S.AlertView;
-            last = ev.id ?? alert.id;
-            seen++;
-            io.stdout(g().json ? `${JSON.stringify(alert)}\n` : R.renderAlertLine(alert));
-            if (seen >= max) break;
-          }
-        } catch (e) {
-          if (signal.aborted) break;
-          if (e instanceof ApiError && (e.status === 401 || e.status === 403 || e.status === 400)) throw e;
-          if (++failures > MAX_SSE_RECONNECTS) throw e;
-          io.stderr(`stream interrupted (${(e as Error).message}); reconnecting after alert ${last ?? 'now'}\n`);
-          await new Promise((r) => setTimeout(r, Math.min(10_000, 250 * 2 ** failures)));
-        } finally {
-          signal.removeEventListener('abort', onAbort);
-          ctl.abort();
-        }
-      }
+      await follow({
+        api,
+        path: '/v1/alerts/stream',
+        query: filter,
+        lastEventId: opts.sinceId,
+        max,
+        signal,
+        stderr: io.stderr,
+        onEvent: (ev) => {
+          if (ev.event !== 'drift.alert') return false;
+          const alert = JSON.parse(ev.data) as S.AlertView;
+          io.stdout(g().json ? `${JSON.stringify(alert)}\n` : R.renderAlertLine(alert));
+          return true;
+        },
+      });
+    });
+
+  alerts
+    .command('ack')
+    .argument('<alertId>')
+    .description('acknowledge a drift alert (recorded with your token subject; a second acknowledgement is refused)')
+    .option('--note <text>', 'why, or what was done')
+    .action(async (alertId: string, opts: { note?: string }) => {
+      const a = await client().post<S.AlertAck>(`/v1/alerts/${encodeURIComponent(alertId)}/ack`, opts.note !== undefined ? { note: opts.note } : {});
+      print(a, () => `alert ${a.alertId} acknowledged by ${a.by} at ${a.at}${a.note ? `: ${a.note}` : ''}\n`);
     });
 
   program
@@ -381,7 +383,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
         trustedKeys: trustedKeysOf(opts.trustedKeys ?? io.env.LIVESCOPE_TRUSTED_KEYS, io.env),
         topicPrefix: pipeline.topicPrefix,
         // Logs go to stderr so that stdout carries only decisions.
-        logger: pino({ name: 'livescope-watch', level: 'warn', redact: { paths: redactPaths, censor: '[redacted]' } }, pino.destination(2)),
+        logger: createLogger('livescope-watch', 'warn', {}, pino.destination(2)),
         requireSession: opts.session !== undefined,
         // Probes are not traffic: they must not feed drift detection.
         reportDecisions: false,
@@ -401,15 +403,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
             io.stdout(g().json ? `${JSON.stringify({ at: new Date().toISOString(), identity, action, resource, ...d })}\n` : `${new Date().toISOString()}  ${line}\n`);
             last = line;
           }
-          await new Promise<void>((resolve) => {
-            const t = setTimeout(done, Math.min(intervalMs, Math.max(1, deadline - Date.now())));
-            function done(): void {
-              clearTimeout(t);
-              signal.removeEventListener('abort', done);
-              resolve();
-            }
-            signal.addEventListener('abort', done, { once: true });
-          });
+          await sleep(Math.min(intervalMs, Math.max(1, deadline - Date.now())), signal);
         }
       } finally {
         await enforcer.stop();
@@ -433,10 +427,11 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       io.stdout(`${token}\n`);
     });
 
-  registerPolicyCommands(program, {
+  const context: CommandContext = {
     client,
     print,
     json: () => g().json === true,
+    stdout: io.stdout,
     stderr: io.stderr,
     isTTY: io.isTTY === true,
     signal,
@@ -444,12 +439,22 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       code = c;
     },
     timeout: (message) => new WaitTimeout(message),
-  });
+  };
+  registerFleetCommands(program, context);
+  registerPolicyCommands(program, context);
+
+  program
+    .command('completion')
+    .addArgument(new Argument('<shell>', 'the shell').choices(completionShells))
+    .description('print the shell completion script: source <(livescope completion bash), or see docs/cli.md for zsh and fish')
+    .action((shell: CompletionShell) => {
+      io.stdout(completionScript(shell, program));
+    });
 
   try {
     await program.parseAsync([...argv], { from: 'user' });
   } catch (e) {
-    return exitCodeOf(e, io);
+    return exitCodeOf(e, io, json);
   }
   return code;
 }
@@ -477,26 +482,39 @@ function trustedKeysOf(json: string | undefined, env: CliIo['env']): VerifyingKe
   return [parsePublicKey(file.signing.kid, file.signing.publicKey)];
 }
 
-function exitCodeOf(e: unknown, io: CliIo): number {
+/** What went wrong, as `--json` prints it on stderr: `{"error": CliFailure}`. */
+export interface CliFailure {
+  /** Stable: USAGE, TIMEOUT, ERROR, a commander code (commander.unknownCommand …) or the API's error code (FORBIDDEN, NOT_FOUND, UNREACHABLE …). */
+  readonly code: string;
+  readonly message: string;
+  /** The process exit code it leads to. */
+  readonly exitCode: number;
+  /** The HTTP status of an API error (0: no answer). */
+  readonly status?: number;
+  /** Request fields the API refused. */
+  readonly paths?: readonly string[];
+}
+
+/** The failure an error stands for, with the exit code it leads to; undefined when it is no failure (help shown). */
+export function failureOf(e: unknown): CliFailure | undefined {
   if (e instanceof CommanderError) {
-    if (e.code === 'commander.helpDisplayed' || e.code === 'commander.help' || e.code === 'commander.version') return ExitCode.ok;
-    return ExitCode.usage;
+    if (e.code === 'commander.helpDisplayed' || e.code === 'commander.help' || e.code === 'commander.version') return undefined;
+    return { code: e.code, message: e.message.replace(/^error: /, ''), exitCode: ExitCode.usage };
   }
-  if (e instanceof UsageError || ConfigError.is(e)) {
-    io.stderr(`livescope: ${e.message}\n`);
-    return ExitCode.usage;
-  }
-  if (e instanceof WaitTimeout) {
-    io.stderr(`livescope: ${e.message}\n`);
-    return ExitCode.timeout;
-  }
+  if (e instanceof UsageError || ConfigError.is(e)) return { code: 'USAGE', message: e.message, exitCode: ExitCode.usage };
+  if (e instanceof WaitTimeout) return { code: 'TIMEOUT', message: e.message, exitCode: ExitCode.timeout };
   if (e instanceof ApiError) {
-    io.stderr(`livescope: ${e.message}${e.paths.length ? ` (fields: ${e.paths.join(', ')})` : ''}\n`);
-    if (e.status === 401 || e.status === 403) return ExitCode.denied;
-    if (e.status === 400) return ExitCode.usage;
-    if (e.code === 'TIMEOUT') return ExitCode.timeout;
-    return ExitCode.error;
+    const exitCode = e.status === 401 || e.status === 403 ? ExitCode.denied : e.status === 400 ? ExitCode.usage : e.code === 'TIMEOUT' ? ExitCode.timeout : ExitCode.error;
+    return { code: e.code, message: e.message, exitCode, status: e.status, ...(e.paths.length ? { paths: e.paths } : {}) };
   }
-  io.stderr(`livescope: ${e instanceof Error ? e.message : String(e)}\n`);
-  return ExitCode.error;
+  return { code: 'ERROR', message: e instanceof Error ? e.message : String(e), exitCode: ExitCode.error };
+}
+
+function exitCodeOf(e: unknown, io: CliIo, json: boolean): number {
+  const f = failureOf(e);
+  if (f === undefined) return ExitCode.ok;
+  if (json) io.stderr(`${JSON.stringify({ error: f })}\n`);
+  // commander printed its own message (and the help) already.
+  else if (!(e instanceof CommanderError)) io.stderr(`livescope: ${f.message}${f.paths?.length ? ` (fields: ${f.paths.join(', ')})` : ''}\n`);
+  return f.exitCode;
 }

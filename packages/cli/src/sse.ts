@@ -1,46 +1,36 @@
+import { EventSourceParserStream } from 'eventsource-parser/stream';
+
 /** One Server-Sent Event. */
 export interface SseEvent {
+  /** The last event id at dispatch (it persists across events that carry none, as in a browser). */
   readonly id: string | undefined;
   readonly event: string;
   readonly data: string;
 }
 
 /**
- * Parses a text/event-stream body into events (the WHATWG rules the CLI needs: `id`, `event`,
- * multi-line `data`, comments ignored). Ends with the stream or when `signal` aborts.
+ * Parses a text/event-stream body into events (eventsource-parser, WHATWG rules). Ends with the
+ * stream or when `signal` aborts.
  */
 export async function* readEvents(body: ReadableStream<Uint8Array>, signal: AbortSignal): AsyncGenerator<SseEvent> {
-  const reader = body.getReader();
-  const decoder = new TextDecoder();
+  let id: string | undefined;
+  const reader = body
+    .pipeThrough(new TextDecoderStream())
+    .pipeThrough(
+      new EventSourceParserStream({
+        onId: (i) => {
+          id = i;
+        },
+      }),
+    )
+    .getReader();
   const onAbort = (): void => void reader.cancel().catch(() => undefined);
   signal.addEventListener('abort', onAbort, { once: true });
-  let buffer = '';
-  let id: string | undefined;
-  let event = 'message';
-  let data: string[] = [];
   try {
     while (!signal.aborted) {
       const { value, done } = await reader.read();
       if (done) return;
-      buffer += decoder.decode(value, { stream: true });
-      let nl: number;
-      while ((nl = buffer.search(/\r\n|\n|\r/)) >= 0) {
-        const line = buffer.slice(0, nl);
-        buffer = buffer.slice(nl + (buffer.startsWith('\r\n', nl) ? 2 : 1));
-        if (line === '') {
-          if (data.length > 0) yield { id, event, data: data.join('\n') };
-          event = 'message';
-          data = [];
-          continue;
-        }
-        if (line.startsWith(':')) continue;
-        const colon = line.indexOf(':');
-        const field = colon < 0 ? line : line.slice(0, colon);
-        const value = colon < 0 ? '' : line.slice(colon + 1).replace(/^ /, '');
-        if (field === 'id') id = value;
-        else if (field === 'event') event = value;
-        else if (field === 'data') data.push(value);
-      }
+      yield { id, event: value.event ?? 'message', data: value.data };
     }
   } finally {
     signal.removeEventListener('abort', onAbort);

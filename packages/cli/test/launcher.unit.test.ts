@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -22,7 +22,7 @@ describe('the livescope launcher (bin/livescope.js)', () => {
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^Usage: livescope \[options\] \[command\]/);
-    for (const command of ['narrow', 'quarantine', 'lift', 'order', 'orders', 'scope', 'explain', 'alerts', 'enforcers', 'watch', 'token']) expect(r.stdout).toMatch(new RegExp(`^  ${command}\\b`, 'm'));
+    for (const command of ['narrow', 'quarantine', 'lift', 'order', 'orders', 'scope', 'explain', 'alerts', 'enforcers', 'watch', 'token', 'identities', 'fleet', 'changes', 'me', 'revoke-approval', 'policy', 'completion']) expect(r.stdout).toMatch(new RegExp(`^  ${command}\\b`, 'm'));
   });
 
   it('prints its version', async () => {
@@ -35,5 +35,21 @@ describe('the livescope launcher (bin/livescope.js)', () => {
     const r = await livescope(['frobnicate']);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/unknown command 'frobnicate'/);
+  });
+
+  it('ends quietly when its reader goes away (regression: `livescope --help | head` died with an unhandled EPIPE)', async () => {
+    const child = spawn(process.execPath, [launcher, '--help'], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NODE_OPTIONS: '' } });
+    child.stdout.destroy();
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    expect(stderr).toBe('');
+    expect(code).toBe(0);
+  });
+
+  it('prints a completion script', async () => {
+    const r = await livescope(['completion', 'bash']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('complete -o default -F _livescope_complete livescope');
   });
 });

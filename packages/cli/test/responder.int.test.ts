@@ -242,10 +242,10 @@ describe('operations', () => {
     expect(table.stdout).toMatch(new RegExp(`gw-${h.fx.id}\\s+yes`));
 
     const metrics = await fetch(`${h.cp.url}/metrics`).then((r) => r.text());
-    expect(metrics).toMatch(/livescope_orders_total\{kind="quarantine"\} 1/);
-    expect(metrics).toMatch(/livescope_api_requests_total\{route="\/v1\/orders",method="POST",status="202"\}/);
-    expect(metrics).toMatch(new RegExp(`livescope_enforcer_apply_lag_seconds_bucket\\{le="[^"]+",enforcer="gw-${h.fx.id}",kind="scope.change"\\}`));
-    expect(metrics).toMatch(/livescope_enforcers_known 1/);
+    expect(metrics).toMatch(/livescope_control_plane_orders_total\{kind="quarantine"\} 1/);
+    expect(metrics).toMatch(/livescope_control_plane_http_requests_total\{route="\/v1\/orders",method="POST",status="202"\}/);
+    expect(metrics).toMatch(new RegExp(`livescope_control_plane_enforcer_apply_lag_seconds_bucket\\{le="[^"]+",enforcer="gw-${h.fx.id}",kind="scope.change"\\}`));
+    expect(metrics).toMatch(/livescope_control_plane_enforcers_known 1/);
 
     const ready = await h.api('GET', '/readyz', undefined);
     expect(ready).toEqual({ status: 200, json: { ready: true, checks: { kafka: 'ok', registry: 'ok', postgres: 'ok', consumers: 'ok' } } });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { backoffDelay, classify, classifySqlState, LivescopeError, markErrorClass, retry } from '../src/index.js';
+import { backoffDelay, classify, classifySqlState, LivescopeError, markErrorClass, retry, sleep } from '../src/index.js';
 
 class FooError extends LivescopeError<'FOO_BAD' | 'FOO_DOWN'> {}
 markErrorClass(FooError, 'FooError');
@@ -130,5 +130,18 @@ describe('retry', () => {
     expect(backoffDelay(1, 100, 5000, () => 0)).toBe(50);
     expect(backoffDelay(1, 100, 5000, () => 1)).toBe(100);
     expect(backoffDelay(30, 100, 5000, () => 1)).toBe(5000);
+  });
+});
+
+describe('sleep', () => {
+  it('waits, and ends early (resolving, never rejecting) when its signal aborts, before or during the wait', async () => {
+    await expect(sleep(1)).resolves.toBeUndefined();
+    const before = new AbortController();
+    before.abort();
+    await expect(sleep(3_600_000, before.signal)).resolves.toBeUndefined();
+    const during = new AbortController();
+    const waiting = sleep(3_600_000, during.signal);
+    during.abort();
+    await expect(waiting).resolves.toBeUndefined();
   });
 });

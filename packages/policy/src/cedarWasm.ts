@@ -17,13 +17,13 @@ export type {
  * cedar-wasm's functions, each behind a `Proxy` so that no optimised JavaScript function ever has a
  * cedar-wasm call inlined into it.
  *
- * Why (issue 13): V8 11.3 (Node 20) inlines a JS→Wasm call into the optimised code of its caller
+ * Why (issue 13): V8 11.3 (Node 20) and 12.4 (Node 22) inline a JS→Wasm call into the optimised code of its caller
  * (`--turbo-inline-js-wasm-calls`, on by default), also for wasm-bindgen's `externref` signatures.
  * Every cedar-wasm call runs JavaScript while it is on the stack (the glue's imports
  * `JSON.stringify` the argument and `JSON.parse` the answer), and `JSON.parse` building an answer
  * of a new shape generalises the field type of a map (e.g. `errors[i].error`) that the caller's
  * optimised code depends on. That marks the caller for lazy deoptimisation while the inlined wasm
- * call is still running; on return V8 11.3 must rebuild a "JS to Wasm builtin continuation" frame
+ * call is still running; on return V8 11.3 and 12.4 must rebuild a "JS to Wasm builtin continuation" frame
  * for an `externref` result, which its deoptimiser does not handle: `Fatal error ... unreachable
  * code` in `Deoptimizer::DoComputeBuiltinContinuation`, SIGTRAP, exit code 133. V8 13 (Node 24)
  * handles the frame; `--no-turbo-inline-js-wasm-calls` avoids it too.

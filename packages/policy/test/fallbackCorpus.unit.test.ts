@@ -20,8 +20,8 @@ const SHARDS = 2;
  * Issue 13: the fallback path (`fallback: 'all'`, every policy on cedar-wasm) aborted Node 20 with
  * V8's "unreachable code" (exit code 133) in about half the runs of a few thousand requests. The
  * whole shared corpus runs here in child processes (an abort would kill the test process itself),
- * on this test's own Node binary: Node 20 under `npm test`, Node 24 under scripts/node24.sh, which
- * runs this package's unit tests again on Node 24.
+ * on this test's own Node binary: Node 24 under `npm test` in CI, Node 22 under scripts/node-compat.sh,
+ * which runs this package's unit tests again on Node 22 (whose V8 12.4 has the same bug as Node 20's).
  */
 describe('fallback path on the whole Cedar corpus (issue 13: no process abort)', () => {
   it('decides every corpus request as expected with every policy on cedar-wasm, without a crash', async () => {

@@ -11,7 +11,7 @@ const PACKAGE_DIR = new URL('..', import.meta.url).pathname;
 
 /**
  * Runs a TypeScript file of this package's test/ in a child process of this very Node binary
- * (`process.execPath`: Node 24 when scripts/node24.sh runs the unit tests), so that a V8 abort kills
+ * (`process.execPath`: Node 24 under `npm test` in CI, Node 22 when scripts/node-compat.sh runs the unit tests), so that a V8 abort kills
  * the child, not the test. Kills the child and rejects after `timeoutMs`.
  */
 export function runTsChild(file: string, args: readonly string[], timeoutMs: number): Promise<ChildResult> {

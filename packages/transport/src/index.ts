@@ -1,5 +1,6 @@
 export * from './TransportError.js';
 export * from './createLogger.js';
+export * from './redactSecrets.js';
 export * from './createKafka.js';
 export * from './SchemaRegistryClient.js';
 export * from './CommandSigner.js';

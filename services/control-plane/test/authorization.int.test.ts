@@ -140,7 +140,7 @@ describe('authorisation matrix', () => {
     }
     expect(wrong).toEqual([]);
     const metrics = await fetch(`${h.cp.url}/metrics`).then((r) => r.text());
-    for (const reason of ['missing', 'expired', 'bad-signature', 'wrong-audience', 'wrong-issuer', 'unknown-key', 'malformed']) expect(metrics).toMatch(new RegExp(`livescope_api_auth_failures_total\\{reason="${reason}"\\} \\d+`));
+    for (const reason of ['missing', 'expired', 'bad-signature', 'wrong-audience', 'wrong-issuer', 'unknown-key', 'malformed']) expect(metrics).toMatch(new RegExp(`livescope_control_plane_auth_failures_total\\{reason="${reason}"\\} \\d+`));
   });
 
   it('lifting: a responder its own orders only, an approver and an admin any, a SOC analyst none', async () => {

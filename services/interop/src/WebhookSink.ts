@@ -1,5 +1,5 @@
 import type { Logger } from '@livescope/transport';
-import { backoffMs, sleep } from './retry.js';
+import { backoffDelay, sleep } from '@livescope/errors';
 
 export interface WebhookSinkOptions {
   readonly url: string;
@@ -46,7 +46,7 @@ export class WebhookSink {
         error = (e as Error).message;
       }
       if (attempt < this.o.maxAttempts) {
-        const delay = backoffMs(attempt, this.o.retryBaseMs ?? 500, this.o.retryMaxMs ?? 30_000);
+        const delay = backoffDelay(attempt, this.o.retryBaseMs ?? 500, this.o.retryMaxMs ?? 30_000);
         this.o.logger.info({ attempt, error, retryInMs: delay }, 'webhook delivery failed; will retry');
         await between?.();
         await this.pause(delay);

@@ -3,7 +3,6 @@ export * from './InteropError.js';
 export * from './InteropMetrics.js';
 export * from './InteropService.js';
 export * from './httpApp.js';
-export * from './retry.js';
 export * from './WebhookSink.js';
 export * from './kafka/DeadLetterWriter.js';
 export * from './kafka/interopSubjects.js';

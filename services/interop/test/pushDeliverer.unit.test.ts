@@ -5,7 +5,6 @@ import { InteropMetrics } from '../src/InteropMetrics.js';
 import { MemorySsfStore } from '../src/ssf/MemorySsfStore.js';
 import { PushDeliverer } from '../src/ssf/PushDeliverer.js';
 import { Transmitter } from '../src/ssf/Transmitter.js';
-import { backoffMs } from '../src/retry.js';
 import { acme, rsaSigner, scriptedFetch, silentLogger } from './support.js';
 
 const { signer } = await rsaSigner();
@@ -66,12 +65,5 @@ describe('RFC 8935 push delivery', () => {
     }
     expect(f.calls).toHaveLength(3);
     expect(await store.outboxCounts(streamId)).toEqual({ pending: 0, failed: 1 });
-  });
-
-  it('backs off exponentially with jitter, capped', () => {
-    expect(backoffMs(1, 100, 1000, () => 1)).toBe(100);
-    expect(backoffMs(3, 100, 1000, () => 1)).toBe(400);
-    expect(backoffMs(10, 100, 1000, () => 1)).toBe(1000);
-    expect(backoffMs(3, 100, 1000, () => 0)).toBe(200);
   });
 });

@@ -127,8 +127,8 @@ describe('SSF receiver: an IdP revokes a session of a workload', () => {
     expect(replay.status).toBe(400);
     expect(await replay.json()).toMatchObject({ err: 'invalid_request' });
     const metrics = await (await fetch(`${interop.issuer}/metrics`)).text();
-    expect(metrics).toContain('livescope_ssf_received_sets_total{outcome="accepted"} 1');
-    expect(metrics).toContain('livescope_ssf_received_sets_total{outcome="invalid_request"} 1');
-    expect(metrics).toContain('livescope_ssf_received_sets_total{outcome="authentication_failed"} 1');
+    expect(metrics).toContain('livescope_interop_ssf_received_sets_total{outcome="accepted"} 1');
+    expect(metrics).toContain('livescope_interop_ssf_received_sets_total{outcome="invalid_request"} 1');
+    expect(metrics).toContain('livescope_interop_ssf_received_sets_total{outcome="authentication_failed"} 1');
   });
 });

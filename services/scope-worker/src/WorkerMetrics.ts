@@ -22,6 +22,7 @@ export class WorkerMetrics {
   readonly partitionLoadSeconds = new Histogram({ name: 'livescope_partition_load_seconds', help: 'Time to load a partition state from PostgreSQL on assignment.', buckets: [0.01, 0.05, 0.1, 0.5, 1, 2, 5, 10, 30], registers: [this.registry] });
 
   constructor() {
-    collectDefaultMetrics({ register: this.registry, prefix: 'livescope_worker_' });
+    // Unprefixed (process_*, nodejs_*), as the standard Node.js dashboards and alerts expect.
+    collectDefaultMetrics({ register: this.registry });
   }
 }

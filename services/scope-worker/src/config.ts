@@ -39,7 +39,11 @@ export const workerOptions = {
   startupTimeoutMs: option('LIVESCOPE_STARTUP_TIMEOUT_MS', int(0, 3_600_000).default(120_000), { doc: 'how long start-up retries an unavailable broker, registry or PostgreSQL before giving up', unit: 'ms' }),
   sessionTimeoutMs: option('LIVESCOPE_SESSION_TIMEOUT_MS', int(6000, 300_000).default(30_000), { doc: 'consumer-group session timeout: how long a crashed worker keeps its partitions', unit: 'ms' }),
   excessPrivilegeWindowMs: option('LIVESCOPE_EXCESS_PRIVILEGE_WINDOW_MS', int(60_000, 365 * 86_400_000).default(7 * 86_400_000), { doc: 'a provisioned permission unused this long raises an `excess-privilege` alert', unit: 'ms' }),
-  metricsPort: option('LIVESCOPE_METRICS_PORT', int(0, 65535).default(9464), { doc: 'Prometheus `/metrics`, `/healthz`, `/readyz` on 127.0.0.1 (`0` = off)', unit: 'port' }),
+  metricsPort: option('LIVESCOPE_METRICS_PORT', int(0, 65535).default(9464), { doc: 'Prometheus `/metrics`, `/healthz`, `/readyz` on `LIVESCOPE_METRICS_HOST` (`0` = off)', unit: 'port' }),
+  metricsHost: option('LIVESCOPE_METRICS_HOST', z.string().regex(/^[A-Za-z0-9.:_-]+$/, 'an IP address or a host name').default('127.0.0.1'), {
+    doc: 'interface of `/metrics`, `/healthz`, `/readyz`: `0.0.0.0` (or `::`) in a container, so that probes and scrapers reach them',
+    unit: 'address',
+  }),
   signingKeyEpoch: option('LIVESCOPE_SIGNING_KEY_EPOCH', int(0, 1_000_000).default(1), { doc: 'epoch of the signing key, bound into every command signature; raise it with each key rotation (enforcers can refuse older epochs)', unit: 'epoch' }),
   producerKeys: option('LIVESCOPE_PRODUCER_KEYS', z.string().default('{}'), {
     doc: 'producer keyring: key id → `{ publicKey, eventTypes, namespaces? }`; control events are applied only when signed by a key allowed to send them (docs/threat-model.md)',

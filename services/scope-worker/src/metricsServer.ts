@@ -1,8 +1,8 @@
 import { createServer, type Server } from 'node:http';
 import type { Registry } from 'prom-client';
 
-/** /metrics (Prometheus), /healthz (process up) and /readyz (dependencies answer). */
-export function startMetricsServer(port: number, registry: Registry, ready: () => Promise<{ ok: boolean; checks: Record<string, string> }>): Promise<Server> {
+/** /metrics (Prometheus), /healthz (process up) and /readyz (dependencies answer), on `host`:`port`. */
+export function startMetricsServer(port: number, host: string, registry: Registry, ready: () => Promise<{ ok: boolean; checks: Record<string, string> }>): Promise<Server> {
   const server = createServer((req, res) => {
     void (async () => {
       if (req.url === '/metrics') {
@@ -26,6 +26,6 @@ export function startMetricsServer(port: number, registry: Registry, ready: () =
   });
   return new Promise((resolve, reject) => {
     server.once('error', reject);
-    server.listen(port, '127.0.0.1', () => resolve(server));
+    server.listen(port, host, () => resolve(server));
   });
 }

@@ -32,7 +32,7 @@ export function runWorkerProcess(options: { faults?: PartitionFaults; graceMs?: 
       });
       const server =
         config.metricsPort > 0
-          ? await startMetricsServer(config.metricsPort, metrics.registry, async () => {
+          ? await startMetricsServer(config.metricsPort, config.metricsHost, metrics.registry, async () => {
               const checks: Record<string, string> = {};
               // Readiness names what is down, never the raw error text (it may carry internals).
               await store.ping().then(

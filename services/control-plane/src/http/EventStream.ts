@@ -53,7 +53,7 @@ export interface EventStreamOptions {
   readonly logger: Logger;
 }
 
-/** Why a stream ended, as the last event (`stream.end`) and the `livescope_api_sse_ended_total` label say. */
+/** Why a stream ended, as the last event (`stream.end`) and the `livescope_control_plane_sse_ended_total` label say. */
 export type StreamEnd = 'client-gone' | 'token-expired' | 'max-duration' | 'error';
 
 /** How long a stream whose loop does not return at its deadline is given before its socket is cut. */

@@ -55,7 +55,7 @@ export interface RegisteredRoute {
   readonly url: string;
 }
 
-/** Which budget refused a request (the `budget` label of `livescope_api_rate_limited_total`). */
+/** Which budget refused a request (the `budget` label of `livescope_control_plane_rate_limited_total`). */
 type Budget = 'unauthenticated' | 'subject' | 'public' | 'streams';
 
 /** Suggested wait before opening a stream again when a subject holds all its streams, in seconds. */

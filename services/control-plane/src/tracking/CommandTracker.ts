@@ -1,5 +1,5 @@
 import type { EnforcerAck } from '@livescope/contracts';
-import { LruMap } from './LruMap.js';
+import { LRUCache } from 'lru-cache';
 
 /** A scope change or revocation as the control plane saw it on its topic. */
 export interface CommandObservation {
@@ -59,9 +59,9 @@ interface EnforcerRecord {
   /** Whether its latest acknowledgement was verified against its own key (AckAuthenticator). */
   verified: boolean;
   /** Highest scope version applied per identity (changes and snapshots). */
-  readonly versions: LruMap<string, number>;
+  readonly versions: LRUCache<string, number>;
   /** Revocations applied: `identity/version/producedAtMs`. */
-  readonly revocations: LruMap<string, true>;
+  readonly revocations: LRUCache<string, true>;
 }
 
 export interface EventProgress {
@@ -135,7 +135,7 @@ export class CommandTracker {
     let e = this.enforcers.get(ack.enforcerId);
     if (!e) {
       if (this.enforcers.size >= this.limits.maxEnforcers) this.forgetLeastRecentEnforcer();
-      e = { firstSeenMs: at, lastSeenMs: at, verified, versions: new LruMap(this.limits.maxIdentitiesPerEnforcer), revocations: new LruMap(this.limits.maxRevocationsPerEnforcer) };
+      e = { firstSeenMs: at, lastSeenMs: at, verified, versions: boundedMap(this.limits.maxIdentitiesPerEnforcer), revocations: boundedMap(this.limits.maxRevocationsPerEnforcer) };
       this.enforcers.set(ack.enforcerId, e);
     }
     e.firstSeenMs = Math.min(e.firstSeenMs, at);
@@ -258,4 +258,13 @@ export class CommandTracker {
     for (const [id, e] of this.enforcers) if (e.lastSeenMs < min) [victim, min] = [id, e.lastSeenMs];
     if (victim !== undefined) this.enforcers.delete(victim);
   }
+}
+
+/**
+ * At most `entries` entries, the least recently used evicted first. Bounded by a count through
+ * maxSize, not max: with max, lru-cache allocates all the slots up front (megabytes per
+ * enforcement point at the default limits), and most enforcement points hold far fewer.
+ */
+function boundedMap<V extends NonNullable<unknown>>(entries: number): LRUCache<string, V> {
+  return new LRUCache<string, V>({ maxSize: entries, sizeCalculation: () => 1 });
 }

@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import { LagWindow, lagStats } from './LagWindow.js';
-import { LruMap } from './LruMap.js';
 
 describe('lag statistics', () => {
   it('nearest-rank p50, p99 and max', () => {
@@ -23,14 +22,5 @@ describe('lag statistics', () => {
     const w = new LagWindow();
     w.add(-5);
     expect(w.stats()?.maxMs).toBe(0);
-  });
-});
-
-describe('LruMap', () => {
-  it('evicts the least recently set key', () => {
-    const m = new LruMap<string, number>(2);
-    m.set('a', 1).set('b', 2).set('a', 3).set('c', 4);
-    expect([...m.keys()]).toEqual(['a', 'c']);
-    expect(m.get('a')).toBe(3);
   });
 });

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { adapterFor, autoAdapter, defaultReplayDetectorOptions, ReplayDetector, type HumanActivity } from '@livescope/adapters';
 import { ConfigError, kafkaConnection, registryAuth } from '@livescope/runtime';
-import { redactPaths } from '@livescope/transport';
+import { createLogger } from '@livescope/transport';
 import { pino } from 'pino';
 import type { JSONWebKeySet } from 'jose';
 import { createReadStream, createWriteStream } from 'node:fs';
@@ -33,7 +33,7 @@ async function main(): Promise<number> {
     throw new ConfigError('--listen requires authentication: set LIVESCOPE_INGEST_TOKEN (bearer token) and/or LIVESCOPE_INGEST_HMAC_SECRET (HMAC-SHA256 of the body), or their _FILE variants', ['LIVESCOPE_INGEST_TOKEN', 'LIVESCOPE_INGEST_HMAC_SECRET']);
   }
   // Logs go to stderr: stdout carries the records of a dry run.
-  const logger = pino({ name: 'livescope-ingest', level: env.logLevel, base: { service: 'livescope-ingest' }, redact: { paths: redactPaths, censor: '[redacted]' } }, pino.destination(2)).child({ source: args.source });
+  const logger = createLogger('livescope-ingest', env.logLevel, {}, pino.destination(2)).child({ source: args.source });
   const stderr = (s: string): void => {
     if (!args.quiet) process.stderr.write(`${s}\n`);
   };

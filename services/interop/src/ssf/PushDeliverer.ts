@@ -1,6 +1,6 @@
 import type { Logger } from '@livescope/transport';
 import type { InteropMetrics } from '../InteropMetrics.js';
-import { backoffMs } from '../retry.js';
+import { backoffDelay } from '@livescope/errors';
 import type { OutboxEntry, SsfStore } from './SsfStore.js';
 
 export interface PushDelivererOptions {
@@ -109,7 +109,7 @@ export class PushDeliverer {
       this.o.metrics.pushDeliveries.inc({ outcome: 'failed' });
       log.warn({ error: outcome.error }, outcome.permanent ? 'receiver rejected the SET; not retried' : 'SET delivery failed after the last attempt');
     } else {
-      const delay = backoffMs(attempt, this.o.retryBaseMs, this.o.retryMaxMs);
+      const delay = backoffDelay(attempt, this.o.retryBaseMs, this.o.retryMaxMs);
       await this.o.store.retryLater(e.streamId, e.jti, attempt, this.now() + delay, outcome.error);
       this.o.metrics.pushDeliveries.inc({ outcome: 'retry' });
       log.info({ error: outcome.error, retryInMs: delay }, 'SET delivery failed; will retry');

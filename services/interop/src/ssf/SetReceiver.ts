@@ -50,7 +50,7 @@ const unverifiedIss = (jws: string): string | undefined => {
  * to Kafka before answering 202. Every SET ends as events, an RFC 8935 error (400 with the code; 401
  * when the push is not authenticated; 503 when Kafka did not take the events — the transmitter
  * retries, event ids derive from iss and jti), or "accepted, no effect": counted by reason and
- * logged as a warning (alert on `livescope_ssf_no_effect_sets_total`). Used by the push endpoint
+ * logged as a warning (alert on `livescope_interop_ssf_no_effect_sets_total`). Used by the push endpoint
  * (RFC 8935) and by the poll receiver (RFC 8936), whose errors become `setErrs`.
  */
 export class SetReceiver {

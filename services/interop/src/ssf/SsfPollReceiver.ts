@@ -4,7 +4,7 @@ import type { Logger } from '@livescope/transport';
 import type { PollStreamConfig } from '../config.js';
 import { InteropError } from '../InteropError.js';
 import type { InteropMetrics } from '../InteropMetrics.js';
-import { sleep } from '../retry.js';
+import { sleep } from '@livescope/errors';
 import type { SetReceiver } from './SetReceiver.js';
 
 /** The event types a poll stream asks for by default: those the receiver acts on, and the stream events. */

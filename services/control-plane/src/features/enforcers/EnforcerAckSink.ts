@@ -81,7 +81,7 @@ export class EnforcerAckSink {
     const now = Date.now();
     if (now - (this.lastRefusalLogged.get(reason) ?? 0) < LOG_EVERY_MS) return;
     this.lastRefusalLogged.set(reason, now);
-    this.logger.warn({ reason, partition, offset, detail }, 'acknowledgement refused: it does not count (further refusals for this reason are counted in livescope_enforcer_acks_refused_total)');
+    this.logger.warn({ reason, partition, offset, detail }, 'acknowledgement refused: it does not count (further refusals for this reason are counted in livescope_control_plane_enforcer_acks_refused_total)');
   }
 
   private afterCommit(byEnforcer: Map<string, { acks: EnforcerAck[]; samples: { kind: string; ms: number }[]; verified: boolean }>, windows: Map<string, LagWindow>, updates: readonly EnforcerUpdate[]): void {

@@ -18,7 +18,7 @@ import type { z } from 'zod';
 import { historyItem } from '../../audit/auditItem.js';
 import { ControlPlaneError } from '../../ControlPlaneError.js';
 import type { WorkerState } from '../../persistence/WorkerState.js';
-import { LruMap } from '../../tracking/LruMap.js';
+import { LRUCache } from 'lru-cache';
 import type { IdentitiesRepository } from './IdentitiesRepository.js';
 import type { IdentitiesApi } from './routes.js';
 import type * as S from './schemas.js';
@@ -49,7 +49,7 @@ const HISTORY_KINDS = ['scope.change', 'revocation', 'drift.alert'];
  * now (explain, with the policy set its partition's workers run).
  */
 export class IdentitiesService implements IdentitiesApi, IdentityReader {
-  private readonly policyCache = new LruMap<string, ScopePolicy>(8);
+  private readonly policyCache = new LRUCache<string, ScopePolicy>({ max: 8 });
 
   constructor(private readonly d: IdentitiesDeps) {}
 

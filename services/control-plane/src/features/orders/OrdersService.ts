@@ -13,7 +13,7 @@ import type { EventSender, PublishedOffsets } from '../../kafka/EventSender.js';
 import type { WorkerState } from '../../persistence/WorkerState.js';
 import { sleep } from '../../sleep.js';
 import type { CommandTracker } from '../../tracking/CommandTracker.js';
-import { LruMap } from '../../tracking/LruMap.js';
+import { LRUCache } from 'lru-cache';
 import { activeOrders as activeOrdersOf } from './activeOrders.js';
 import { orderIssuedEvent, orderLiftedEvent } from './orderEvents.js';
 import { requestFingerprint, type IdempotencyRecord, type IdempotencyScope } from './idempotency.js';
@@ -67,7 +67,7 @@ type Settled<T> = { readonly body: T } | 'pending' | 'released';
  */
 export class OrdersService implements OrdersApi, OrdersInForce {
   /** Ends of the command topics captured once an event was processed everywhere (see `progressOf`). */
-  private readonly commandEnds = new LruMap<string, Map<string, bigint>>(10_000);
+  private readonly commandEnds = new LRUCache<string, Map<string, bigint>>({ max: 10_000 });
   private lastSweepMs = 0;
 
   constructor(private readonly d: OrdersDeps) {}
