@@ -212,7 +212,8 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     .command('orders')
     .description('orders in force')
     .action(async () => {
-      const l = await client().get<S.OrdersList>('/v1/orders');
+      const { first, items } = await client().getAll<S.OrdersList, S.ActiveOrderView>('/v1/orders', {}, (p) => p.orders);
+      const l = { ...first, orders: items, nextCursor: null };
       print(l, () => R.renderOrders(l));
     });
 
@@ -260,10 +261,10 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     .argument('<identity>')
     .description('scope changes, revocations and alerts with their causes (audit log), newest first')
     .option('--limit <n>', 'items per page', '50')
-    .option('--before <cursor>', 'the next page')
+    .option('--cursor <cursor>', 'the next page (the cursor a page ends with)')
     .option('--kinds <list>', 'scope.change,revocation,drift.alert')
-    .action(async (identity: string, opts: { limit: string; before?: string; kinds?: string }) => {
-      const h = await client().get<S.History>(`/v1/identities/${encodeURIComponent(identity)}/history`, { limit: opts.limit, before: opts.before, kinds: opts.kinds });
+    .action(async (identity: string, opts: { limit: string; cursor?: string; kinds?: string }) => {
+      const h = await client().get<S.History>(`/v1/identities/${encodeURIComponent(identity)}/history`, { limit: opts.limit, cursor: opts.cursor, kinds: opts.kinds });
       print(h, () => R.renderHistory(h));
     });
 
@@ -274,14 +275,15 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     .addOption(new Option('--severity <min>', 'minimum severity').choices(['low', 'medium', 'high', 'critical']))
     .option('--identity <id>', 'one identity')
     .option('--limit <n>', 'how many (without --follow)', '50')
+    .option('--cursor <cursor>', 'without --follow: the next page (the cursor a page ends with)')
     .option('--follow', 'stream new alerts until interrupted')
     .option('--since-id <id>', 'with --follow: start after this alert id')
     .option('--max <n>', 'with --follow: stop after N alerts')
-    .action(async (opts: { type?: string; severity?: string; identity?: string; limit: string; follow?: boolean; sinceId?: string; max?: string }) => {
+    .action(async (opts: { type?: string; severity?: string; identity?: string; limit: string; cursor?: string; follow?: boolean; sinceId?: string; max?: string }) => {
       const api = client();
       const filter = { type: opts.type, severity: opts.severity, identity: opts.identity };
       if (!opts.follow) {
-        const l = await api.get<S.AlertsList>('/v1/alerts', { ...filter, limit: opts.limit });
+        const l = await api.get<S.AlertsList>('/v1/alerts', { ...filter, limit: opts.limit, cursor: opts.cursor });
         return print(l, () => R.renderAlerts(l));
       }
       const max = opts.max === undefined ? Infinity : Number(opts.max);
@@ -322,7 +324,8 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     .command('enforcers')
     .description('enforcement points: last applied version, staleness, revocation lag')
     .action(async () => {
-      const l = await client().get<S.EnforcersList>('/v1/enforcers');
+      const { first, items } = await client().getAll<S.EnforcersList, S.EnforcerView>('/v1/enforcers', {}, (p) => p.enforcers);
+      const l = { ...first, enforcers: items, nextCursor: null };
       print(l, () => R.renderEnforcers(l));
     });
 

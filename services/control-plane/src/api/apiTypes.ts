@@ -25,6 +25,8 @@ type In<T extends z.ZodType> = z.input<T>;
 type Out<T extends z.ZodType> = z.output<T>;
 
 export type ErrorBody = Out<typeof Common.ErrorBody>;
+/** An error answer (RFC 9457, application/problem+json). */
+export type Problem = ErrorBody;
 
 // --- orders
 export type IssueOrderRequest = In<typeof Orders.IssueOrderRequest>;
