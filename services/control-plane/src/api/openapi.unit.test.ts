@@ -34,6 +34,7 @@ const services: ApiServices = {
   },
   openapi: { openApi: () => document },
   policies: { validate: notUsed, test: notUsed, current: notUsed, version: notUsed, diff: notUsed, impact: notUsed, publish: notUsed, rollback: notUsed, approve: notUsed, reject: notUsed, requests: notUsed, publication: notUsed, history: notUsed, status: notUsed },
+  auth: { signInConfig: () => undefined },
 };
 const routes = apiRoutes(services);
 const document = buildOpenApi(routes, { title: 'livescope control plane', version: '1.0.0' });
