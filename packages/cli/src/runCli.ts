@@ -10,10 +10,12 @@ import type * as S from '@livescope/control-plane/api-types';
 import { ApiClient, ApiError } from './ApiClient.js';
 import { defaultDevKeysPath, loadOrCreateDevApiKey, mintDevToken } from './devKeys.js';
 import { ExitCode, parseDuration, parseTarget, UsageError } from './parse.js';
+import { registerLoginCommands } from './loginCommands.js';
 import { registerPolicyCommands } from './policyCommands.js';
 import * as R from './render.js';
 import { allRoles, type Role } from './roles.js';
 import { readEvents } from './sse.js';
+import { loadToken, tokenPath } from './tokenStore.js';
 import { cliVersion } from './version.js';
 
 /** Where the CLI writes and what it reads; the bin passes the process's, tests their own. */
@@ -59,7 +61,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
   const program = new Command('livescope')
     .description('Responder and SOC command line of livescope: orders, scope views, explanations, alerts, enforcement points.')
     .option('--api <url>', 'control-plane API base URL (env LIVESCOPE_API_URL)')
-    .option('--token <jwt>', 'bearer token (env LIVESCOPE_TOKEN)')
+    .option('--token <jwt>', 'bearer token (env LIVESCOPE_TOKEN; default: the one livescope login stored for this API)')
     .option('--json', 'print the API answers as JSON (for scripts)')
     .addHelpText('after', '\nlivescope --version (or -V) prints the version of this CLI.')
     .showHelpAfterError()
@@ -67,7 +69,9 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
 
   const g = (): GlobalOptions => program.opts<GlobalOptions>();
-  const client = (): ApiClient => new ApiClient(g().api ?? io.env.LIVESCOPE_API_URL ?? DEFAULT_API, g().token ?? io.env.LIVESCOPE_TOKEN, io.fetch ?? fetch);
+  const apiUrl = (): string => g().api ?? io.env.LIVESCOPE_API_URL ?? DEFAULT_API;
+  // A token given wins; else the one `livescope login` stored for this very API (never sent to another).
+  const client = (): ApiClient => new ApiClient(apiUrl(), g().token ?? io.env.LIVESCOPE_TOKEN ?? loadToken(tokenPath(io.env), apiUrl())?.accessToken, io.fetch ?? fetch);
   const print = (json: unknown, human: () => string): void => io.stdout(g().json ? `${JSON.stringify(json, null, 2)}\n` : human());
 
   /** Waits until the order (or its lift) is complete and applied by `wanted` enforcement points, printing progress. */
@@ -435,6 +439,8 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       io.stderr(`development-only token for ${opts.sub} (${opts.role.join(', ')}), valid ${opts.ttl}, signed with ${key.kid} from ${path}; never use it in production\n`);
       io.stdout(`${token}\n`);
     });
+
+  registerLoginCommands(program, { apiUrl, env: io.env, fetch: io.fetch ?? fetch, print, stderr: io.stderr, signal });
 
   registerPolicyCommands(program, {
     client,
