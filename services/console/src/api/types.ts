@@ -271,6 +271,15 @@ export interface EnforcersList {
   readonly nextCursor: string | null;
 }
 
+/** How to sign in (`GET /v1/auth/oidc`). */
+export interface SignInConfig {
+  readonly issuer: string;
+  readonly consoleClientId: string | null;
+  readonly cliClientId: string | null;
+  readonly scopes: string;
+  readonly resource: string | null;
+}
+
 /** An error answer: RFC 9457 problem details (application/problem+json); `code` is the API's stable code. */
 export interface ApiErrorBody {
   readonly type: string;
