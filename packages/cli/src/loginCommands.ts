@@ -20,7 +20,7 @@ const isLoopbackHttp = (u: URL): boolean => u.protocol === 'http:' && ['127.0.0.
 
 /**
  * `livescope login`: the OAuth 2.0 device authorization grant (RFC 8628, with openid-client)
- * through the OpenID provider the API names (`GET /v1/auth/oidc`). It prints where to sign in and
+ * through the OpenID provider the API names (`GET /auth/oidc`). It prints where to sign in and
  * the code, polls while the user signs in on any device, checks the token with the API (`/v1/me`)
  * and stores it 0600 under the user's configuration directory; `livescope logout` deletes it.
  */
@@ -30,7 +30,7 @@ export function registerLoginCommands(program: Command, c: LoginCommandContext):
     .description('sign in through the single sign-on provider (device authorization grant): open the printed URL on any device, then the token is stored for later commands')
     .action(async () => {
       const api = c.apiUrl();
-      const setup = await new ApiClient(api, undefined, c.fetch).get<S.SignInConfig>('/v1/auth/oidc').catch((e: unknown) => {
+      const setup = await new ApiClient(api, undefined, c.fetch).get<S.SignInConfig>('/auth/oidc').catch((e: unknown) => {
         if (e instanceof ApiError && e.status === 404) throw new UsageError(`${api} has no single sign-on configured: use --token or LIVESCOPE_TOKEN`);
         throw e;
       });

@@ -123,7 +123,19 @@ export class TestIdentityProvider {
       pkce: { required: () => true },
       features: {
         devInteractions: { enabled: false },
-        deviceFlow: { enabled: true },
+        deviceFlow: {
+          enabled: true,
+          // Plain pages of its own (the library's defaults load web fonts and log a notice each).
+          userCodeInputSource: (ctx, form) => {
+            ctx.body = html('Enter the code shown on your device', `${form}<button type="submit" form="op.deviceInputForm">Continue</button>`);
+          },
+          userCodeConfirmSource: (ctx, form, _client, _info, userCode) => {
+            ctx.body = html('Confirm the device', `<p>Code <code>${escapeHtml(userCode)}</code></p>${form}<button type="submit" form="op.deviceConfirmForm">Continue</button>`);
+          },
+          successSource: (ctx) => {
+            ctx.body = html('Sign-in Success', '<p id="device-signed-in">You may close this page.</p>');
+          },
+        },
         revocation: { enabled: true },
         resourceIndicators: {
           enabled: true,

@@ -128,7 +128,7 @@ export const controlPlaneOptions = {
     unit: 'requests/min',
   }),
   rateLimitPublicPerMinute: option('LIVESCOPE_API_RATE_LIMIT_PUBLIC_PER_MINUTE', int(1, 1_000_000).default(600), {
-    doc: 'requests per minute per client address to the open routes (`/healthz`, `/readyz`, `/metrics`, `/openapi.json`, the console files), a budget of their own so that refused tokens never starve probes (per instance)',
+    doc: 'requests per minute per client address to the open routes (`/healthz`, `/readyz`, `/metrics`, `/openapi.json`, `/auth/oidc`, the console files), a budget of their own so that refused tokens never starve probes (per instance)',
     unit: 'requests/min',
   }),
   trustedProxies: option('LIVESCOPE_API_TRUSTED_PROXIES', trustedProxies.default([]), {

@@ -61,7 +61,7 @@ const me = async (token: string): Promise<{ status: number; json: unknown; chall
 
 describe('single sign-on through an OpenID provider', () => {
   it('tells clients how to sign in', async () => {
-    const r = await fetch(`${h.cp.url}/v1/auth/oidc`);
+    const r = await fetch(`${h.cp.url}/auth/oidc`);
     expect(r.status).toBe(200);
     expect(await r.json()).toEqual({ issuer: idp.issuer, consoleClientId: null, cliClientId: TEST_CLI_CLIENT_ID, scopes: 'openid api', resource: AUDIENCE });
   });

@@ -3,7 +3,7 @@ import type { SignInConfig } from './types';
 
 /**
  * Single sign-on of the console: the OpenID Connect authorization code grant with PKCE (S256), with
- * openid-client, through the provider the control plane names (`GET /v1/auth/oidc`). The code
+ * openid-client, through the provider the control plane names (`GET /auth/oidc`). The code
  * verifier and state live in this tab's sessionStorage between the redirect to the provider and
  * the callback (`/console/callback`), and are deleted on the way back.
  */
@@ -20,7 +20,7 @@ const isLoopbackHttp = (u: URL): boolean => u.protocol === 'http:' && ['127.0.0.
 
 /** How this control plane signs in; undefined without single sign-on for the console. */
 export async function signInConfig(): Promise<SignInConfig | undefined> {
-  const res = await fetch('/v1/auth/oidc', { headers: { accept: 'application/json' }, cache: 'no-store' });
+  const res = await fetch('/auth/oidc', { headers: { accept: 'application/json' }, cache: 'no-store' });
   if (!res.ok) return undefined;
   const c = (await res.json()) as SignInConfig;
   return c.consoleClientId ? c : undefined;

@@ -271,7 +271,7 @@ export interface EnforcersList {
   readonly nextCursor: string | null;
 }
 
-/** How to sign in (`GET /v1/auth/oidc`). */
+/** How to sign in (`GET /auth/oidc`). */
 export interface SignInConfig {
   readonly issuer: string;
   readonly consoleClientId: string | null;

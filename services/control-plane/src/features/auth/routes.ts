@@ -14,7 +14,7 @@ export function authRoutes(svc: AuthApi): RouteDef[] {
     route({
       id: 'signInConfig',
       method: 'GET',
-      path: '/v1/auth/oidc',
+      path: '/auth/oidc',
       tag: 'operations',
       summary: 'How to sign in: the OpenID provider and the client ids of the console and the CLI (404 without single sign-on)',
       roles: 'public',

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { component } from '../../http/schemas.js';
 
-/** The answer of GET /v1/auth/oidc: how the console and the CLI sign in (nothing secret: both are public clients). */
+/** The answer of GET /auth/oidc: how the console and the CLI sign in (nothing secret: both are public clients). */
 export const SignInConfig = component(
   'SignInConfig',
   z.object({
