@@ -10,5 +10,5 @@ export default defineConfig({
   base: '/console/',
   plugins: [react()],
   build: { outDir: 'dist', emptyOutDir: true, sourcemap: true, chunkSizeWarningLimit: 1024 },
-  server: { host: '127.0.0.1', proxy: { '/v1': process.env.LIVESCOPE_API_URL ?? 'http://127.0.0.1:8787' } },
+  server: { host: '127.0.0.1', proxy: Object.fromEntries(['/v1', '/auth'].map((p) => [p, process.env.LIVESCOPE_API_URL ?? 'http://127.0.0.1:8787'])) },
 });

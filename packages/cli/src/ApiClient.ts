@@ -38,6 +38,8 @@ export interface RetryPolicy {
 }
 
 const REQUEST_TIMEOUT_MS = 30_000;
+/** Pages `getAll` follows at most (a server that always answers a next page must not loop the CLI). */
+const MAX_PAGES = 1000;
 
 /** `Retry-After` in ms: seconds, or an HTTP date. */
 function retryAfterMs(header: string | null): number | undefined {
@@ -104,7 +106,7 @@ export class ApiClient {
   }
 
   private async request<T>(method: string, path: string, body: unknown, timeoutMs: number, extraHeaders: Record<string, string> = {}): Promise<T> {
-    const headers: Record<string, string> = { accept: 'application/json', ...this.auth(), ...extraHeaders };
+    const headers: Record<string, string> = { accept: 'application/json, application/problem+json', ...this.auth(), ...extraHeaders };
     if (body !== undefined) headers['content-type'] = 'application/json';
     const res = await this.call(path, { method, headers, ...(body !== undefined ? { body: JSON.stringify(body) } : {}), signal: AbortSignal.timeout(timeoutMs) });
     if (!res.ok) throw await this.errorOf(res);
@@ -122,18 +124,33 @@ export class ApiClient {
     }
   }
 
+  /**
+   * Every item of a paged list: follows `nextCursor` until the last page (the API's one pagination,
+   * `cursor` + `limit`). `items` picks the page's array; the rest of the first page is kept.
+   */
+  async getAll<T extends { nextCursor: string | null }, I>(path: string, query: Record<string, string | number | undefined>, items: (page: T) => readonly I[]): Promise<{ first: T; items: I[] }> {
+    const first = await this.get<T>(path, query);
+    const all = [...items(first)];
+    for (let page = first, n = 0; page.nextCursor !== null; n++) {
+      if (n >= MAX_PAGES) throw new ApiError(0, 'TOO_MANY_PAGES', `${path}: more than ${MAX_PAGES} pages; narrow the query`);
+      page = await this.get<T>(path, { ...query, cursor: page.nextCursor });
+      all.push(...items(page));
+    }
+    return { first, items: all };
+  }
+
   private async errorOf(res: Response): Promise<ApiError> {
     const text = await res.text().catch(() => '');
     const after = retryAfterMs(res.headers.get('retry-after'));
     try {
-      type Body = { code?: string; message?: string; paths?: string[]; correlationId?: string };
-      const j = JSON.parse(text) as { error?: Body; title?: string; detail?: string } & Omit<Body, 'message'>;
-      // livescope's error body, or RFC 9457 problem details (title, detail) with the same extension members.
-      const b: Body | undefined = j.error ?? (typeof j.title === 'string' || typeof j.detail === 'string' ? { ...j, message: j.detail ?? j.title } : undefined);
-      if (b) {
+      // An RFC 9457 problem (application/problem+json): `code` is the stable code, `detail` the text.
+      const j = JSON.parse(text) as { code?: unknown; title?: unknown; detail?: unknown; paths?: unknown; correlationId?: unknown };
+      if (typeof j.code === 'string' || typeof j.detail === 'string') {
+        const detail = typeof j.detail === 'string' ? j.detail : typeof j.title === 'string' ? j.title : res.statusText;
         // A server error names the log lines it left: quote them to whoever reads the logs.
-        const message = `${b.message ?? res.statusText}${res.status >= 500 && b.correlationId ? ` (correlation id ${b.correlationId})` : ''}`;
-        return new ApiError(res.status, b.code ?? 'ERROR', message, b.paths ?? [], after);
+        const message = `${detail}${res.status >= 500 && typeof j.correlationId === 'string' ? ` (correlation id ${j.correlationId})` : ''}`;
+        const paths = Array.isArray(j.paths) ? j.paths.filter((p): p is string => typeof p === 'string') : [];
+        return new ApiError(res.status, typeof j.code === 'string' ? j.code : 'ERROR', message, paths, after);
       }
     } catch {
       // not JSON

@@ -22,6 +22,7 @@ const commandOf: Record<string, string | null> = {
   listChanges: 'changes',
   streamChanges: 'changes',
   whoami: 'me',
+  signInConfig: 'login',
   listEnforcers: 'enforcers',
   currentPolicies: 'policy show',
   // The CLI validates and tests locally, with the workers' compiler: no control plane needed.

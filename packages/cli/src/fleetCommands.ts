@@ -23,9 +23,9 @@ export function registerFleetCommands(program: Command, c: CommandContext): void
     .option('--namespace <ns>', 'only this namespace')
     .addOption(new Option('--status <status>', 'only this status').choices(IdentityStatus.options))
     .option('--limit <n>', 'identities per page (1..1000)', '200')
-    .option('--after <cursor>', 'the next page (printed after a full page)')
-    .action(async (opts: { search?: string; kind?: string; namespace?: string; status?: string; limit: string; after?: string }) => {
-      const p = await c.client().get<S.IdentitiesPage>('/v1/identities', { limit: positiveInt(opts.limit, '--limit'), after: opts.after, q: opts.search, kind: opts.kind, namespace: opts.namespace, status: opts.status });
+    .option('--cursor <cursor>', 'the next page (the cursor a full page ends with)')
+    .action(async (opts: { search?: string; kind?: string; namespace?: string; status?: string; limit: string; cursor?: string }) => {
+      const p = await c.client().get<S.IdentitiesPage>('/v1/identities', { limit: positiveInt(opts.limit, '--limit'), cursor: opts.cursor, q: opts.search, kind: opts.kind, namespace: opts.namespace, status: opts.status });
       c.print(p, () => R.renderIdentities(p));
     });
 
@@ -44,7 +44,7 @@ export function registerFleetCommands(program: Command, c: CommandContext): void
     .option('--limit <n>', 'how many (without --follow)', '50')
     .option('--follow', 'stream new changes until interrupted')
     .option('--identity <id>', 'with --follow: only this identity')
-    .option('--since <cursor>', 'with --follow: start after this position (the cursor printed by --json changes)')
+    .option('--since <cursor>', 'with --follow: start after this position (the position printed by --json changes)')
     .option('--max <n>', 'with --follow: stop after N changes')
     .action(async (opts: { kinds?: string; limit: string; follow?: boolean; identity?: string; since?: string; max?: string }) => {
       const api = c.client();

@@ -32,15 +32,15 @@ const change = { at: '2026-01-01T00:00:00.000Z', kind: 'scope.change', version: 
 
 describe('livescope fleet commands (against a fake API)', () => {
   it('identities: passes the filters and the page cursor, prints a table and the next cursor', async () => {
-    const a = api(() => json({ identities: [identity], next: 'w-1', total: 12 }));
-    const r = await a.run('identities', '--search', 'pay', '--kind', 'workload', '--status', 'active', '--namespace', 'payments', '--limit', '1', '--after', 'w-0');
+    const a = api(() => json({ identities: [identity], nextCursor: 'w-1', total: 12 }));
+    const r = await a.run('identities', '--search', 'pay', '--kind', 'workload', '--status', 'active', '--namespace', 'payments', '--limit', '1', '--cursor', 'w-0');
     expect(r.code).toBe(0);
     expect(a.calls[0]!.url.pathname).toBe('/v1/identities');
-    expect(Object.fromEntries(a.calls[0]!.url.searchParams)).toEqual({ limit: '1', after: 'w-0', q: 'pay', kind: 'workload', namespace: 'payments', status: 'active' });
+    expect(Object.fromEntries(a.calls[0]!.url.searchParams)).toEqual({ limit: '1', cursor: 'w-0', q: 'pay', kind: 'workload', namespace: 'payments', status: 'active' });
     expect(a.calls[0]!.headers.get('authorization')).toBe('Bearer t0k');
     expect(r.stdout).toMatch(/^12 identities match\nIDENTITY +KIND/);
     expect(r.stdout).toMatch(/^w-1 +workload +payments +team-a +active +v7 +3 +1 +0 /m);
-    expect(r.stdout).toContain('more: --after w-1');
+    expect(r.stdout).toContain('more: --cursor w-1');
   });
 
   it('identities: refuses a kind it does not know and a bad limit before calling the API', async () => {
@@ -62,7 +62,7 @@ describe('livescope fleet commands (against a fake API)', () => {
   });
 
   it('changes: lists the newest; --follow streams them, resuming from --since and skipping position markers', async () => {
-    const a = api((c) => (c.url.pathname === '/v1/changes' ? json({ items: [change], cursor: '2:11' }) : sse(`event: position\nid: 2:10\ndata: {}\n\nid: 2:11\nevent: scope.change\ndata: ${JSON.stringify(change)}\n\n: keep-alive\n\n`)));
+    const a = api((c) => (c.url.pathname === '/v1/changes' ? json({ items: [change], position: '2:11', nextCursor: null }) : sse(`event: position\nid: 2:10\ndata: {}\n\nid: 2:11\nevent: scope.change\ndata: ${JSON.stringify(change)}\n\n: keep-alive\n\n`)));
     const l = await a.run('changes', '--kinds', 'scope.change', '--limit', '5');
     expect(l.code).toBe(0);
     expect(Object.fromEntries(a.calls[0]!.url.searchParams)).toEqual({ limit: '5', kinds: 'scope.change' });
@@ -126,7 +126,7 @@ describe('livescope --json failures', () => {
   });
 
   it('carries the API\'s code, status and refused fields, and the exit code', async () => {
-    const a = api((c) => (c.url.pathname === '/v1/me' ? json({ error: { code: 'FORBIDDEN', message: 'needs role soc' } }, 403) : json({ error: { code: 'INVALID_REQUEST', message: 'bad request', paths: ['ttlSeconds'] } }, 400)));
+    const a = api((c) => (c.url.pathname === '/v1/me' ? json({ type: 'urn:livescope:problem:FORBIDDEN', title: 'Forbidden', status: 403, detail: 'needs role soc', code: 'FORBIDDEN' }, 403) : json({ type: 'urn:livescope:problem:INVALID_REQUEST', title: 'Bad Request', status: 400, detail: 'bad request', code: 'INVALID_REQUEST', paths: ['ttlSeconds'] }, 400)));
     const denied = await a.run('--json', 'me');
     expect(denied.code).toBe(3);
     expect(failure(denied.stderr)).toEqual({ code: 'FORBIDDEN', message: 'needs role soc', exitCode: 3, status: 403 });
@@ -143,7 +143,7 @@ describe('livescope --json failures', () => {
   });
 
   it('without --json, prints the failure as text', async () => {
-    const a = api(() => json({ error: { code: 'FORBIDDEN', message: 'needs role soc' } }, 403));
+    const a = api(() => json({ type: 'urn:livescope:problem:FORBIDDEN', title: 'Forbidden', status: 403, detail: 'needs role soc', code: 'FORBIDDEN' }, 403));
     const r = await a.run('me');
     expect(r.stderr).toBe('livescope: needs role soc\n');
   });

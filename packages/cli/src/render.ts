@@ -78,7 +78,7 @@ export function renderExplanation(e: S.Explanation): string {
 
 export function renderHistory(h: S.History): string {
   if (h.items.length === 0) return `no history for ${h.identityId}\n`;
-  return formatTable(['AT', 'VERSION', 'KIND', 'ACTOR', 'SUMMARY'], h.items.map((i) => [i.at, i.version === null ? '' : `v${i.version}`, i.kind, i.actor, i.summary]), 120) + (h.next ? `more: --before ${h.next}\n` : '');
+  return formatTable(['AT', 'VERSION', 'KIND', 'ACTOR', 'SUMMARY'], h.items.map((i) => [i.at, i.version === null ? '' : `v${i.version}`, i.kind, i.actor, i.summary]), 120) + (h.nextCursor ? `more: --cursor ${h.nextCursor}\n` : '');
 }
 
 export function alertRow(a: S.AlertView): (string | null)[] {
@@ -88,7 +88,7 @@ export const ALERT_HEADERS = ['ID', 'AT', 'SEVERITY', 'TYPE', 'IDENTITY', 'SUMMA
 
 export function renderAlerts(l: S.AlertsList): string {
   if (l.alerts.length === 0) return 'no alerts\n';
-  return formatTable(ALERT_HEADERS, l.alerts.map(alertRow), 100) + (l.next ? `more: --before ${l.next}\n` : '');
+  return formatTable(ALERT_HEADERS, l.alerts.map(alertRow), 100) + (l.nextCursor ? `more: --cursor ${l.nextCursor}\n` : '');
 }
 
 export function renderAlertLine(a: S.AlertView): string {
@@ -126,7 +126,7 @@ export function renderIdentities(p: S.IdentitiesPage, nowMs = Date.now()): strin
       ['IDENTITY', 'KIND', 'NAMESPACE', 'OWNER', 'STATUS', 'VERSION', 'SCOPE', 'SESSIONS', 'RISK', 'UPDATED'],
       p.identities.map((i) => [i.identityId, i.kind, i.namespace, i.owner, i.status, `v${i.version}`, i.scopeSize, i.sessions, i.riskScore, formatInstant(i.updatedAt, nowMs)]),
     ) +
-    (p.next ? `more: --after ${p.next}\n` : '')
+    (p.nextCursor ? `more: --cursor ${p.nextCursor}\n` : '')
   );
 }
 
@@ -154,7 +154,7 @@ export function renderChangeLine(c: S.ChangeItem): string {
 }
 
 export function renderChanges(l: S.ChangesList): string {
-  if (l.items.length === 0) return `no scope change yet (follow on with: livescope changes --follow --since ${l.cursor})\n`;
+  if (l.items.length === 0) return `no scope change yet (follow on with: livescope changes --follow --since ${l.position})\n`;
   return formatTable(['AT', 'IDENTITY', 'VERSION', 'KIND', 'DIRECTION', 'ACTOR', 'SUMMARY'], l.items.map((c) => [c.at, c.identityId, c.version === null ? '' : `v${c.version}`, c.kind, c.direction, c.actor, c.summary]), 100);
 }
 

@@ -15,9 +15,11 @@ import type { CommandContext } from './CommandContext.js';
 import { completionScript, completionShells, type CompletionShell } from './completion.js';
 import { positiveInt, registerFleetCommands } from './fleetCommands.js';
 import { follow } from './follow.js';
+import { registerLoginCommands } from './loginCommands.js';
 import { registerPolicyCommands } from './policyCommands.js';
 import * as R from './render.js';
 import { allRoles, type Role } from './roles.js';
+import { loadToken, tokenPath } from './tokenStore.js';
 import { cliVersion } from './version.js';
 
 /** Where the CLI writes and what it reads; the bin passes the process's, tests their own. */
@@ -65,7 +67,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
   const program = new Command('livescope')
     .description('Responder and SOC command line of livescope: orders, scope views, explanations, alerts, enforcement points.')
     .option('--api <url>', 'control-plane API base URL (env LIVESCOPE_API_URL)')
-    .option('--token <jwt>', 'bearer token (env LIVESCOPE_TOKEN)')
+    .option('--token <jwt>', 'bearer token (env LIVESCOPE_TOKEN; default: the one livescope login stored for this API)')
     .option('--json', 'print the API answers as JSON, and any failure as one JSON line on stderr (for scripts)')
     .addHelpText('after', '\nlivescope --version (or -V) prints the version of this CLI.')
     .showHelpAfterError(!json)
@@ -73,7 +75,9 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr, outputError: (text, write) => (json ? undefined : write(text)) });
 
   const g = (): GlobalOptions => program.opts<GlobalOptions>();
-  const client = (): ApiClient => new ApiClient(g().api ?? io.env.LIVESCOPE_API_URL ?? DEFAULT_API, g().token ?? io.env.LIVESCOPE_TOKEN, io.fetch ?? fetch);
+  const apiUrl = (): string => g().api ?? io.env.LIVESCOPE_API_URL ?? DEFAULT_API;
+  // A token given wins; else the one `livescope login` stored for this very API (never sent to another).
+  const client = (): ApiClient => new ApiClient(apiUrl(), g().token ?? io.env.LIVESCOPE_TOKEN ?? loadToken(tokenPath(io.env), apiUrl())?.accessToken, io.fetch ?? fetch);
   const print = (json: unknown, human: () => string): void => io.stdout(g().json ? `${JSON.stringify(json, null, 2)}\n` : human());
 
   /** Waits until the order (or its lift) is complete and applied by `wanted` enforcement points, printing progress. */
@@ -218,7 +222,8 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     .command('orders')
     .description('orders in force')
     .action(async () => {
-      const l = await client().get<S.OrdersList>('/v1/orders');
+      const { first, items } = await client().getAll<S.OrdersList, S.ActiveOrderView>('/v1/orders', {}, (p) => p.orders);
+      const l = { ...first, orders: items, nextCursor: null };
       print(l, () => R.renderOrders(l));
     });
 
@@ -266,10 +271,10 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     .argument('<identity>')
     .description('scope changes, revocations and alerts with their causes (audit log), newest first')
     .option('--limit <n>', 'items per page', '50')
-    .option('--before <cursor>', 'the next page')
+    .option('--cursor <cursor>', 'the next page (the cursor a page ends with)')
     .option('--kinds <list>', 'scope.change,revocation,drift.alert')
-    .action(async (identity: string, opts: { limit: string; before?: string; kinds?: string }) => {
-      const h = await client().get<S.History>(`/v1/identities/${encodeURIComponent(identity)}/history`, { limit: opts.limit, before: opts.before, kinds: opts.kinds });
+    .action(async (identity: string, opts: { limit: string; cursor?: string; kinds?: string }) => {
+      const h = await client().get<S.History>(`/v1/identities/${encodeURIComponent(identity)}/history`, { limit: opts.limit, cursor: opts.cursor, kinds: opts.kinds });
       print(h, () => R.renderHistory(h));
     });
 
@@ -280,15 +285,15 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     .addOption(new Option('--severity <min>', 'minimum severity').choices(['low', 'medium', 'high', 'critical']))
     .option('--identity <id>', 'one identity')
     .option('--limit <n>', 'how many (without --follow)', '50')
-    .option('--before <cursor>', 'without --follow: the next page (alerts older than this id)')
+    .option('--cursor <cursor>', 'without --follow: the next page (the cursor a page ends with)')
     .option('--follow', 'stream new alerts until interrupted')
     .option('--since-id <id>', 'with --follow: start after this alert id')
     .option('--max <n>', 'with --follow: stop after N alerts')
-    .action(async (opts: { type?: string; severity?: string; identity?: string; limit: string; before?: string; follow?: boolean; sinceId?: string; max?: string }) => {
+    .action(async (opts: { type?: string; severity?: string; identity?: string; limit: string; cursor?: string; follow?: boolean; sinceId?: string; max?: string }) => {
       const api = client();
       const filter = { type: opts.type, severity: opts.severity, identity: opts.identity };
       if (!opts.follow) {
-        const l = await api.get<S.AlertsList>('/v1/alerts', { ...filter, limit: positiveInt(opts.limit, '--limit'), before: opts.before });
+        const l = await api.get<S.AlertsList>('/v1/alerts', { ...filter, limit: positiveInt(opts.limit, '--limit'), cursor: opts.cursor });
         return print(l, () => R.renderAlerts(l));
       }
       const max = opts.max === undefined ? Infinity : positiveInt(opts.max, '--max');
@@ -324,7 +329,8 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     .command('enforcers')
     .description('enforcement points: last applied version, staleness, revocation lag')
     .action(async () => {
-      const l = await client().get<S.EnforcersList>('/v1/enforcers');
+      const { first, items } = await client().getAll<S.EnforcersList, S.EnforcerView>('/v1/enforcers', {}, (p) => p.enforcers);
+      const l = { ...first, enforcers: items, nextCursor: null };
       print(l, () => R.renderEnforcers(l));
     });
 
@@ -426,6 +432,8 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       io.stderr(`development-only token for ${opts.sub} (${opts.role.join(', ')}), valid ${opts.ttl}, signed with ${key.kid} from ${path}; never use it in production\n`);
       io.stdout(`${token}\n`);
     });
+
+  registerLoginCommands(program, { apiUrl, env: io.env, fetch: io.fetch ?? fetch, print, stderr: io.stderr, signal });
 
   const context: CommandContext = {
     client,

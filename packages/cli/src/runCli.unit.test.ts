@@ -50,8 +50,8 @@ describe('livescope CLI (no network)', () => {
     const calls: { key: string | null; body: string }[] = [];
     const accepted = { orderId: 'o-1', eventId: 'cp-1', kind: 'quarantine', actor: 'alice', target: { identityId: 'w1' }, expiresAt: null, acceptedAt: '2026-01-01T00:00:00.000Z', partitions: 3, statusUrl: '/v1/orders/o-1/status' };
     const answers = [
-      new Response(JSON.stringify({ error: { code: 'UNAVAILABLE', message: 'order o-1 is recorded but Kafka did not confirm its publication in time; it may still be written', component: 'kafka', correlationId: 'c-1' } }), { status: 503, headers: { 'retry-after': '0' } }),
-      new Response(JSON.stringify({ error: { code: 'RATE_LIMITED', message: 'rate limit exceeded' } }), { status: 429, headers: { 'retry-after': '0' } }),
+      new Response(JSON.stringify({ code: 'UNAVAILABLE', detail: 'order o-1 is recorded but Kafka did not confirm its publication in time; it may still be written', component: 'kafka', correlationId: 'c-1' }), { status: 503, headers: { 'retry-after': '0' } }),
+      new Response(JSON.stringify({ code: 'RATE_LIMITED', detail: 'rate limit exceeded' }), { status: 429, headers: { 'retry-after': '0' } }),
       new Response(JSON.stringify(accepted), { status: 202, headers: { 'idempotent-replayed': 'true' } }),
     ];
     const fetchImpl = ((_url: string, init: RequestInit) => {
@@ -74,7 +74,7 @@ describe('livescope CLI (no network)', () => {
     let n = 0;
     const unavailable = (() => {
       n++;
-      return Promise.resolve(new Response(JSON.stringify({ error: { code: 'UNAVAILABLE', message: 'Kafka unavailable; retry later' } }), { status: 503, headers: { 'retry-after': '0' } }));
+      return Promise.resolve(new Response(JSON.stringify({ code: 'UNAVAILABLE', detail: 'Kafka unavailable; retry later' }), { status: 503, headers: { 'retry-after': '0' } }));
     }) as typeof fetch;
     const t = io({ LIVESCOPE_API_URL: 'http://api.test' });
     expect(await runCli(['lift', 'o-1', '--idempotency-key', 'my-key-1'], { ...t.io, fetch: unavailable })).toBe(1);
@@ -83,7 +83,7 @@ describe('livescope CLI (no network)', () => {
     let m = 0;
     const conflict = (() => {
       m++;
-      return Promise.resolve(new Response(JSON.stringify({ error: { code: 'IDEMPOTENCY_KEY_REUSED', message: 'Idempotency-Key k was used for another request' } }), { status: 422 }));
+      return Promise.resolve(new Response(JSON.stringify({ code: 'IDEMPOTENCY_KEY_REUSED', detail: 'Idempotency-Key k was used for another request' }), { status: 422 }));
     }) as typeof fetch;
     const c = io({ LIVESCOPE_API_URL: 'http://api.test' });
     expect(await runCli(['narrow', 'w1', '--reason', 'x', '--idempotency-key', 'k'], { ...c.io, fetch: conflict })).toBe(1);

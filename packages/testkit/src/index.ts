@@ -2,3 +2,4 @@ export * from './waitFor.js';
 export * from './TopicTail.js';
 export * from './PipelineFixture.js';
 export * from './WorkerProcess.js';
+export * from './TestIdentityProvider.js';

@@ -8,6 +8,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Admin, Kafka, KafkaConfig, KafkaMessage, Producer } from 'kafkajs';
 import { apiRoutes } from './api/apiRoutes.js';
 import { loadOrCreateDevApiKey } from './auth/devKeys.js';
+import { discoverProvider } from './auth/discoverProvider.js';
 import { TokenVerifier } from './auth/TokenVerifier.js';
 import { parseTrustedKey, type TrustedTokenKey } from './auth/verifyKeys.js';
 import type { ControlPlaneConfig } from './config.js';
@@ -118,6 +119,9 @@ export class ControlPlane {
 
   private async startOnce(): Promise<string> {
     const { config, logger, metrics, tracker, topics } = this;
+    // The OpenID provider first: a wrong issuer or client setup fails the start before anything opens.
+    const provider = config.oidc ? await discoverProvider(config.oidc, 10_000) : undefined;
+    if (provider) logger.info({ issuer: provider.issuer, jwksUri: provider.jwksUri }, 'single sign-on through the OpenID provider');
     const store = await Store.open({ connectionString: config.pgUrl, schema: config.pgSchema, applicationName: `livescope-control-plane ${config.instanceId}` });
     this.store = store;
     const db = new Database(store);
@@ -174,7 +178,15 @@ export class ControlPlane {
     await follower.start();
     await consumer.start();
 
-    const verifier = new TokenVerifier({ keys: this.trustedKeys(), jwksUrl: config.jwt.jwksUrl, issuer: config.jwt.issuer, audience: config.jwt.audience, clockToleranceMs: config.jwt.clockToleranceMs, personClaim: config.jwt.personClaim });
+    const verifier = new TokenVerifier({
+      keys: this.trustedKeys(),
+      jwksUrl: provider?.jwksUri ?? config.jwt.jwksUrl,
+      issuer: config.jwt.issuer,
+      audience: config.jwt.audience,
+      clockToleranceMs: config.jwt.clockToleranceMs,
+      personClaim: config.jwt.personClaim,
+      roles: config.jwt.roles,
+    });
     const compilePolicies = this.options.compilePolicies ?? builtInPolicyCompiler;
     const consoleAssets = ConsoleAssets.locate(config.consoleDir);
     if (consoleAssets.root) logger.info({ dir: consoleAssets.root }, 'serving the web console under /console/');
@@ -199,8 +211,9 @@ export class ControlPlane {
         renderMetrics: async () => ({ contentType: metrics.registry.contentType, text: await metrics.registry.metrics() }),
         logger,
       }),
-      console: new ConsoleService(consoleAssets),
+      console: new ConsoleService(consoleAssets, provider ? [...new Set([provider.issuer, provider.tokenEndpoint].filter((u): u is string => u !== undefined).map((u) => new URL(u).origin))] : []),
       openapi: { openApi: () => this.document },
+      auth: { signInConfig: () => (config.oidc ? { issuer: config.oidc.issuer, consoleClientId: config.oidc.consoleClientId ?? null, cliClientId: config.oidc.cliClientId ?? null, scopes: config.oidc.scopes, resource: config.oidc.resource ?? null } : undefined) },
       policies: new PoliciesService({ eventsTopic: topics.events, repository: new PoliciesRepository(store), workerState, sender, logger, approval: config.policyApproval, maxWaitMs: config.maxWaitMs }),
     });
     this.document = apiDocument(routes);

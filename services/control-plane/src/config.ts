@@ -2,6 +2,8 @@ import { isIP } from 'node:net';
 import { hostname } from 'node:os';
 import { bool, commonOptions, ConfigError, csv, int, loadConfig, option, reshapeConfig, type ConfigOf, type Env } from '@livescope/runtime';
 import { z } from 'zod';
+import { parseRoleMapping, type RoleSource } from './auth/roleMapping.js';
+import type { Role } from './auth/roles.js';
 import { parseTrustedKeys, type TrustedTokenKey } from './auth/verifyKeys.js';
 import { parseEnforcerKeys, type EnforcerKeys } from './features/enforcers/AckAuthenticator.js';
 
@@ -27,6 +29,23 @@ const enforcerKeys = z.string().transform((s, ctx): EnforcerKeys => {
     return z.NEVER;
   }
 });
+
+/** `LIVESCOPE_API_ROLE_MAPPING`: claim value → role or [roles], checked against the known roles. */
+const roleMapping = z.string().transform((s, ctx): Map<string, Role[]> | undefined => {
+  if (s.trim() === '') return undefined;
+  try {
+    return parseRoleMapping(s);
+  } catch (err) {
+    ctx.addIssue({ code: 'custom', message: (err as Error).message });
+    return z.NEVER;
+  }
+});
+
+/** An OpenID provider's issuer: https, or http on a loopback address (a provider on the same machine, tests). */
+const issuerUrl = z.url().refine((u) => {
+  const url = new URL(u);
+  return url.protocol === 'https:' || (url.protocol === 'http:' && ['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname));
+}, 'must be an https URL (http only on a loopback address)');
 
 /** The names proxy-addr (Fastify's `trustProxy`) accepts for whole address ranges. */
 const PROXY_RANGES = new Set(['loopback', 'linklocal', 'uniquelocal']);
@@ -66,6 +85,35 @@ export const controlPlaneOptions = {
   jwksUrl: option('LIVESCOPE_API_JWKS_URL', z.url().optional(), { doc: 'or: a JWKS URL of the identity provider (keys fetched and cached by `jose`)', unit: 'URL' }),
   jwtIssuer: option('LIVESCOPE_API_JWT_ISSUER', z.string().min(1).default('livescope'), { doc: 'required `iss`', unit: 'text' }),
   jwtAudience: option('LIVESCOPE_API_JWT_AUDIENCE', z.string().min(1).default('livescope-api'), { doc: 'required `aud`', unit: 'text' }),
+  oidcIssuer: option('LIVESCOPE_API_OIDC_ISSUER', issuerUrl.optional(), {
+    doc: 'single sign-on: the OpenID provider tokens must come from (their `iss`; `LIVESCOPE_API_JWT_ISSUER` then defaults to it); its keys are found through its discovery document (`jwks_uri`), read and checked at start; the console (authorization code with PKCE) and `livescope login` (device authorization grant) sign in through it',
+    unit: 'URL',
+  }),
+  oidcConsoleClientId: option('LIVESCOPE_API_OIDC_CONSOLE_CLIENT_ID', z.string().min(1).max(256).optional(), {
+    doc: 'with the issuer: client id of the web console at the provider (a public client; redirect URI `<API URL>/console/callback`); unset: the console asks for a pasted token',
+    unit: 'name',
+  }),
+  oidcCliClientId: option('LIVESCOPE_API_OIDC_CLI_CLIENT_ID', z.string().min(1).max(256).optional(), {
+    doc: 'with the issuer: client id of the command line at the provider (a public client allowed the device authorization grant); unset: `livescope login` is unavailable',
+    unit: 'name',
+  }),
+  oidcScopes: option('LIVESCOPE_API_OIDC_SCOPES', z.string().regex(/^[\x21\x23-\x5b\x5d-\x7e]+( [\x21\x23-\x5b\x5d-\x7e]+)*$/, 'space-separated scope tokens').default('openid'), {
+    doc: 'scopes the console and the CLI ask for',
+    unit: 'scopes',
+  }),
+  oidcResource: option('LIVESCOPE_API_OIDC_RESOURCE', z.url().optional(), {
+    doc: 'resource indicator (RFC 8707) the console and the CLI ask tokens for, for providers that set the audience from it; unset: none sent',
+    unit: 'URI',
+  }),
+  rolesClaim: option('LIVESCOPE_API_ROLES_CLAIM', z.string().regex(/^[A-Za-z0-9_:-]+(\.[A-Za-z0-9_:-]+)*$/, 'a claim name, or a dotted path to a nested claim').default('roles'), {
+    doc: 'the token claim roles are read from (a string or an array of strings; a dotted path reads a nested claim, e.g. `realm_access.roles`)',
+    unit: 'claim',
+  }),
+  roleMapping: option('LIVESCOPE_API_ROLE_MAPPING', roleMapping.optional(), {
+    doc: 'JSON object of claim value → livescope role or array of roles, e.g. `{"sec-oncall":["responder","soc"],"sec-leads":"approver"}`: only mapped values grant roles; unset: the values are role names',
+    unit: 'JSON',
+    defaultDoc: '—',
+  }),
   jwtClockToleranceMs: option('LIVESCOPE_API_JWT_CLOCK_TOLERANCE_MS', int(0, 300_000).default(30_000), { doc: 'clock skew tolerated on `exp` / `nbf`', unit: 'ms' }),
   devKeys: option('LIVESCOPE_DEV_KEYS', z.string().min(1).optional(), {
     doc: '**development only**: with no key configured above, trust the `api` key of this file (`npm start` writes it; created if absent)',
@@ -80,7 +128,7 @@ export const controlPlaneOptions = {
     unit: 'requests/min',
   }),
   rateLimitPublicPerMinute: option('LIVESCOPE_API_RATE_LIMIT_PUBLIC_PER_MINUTE', int(1, 1_000_000).default(600), {
-    doc: 'requests per minute per client address to the open routes (`/healthz`, `/readyz`, `/metrics`, `/openapi.json`, the console files), a budget of their own so that refused tokens never starve probes (per instance)',
+    doc: 'requests per minute per client address to the open routes (`/healthz`, `/readyz`, `/metrics`, `/openapi.json`, `/auth/oidc`, the console files), a budget of their own so that refused tokens never starve probes (per instance)',
     unit: 'requests/min',
   }),
   trustedProxies: option('LIVESCOPE_API_TRUSTED_PROXIES', trustedProxies.default([]), {
@@ -137,8 +185,23 @@ export const controlPlaneOptions = {
 
 type Parsed = ConfigOf<typeof controlPlaneOptions>;
 
-export type ControlPlaneConfig = Omit<Parsed, 'jwtPublicKeys' | 'jwksUrl' | 'jwtIssuer' | 'jwtAudience' | 'jwtClockToleranceMs' | 'devKeys' | 'personClaim' | 'producerKeyId' | 'producerKey'> & {
+/** Single sign-on through an OpenID provider: what the console and the CLI need to sign in. */
+export interface OidcConfig {
+  readonly issuer: string;
+  readonly consoleClientId: string | undefined;
+  readonly cliClientId: string | undefined;
+  readonly scopes: string;
+  readonly resource: string | undefined;
+}
+
+type OidcKeys = 'oidcIssuer' | 'oidcConsoleClientId' | 'oidcCliClientId' | 'oidcScopes' | 'oidcResource' | 'rolesClaim' | 'roleMapping';
+
+export type ControlPlaneConfig = Omit<Parsed, 'jwtPublicKeys' | 'jwksUrl' | 'jwtIssuer' | 'jwtAudience' | 'jwtClockToleranceMs' | 'devKeys' | 'personClaim' | 'producerKeyId' | 'producerKey' | OidcKeys> & {
+  /** Single sign-on, when `LIVESCOPE_API_OIDC_ISSUER` is set. */
+  readonly oidc: OidcConfig | undefined;
   readonly jwt: {
+    /** Where roles come from (`LIVESCOPE_API_ROLES_CLAIM`, `LIVESCOPE_API_ROLE_MAPPING`). */
+    readonly roles: RoleSource;
     readonly keys: readonly TrustedTokenKey[];
     readonly jwksUrl: string | undefined;
     readonly issuer: string;
@@ -157,10 +220,19 @@ export type ControlPlaneConfig = Omit<Parsed, 'jwtPublicKeys' | 'jwksUrl' | 'jwt
 export function loadControlPlaneConfig(env: Env = process.env): ControlPlaneConfig {
   const c = loadConfig(controlPlaneOptions, env);
   const keys = c.jwtPublicKeys;
-  if (keys.length === 0 && c.jwksUrl === undefined && c.devKeys === undefined) {
+  if (c.oidcIssuer === undefined && (c.oidcConsoleClientId !== undefined || c.oidcCliClientId !== undefined)) {
+    throw new ConfigError('LIVESCOPE_API_OIDC_CONSOLE_CLIENT_ID and LIVESCOPE_API_OIDC_CLI_CLIENT_ID need LIVESCOPE_API_OIDC_ISSUER: the OpenID provider the clients are registered at.', ['LIVESCOPE_API_OIDC_ISSUER']);
+  }
+  if (c.oidcIssuer !== undefined && env.LIVESCOPE_API_JWT_ISSUER !== undefined && env.LIVESCOPE_API_JWT_ISSUER !== c.oidcIssuer) {
+    throw new ConfigError(`LIVESCOPE_API_JWT_ISSUER (${env.LIVESCOPE_API_JWT_ISSUER}) differs from LIVESCOPE_API_OIDC_ISSUER (${c.oidcIssuer}): tokens of the provider carry its issuer; leave LIVESCOPE_API_JWT_ISSUER unset.`, ['LIVESCOPE_API_JWT_ISSUER', 'LIVESCOPE_API_OIDC_ISSUER']);
+  }
+  if (c.oidcIssuer !== undefined && c.jwksUrl !== undefined) {
+    throw new ConfigError('LIVESCOPE_API_JWKS_URL and LIVESCOPE_API_OIDC_ISSUER are exclusive: with an issuer, its keys come from its discovery document (jwks_uri).', ['LIVESCOPE_API_JWKS_URL', 'LIVESCOPE_API_OIDC_ISSUER']);
+  }
+  if (keys.length === 0 && c.jwksUrl === undefined && c.oidcIssuer === undefined && c.devKeys === undefined) {
     throw new ConfigError(
-      'LIVESCOPE_API_JWT_PUBLIC_KEYS (JSON: key id → public key) or LIVESCOPE_API_JWKS_URL is required: every API call carries a bearer JWT. For development, LIVESCOPE_DEV_KEYS (set by `npm start`) trusts a local key pair.',
-      ['LIVESCOPE_API_JWT_PUBLIC_KEYS', 'LIVESCOPE_API_JWKS_URL'],
+      'LIVESCOPE_API_OIDC_ISSUER (an OpenID provider), LIVESCOPE_API_JWT_PUBLIC_KEYS (JSON: key id → public key) or LIVESCOPE_API_JWKS_URL is required: every API call carries a bearer JWT. For development, LIVESCOPE_DEV_KEYS (set by `npm start`) trusts a local key pair.',
+      ['LIVESCOPE_API_OIDC_ISSUER', 'LIVESCOPE_API_JWT_PUBLIC_KEYS', 'LIVESCOPE_API_JWKS_URL'],
     );
   }
   if (c.producerKeyId === undefined || c.producerKey === undefined) {
@@ -170,9 +242,15 @@ export function loadControlPlaneConfig(env: Env = process.env): ControlPlaneConf
     );
   }
   const eq = c.personClaim.indexOf('=');
-  const out = reshapeConfig(c, ['jwtPublicKeys', 'jwksUrl', 'jwtIssuer', 'jwtAudience', 'jwtClockToleranceMs', 'devKeys', 'personClaim', 'producerKey'], {
-    jwt: { keys, jwksUrl: c.jwksUrl, issuer: c.jwtIssuer, audience: c.jwtAudience, clockToleranceMs: c.jwtClockToleranceMs, personClaim: { name: c.personClaim.slice(0, eq), value: c.personClaim.slice(eq + 1) } },
-    devKeysPath: keys.length === 0 && c.jwksUrl === undefined ? c.devKeys : undefined,
+  const out = reshapeConfig(c, ['jwtPublicKeys', 'jwksUrl', 'jwtIssuer', 'jwtAudience', 'jwtClockToleranceMs', 'devKeys', 'personClaim', 'producerKey', 'oidcIssuer', 'oidcConsoleClientId', 'oidcCliClientId', 'oidcScopes', 'oidcResource', 'rolesClaim', 'roleMapping'], {
+    oidc: c.oidcIssuer === undefined ? undefined : { issuer: c.oidcIssuer, consoleClientId: c.oidcConsoleClientId, cliClientId: c.oidcCliClientId, scopes: c.oidcScopes, resource: c.oidcResource },
+    jwt: {
+      roles: { claim: c.rolesClaim, mapping: c.roleMapping },
+      keys,
+      jwksUrl: c.jwksUrl,
+      issuer: c.oidcIssuer ?? c.jwtIssuer,
+      audience: c.jwtAudience, clockToleranceMs: c.jwtClockToleranceMs, personClaim: { name: c.personClaim.slice(0, eq), value: c.personClaim.slice(eq + 1) } },
+    devKeysPath: keys.length === 0 && c.jwksUrl === undefined && c.oidcIssuer === undefined ? c.devKeys : undefined,
   });
   // The private key stays a non-enumerable field, as loadConfig made it: it never reaches a log line.
   Object.defineProperty(out, 'producerKey', { value: c.producerKey, enumerable: false });

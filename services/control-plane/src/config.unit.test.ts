@@ -23,6 +23,22 @@ describe('control-plane configuration', () => {
     expect(JSON.stringify(c)).not.toContain(producerSeed);
   });
 
+  it('takes single sign-on from an OpenID provider, with roles from a mapped claim, checked at start', () => {
+    const sso = { ...P, LIVESCOPE_API_OIDC_ISSUER: 'https://idp.example.com/realms/x', LIVESCOPE_API_OIDC_CONSOLE_CLIENT_ID: 'console', LIVESCOPE_API_ROLES_CLAIM: 'groups', LIVESCOPE_API_ROLE_MAPPING: '{"sec-oncall":["responder","soc"]}' };
+    const c = loadControlPlaneConfig(sso);
+    expect(c.oidc).toEqual({ issuer: 'https://idp.example.com/realms/x', consoleClientId: 'console', cliClientId: undefined, scopes: 'openid', resource: undefined });
+    expect(c.jwt.issuer).toBe('https://idp.example.com/realms/x');
+    expect(c.jwt.roles.claim).toBe('groups');
+    expect([...c.jwt.roles.mapping!]).toEqual([['sec-oncall', ['responder', 'soc']]]);
+    expect(c.devKeysPath).toBeUndefined();
+    expect(() => loadControlPlaneConfig({ ...sso, LIVESCOPE_API_ROLE_MAPPING: '{"sec-oncall":"root"}' })).toThrow(/LIVESCOPE_API_ROLE_MAPPING.*unknown role "root"/s);
+    expect(() => loadControlPlaneConfig({ ...sso, LIVESCOPE_API_OIDC_ISSUER: 'http://idp.example.com' })).toThrow(/LIVESCOPE_API_OIDC_ISSUER/);
+    expect(() => loadControlPlaneConfig({ ...sso, LIVESCOPE_API_JWT_ISSUER: 'https://elsewhere' })).toThrow(/LIVESCOPE_API_JWT_ISSUER/);
+    expect(() => loadControlPlaneConfig({ ...sso, LIVESCOPE_API_JWKS_URL: 'https://idp.example.com/jwks' })).toThrow(/exclusive/);
+    expect(() => loadControlPlaneConfig({ ...P, LIVESCOPE_API_JWT_PUBLIC_KEYS: JSON.stringify({ k: x }), LIVESCOPE_API_OIDC_CLI_CLIENT_ID: 'cli' })).toThrow(/need LIVESCOPE_API_OIDC_ISSUER/);
+    expect(() => loadControlPlaneConfig({ ...sso, LIVESCOPE_API_ROLES_CLAIM: 'a..b' })).toThrow(/LIVESCOPE_API_ROLES_CLAIM/);
+  });
+
   it('has the edge limits: rate budgets, trusted proxies, streams per subject, idempotency retention', () => {
     const base = { ...P, LIVESCOPE_API_JWT_PUBLIC_KEYS: JSON.stringify({ k: x }) };
     expect(loadControlPlaneConfig(base)).toMatchObject({

@@ -57,15 +57,15 @@ afterAll(async () => {
 describe('identities', () => {
   it('pages through the fleet in id order with a cursor, and counts on the first page', async () => {
     const seen: string[] = [];
-    let after: string | null = null;
+    let cursor: string | null = null;
     for (let page = 0; page < 10; page++) {
-      const r = await h.api('GET', `/v1/identities?limit=10${after ? `&after=${encodeURIComponent(after)}` : ''}`, soc);
+      const r = await h.api('GET', `/v1/identities?limit=10${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`, soc);
       expect(r.status).toBe(200);
-      const body = r.json as { identities: { identityId: string; scopeSize: number; kind: string; namespace: string; status: string }[]; next: string | null; total: number | null };
+      const body = r.json as { identities: { identityId: string; scopeSize: number; kind: string; namespace: string; status: string }[]; nextCursor: string | null; total: number | null };
       expect(body.total).toBe(page === 0 ? 25 : null);
       seen.push(...body.identities.map((i) => i.identityId));
-      after = body.next;
-      if (!after) break;
+      cursor = body.nextCursor;
+      if (!cursor) break;
     }
     expect(seen).toEqual([...ids].sort());
     const one = (await h.api('GET', `/v1/identities?q=${encodeURIComponent(`FLEET-03-${h.fx.id}`)}`, soc)).json as { identities: { identityId: string; scopeSize: number; kind: string; namespace: string; status: string }[]; total: number };
@@ -101,13 +101,27 @@ describe('the fleet summary', () => {
 
 describe('the change feed', () => {
   it('lists the newest changes with a cursor, and the stream follows on from it without a gap or a duplicate after a reconnect', async () => {
-    const listed = (await h.api('GET', '/v1/changes?limit=5', soc)).json as { items: { identityId: string; kind: string; direction: string; scopeSize: number }[]; cursor: string };
+    type Changes = { items: { identityId: string; kind: string; direction: string; scopeSize: number; partition: number; seq: number }[]; position: string; nextCursor: string | null };
+    const listed = (await h.api('GET', '/v1/changes?limit=5', soc)).json as Changes;
     expect(listed.items).toHaveLength(5);
     expect(listed.items[0]).toMatchObject({ kind: 'scope.change', direction: 'widening' });
-    expect(listed.cursor).toMatch(/^\d+:\d+(,\d+:\d+)*$/);
+    expect(listed.position).toMatch(/^\d+:\d+(,\d+:\d+)*$/);
+    // Older pages follow the first one's position: every change once, in order, to a null nextCursor.
+    const keys = listed.items.map((i) => `${i.partition}:${i.seq}`);
+    let page = listed;
+    for (let n = 0; page.nextCursor !== null && n < 20; n++) {
+      page = (await h.api('GET', `/v1/changes?limit=5&cursor=${encodeURIComponent(page.nextCursor)}`, soc)).json as Changes;
+      expect(page.position).toBe(listed.position);
+      keys.push(...page.items.map((i) => `${i.partition}:${i.seq}`));
+    }
+    expect(page.nextCursor).toBeNull();
+    expect(new Set(keys).size).toBe(keys.length);
+    expect(keys.length).toBeGreaterThanOrEqual(ids.length);
+    const forged = await h.api('GET', '/v1/changes?cursor=bm9wZQ', soc);
+    expect(forged).toMatchObject({ status: 400, json: { code: 'INVALID_REQUEST', paths: ['query.cursor'] } });
 
     const target = ids[0]!;
-    const first = follow('/v1/changes/stream', soc, listed.cursor);
+    const first = follow('/v1/changes/stream', soc, listed.position);
     const bump = (n: number): Promise<void> => h.publish([identityEvent('entitlement.granted', target, { grantId: `${target}/extra${n}`, role: `extra${n}`, permissions: [{ action: 'db:write', resource: `db/x${n}`, access: 'write' }] }, { id: `${target}/extra${n}`, time: T })]);
     await bump(1);
     await waitFor('the first change on the stream', () => first.events.some((e) => e.event === 'scope.change'), 15_000);
@@ -160,8 +174,8 @@ describe('alert acknowledgement', () => {
     const ack = await h.api('POST', `/v1/alerts/${alert.id}/ack`, soc, { note: 'INC-7: expected, key rotated' });
     expect(ack).toMatchObject({ status: 200, json: { id: alert.id, by: 'sam', note: 'INC-7: expected, key rotated' } });
     const again = await h.api('POST', `/v1/alerts/${alert.id}/ack`, await h.token(['responder'], 'alice'), {});
-    expect(again).toMatchObject({ status: 409, json: { error: { code: 'CONFLICT' } } });
-    expect((again.json as { error: { message: string } }).error.message).toMatch(/already acknowledged by sam/);
+    expect(again).toMatchObject({ status: 409, json: { code: 'CONFLICT' } });
+    expect((again.json as { detail: string }).detail).toMatch(/already acknowledged by sam/);
     expect(((await h.api('GET', `/v1/alerts?identity=${target}&acknowledged=false`, soc)).json as { alerts: unknown[] }).alerts).toEqual([]);
     const listed = (await h.api('GET', `/v1/alerts?identity=${target}&acknowledged=true`, soc)).json as { alerts: { acknowledgement: { by: string } }[] };
     expect(listed.alerts[0]!.acknowledgement).toMatchObject({ by: 'sam' });

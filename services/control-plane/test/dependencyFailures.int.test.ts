@@ -49,7 +49,7 @@ interface Answer {
   readonly status: number;
   readonly requestId: string | null;
   readonly text: string;
-  readonly json: { ready?: boolean; checks?: Record<string, string>; correlationId?: string; error?: { code: string; message: string; component?: string; correlationId?: string } };
+  readonly json: { ready?: boolean; checks?: Record<string, string>; correlationId?: string; code?: string; detail?: string; component?: string } & Record<string, unknown>;
 }
 
 async function call(method: 'GET' | 'POST', path: string, token?: string, body?: unknown): Promise<Answer> {
@@ -100,13 +100,13 @@ describe('dependency failures', () => {
     const soc = await h.token(['soc'], 'sam');
     const list = await call('GET', '/v1/orders', soc);
     expect(list.status).toBe(503);
-    expect(list.json).toEqual({ error: { code: 'UNAVAILABLE', message: 'PostgreSQL unavailable; retry later', component: 'postgres', correlationId: list.requestId } });
+    expect(list.json).toEqual({ type: 'urn:livescope:problem:unavailable', title: 'Service unavailable', status: 503, instance: `urn:uuid:${list.requestId}`, code: 'UNAVAILABLE', detail: 'PostgreSQL unavailable; retry later', component: 'postgres', correlationId: list.requestId });
     expectNoInternals(list);
     expect(loggedErrors(list.requestId!)).toContainEqual(expect.objectContaining({ component: 'postgres', err: expect.objectContaining({ type: 'ControlPlaneError', message: expect.stringMatching(/ECONNREFUSED|connect|terminated/i) as unknown }) as unknown }));
 
     const issue = await call('POST', '/v1/orders', await h.token(['responder'], 'alice'), { kind: 'read-only', target: { identityId: 'nobody' }, reason: 'dependency failures' });
     expect(issue.status).toBe(503);
-    expect(issue.json.error).toMatchObject({ code: 'UNAVAILABLE', component: 'postgres', correlationId: issue.requestId });
+    expect(issue.json).toMatchObject({ code: 'UNAVAILABLE', component: 'postgres', correlationId: issue.requestId });
     expectNoInternals(issue);
   });
 

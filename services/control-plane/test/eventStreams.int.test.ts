@@ -58,7 +58,7 @@ describe('event streams', () => {
     const third = await open('/v1/alerts/stream', ana);
     expect(third.status).toBe(429);
     expect(Number(third.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
-    expect(JSON.parse(third.body)).toMatchObject({ error: { code: 'RATE_LIMITED', message: expect.stringContaining(`at most ${PER_SUBJECT} concurrent event streams`) as unknown } });
+    expect(JSON.parse(third.body)).toMatchObject({ code: 'RATE_LIMITED', detail: expect.stringContaining(`at most ${PER_SUBJECT} concurrent event streams`) as unknown });
     // Another subject is not affected.
     const bob = await open('/v1/alerts/stream', await h.token(['soc'], 'sse-bob'));
     expect(bob.status).toBe(200);
@@ -107,6 +107,6 @@ describe('event streams', () => {
     expect((await h.api('GET', '/v1/alerts?limit=1', late)).status).toBe(200);
     const s = await open('/v1/alerts/stream', late);
     expect(s.status).toBe(401);
-    expect(JSON.parse(s.body)).toMatchObject({ error: { code: 'UNAUTHENTICATED' } });
+    expect(JSON.parse(s.body)).toMatchObject({ code: 'UNAUTHENTICATED' });
   });
 });

@@ -35,7 +35,7 @@ afterAll(async () => {
 interface Answer {
   readonly status: number;
   readonly replayed: boolean;
-  readonly json: { orderId?: string; eventId?: string; error?: { code: string; message: string } } & Record<string, unknown>;
+  readonly json: { orderId?: string; eventId?: string; code?: string; detail?: string } & Record<string, unknown>;
 }
 
 async function post(path: string, token: string, body: unknown, key?: string, baseUrl = h.cp.url): Promise<Answer> {
@@ -94,13 +94,13 @@ describe('Idempotency-Key', () => {
   it('refuses the same key with another request (422), and keeps the keys of subjects apart', async () => {
     const other = await post('/v1/orders', alice, order('another reason'), keys.first);
     expect(other.status).toBe(422);
-    expect(other.json.error).toMatchObject({ code: 'IDEMPOTENCY_KEY_REUSED', message: expect.stringContaining(keys.first) as unknown });
+    expect(other.json).toMatchObject({ code: 'IDEMPOTENCY_KEY_REUSED', detail: expect.stringContaining(keys.first) as unknown });
     const bob = await post('/v1/orders', await h.token(['responder'], 'bob'), order(`retried-${h.fx.id}`), keys.first);
     expect(bob.status).toBe(202);
     expect(bob.replayed).toBe(false);
     expect(bob.json.orderId).not.toBe(answers.first!.json.orderId);
     expect((await post('/v1/orders', alice, order('fine'), '')).status).toBe(400);
-    expect((await post('/v1/orders', alice, order('fine'), 'has space')).json.error).toMatchObject({ code: 'INVALID_REQUEST', paths: ['header.idempotency-key'] });
+    expect((await post('/v1/orders', alice, order('fine'), 'has space')).json).toMatchObject({ code: 'INVALID_REQUEST', paths: ['header.idempotency-key'] });
   });
 
   it('publishes concurrent requests with one key once, and answers them all alike', async () => {
@@ -140,8 +140,8 @@ describe('Idempotency-Key', () => {
       brokers.stall();
       const first = await post('/v1/orders', alice, order(reason), keys.mayLand, other.url);
       expect(first.status).toBe(503);
-      expect(first.json.error).toMatchObject({ code: 'UNAVAILABLE', component: 'kafka', message: expect.stringMatching(/may still be written.*same Idempotency-Key/) as unknown });
-      const orderId = /order (o-[A-Za-z0-9_-]+)/.exec(first.json.error!.message)?.[1];
+      expect(first.json).toMatchObject({ code: 'UNAVAILABLE', component: 'kafka', detail: expect.stringMatching(/may still be written.*same Idempotency-Key/) as unknown });
+      const orderId = /order (o-[A-Za-z0-9_-]+)/.exec(first.json.detail!)?.[1];
       expect(orderId).toBeDefined();
       // It landed; only its confirmation is held.
       await waitFor('the unconfirmed order on the events topic', () => published('order.issued', (e) => e.data.reason === reason).length === h.fx.partitions, 20_000, 50);
@@ -149,7 +149,7 @@ describe('Idempotency-Key', () => {
       for (const url of [other.url, h.cp.url]) {
         const pending = await post('/v1/orders', alice, order(reason), keys.mayLand, url);
         expect(pending.status).toBe(503);
-        expect(pending.json.error!.message).toContain(`order ${orderId} is recorded but Kafka has not confirmed`);
+        expect(pending.json.detail!).toContain(`order ${orderId} is recorded but Kafka has not confirmed`);
       }
       brokers.resume();
       let landed: Answer | undefined;
@@ -198,7 +198,7 @@ describe('Idempotency-Key', () => {
         10_000,
         200,
       );
-      expect(refused!.json.error).toMatchObject({ code: 'UNAVAILABLE', component: 'kafka', message: expect.stringMatching(/was not published/) as unknown });
+      expect(refused!.json).toMatchObject({ code: 'UNAVAILABLE', component: 'kafka', detail: expect.stringMatching(/was not published/) as unknown });
     } finally {
       await h.fx.admin.alterConfigs({ validateOnly: false, resources: [{ ...resource, configEntries: own }] });
     }

@@ -65,7 +65,7 @@ describe('rate limits', () => {
     expect(verified.length).toBeLessThanOrEqual(UNAUTHENTICATED_PER_MINUTE + earnedBack(elapsedMs));
     expect(limited.length).toBeGreaterThanOrEqual(1000 - UNAUTHENTICATED_PER_MINUTE - earnedBack(elapsedMs));
     for (const a of limited) expect(Number(a.headers['retry-after'])).toBeGreaterThanOrEqual(1);
-    expect(JSON.parse(limited[0]!.body)).toMatchObject({ error: { code: 'RATE_LIMITED' } });
+    expect(JSON.parse(limited[0]!.body)).toMatchObject({ code: 'RATE_LIMITED' });
     // Fast: a refusal costs no more than a few milliseconds even on a busy machine.
     expect(mean(limited.map((a) => a.ms))).toBeLessThan(50);
   });

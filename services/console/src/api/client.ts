@@ -23,7 +23,7 @@ export interface Api {
  */
 export function createApi(token: string, onUnauthorized: (message: string) => void): Api {
   const call = async <T>(method: 'GET' | 'POST', path: string, body: unknown, signal?: AbortSignal): Promise<T> => {
-    const headers: Record<string, string> = { authorization: `Bearer ${token}`, accept: 'application/json' };
+    const headers: Record<string, string> = { authorization: `Bearer ${token}`, accept: 'application/json, application/problem+json' };
     if (body !== undefined) headers['content-type'] = 'application/json';
     const res = await fetch(path, { method, headers, cache: 'no-store', ...(body !== undefined ? { body: JSON.stringify(body) } : {}), ...(signal ? { signal } : {}) });
     const text = await res.text();
@@ -34,8 +34,8 @@ export function createApi(token: string, onUnauthorized: (message: string) => vo
       json = undefined;
     }
     if (!res.ok) {
-      const e = (json as ApiErrorBody | undefined)?.error;
-      const err = new ApiError(res.status, e?.code ?? `HTTP_${res.status}`, e?.message ?? (text || res.statusText));
+      const e = json as Partial<ApiErrorBody> | undefined;
+      const err = new ApiError(res.status, typeof e?.code === 'string' ? e.code : `HTTP_${res.status}`, typeof e?.detail === 'string' ? e.detail : text || res.statusText);
       if (res.status === 401) onUnauthorized(err.message);
       throw err;
     }

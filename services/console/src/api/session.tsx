@@ -1,6 +1,8 @@
 import { createContext, useCallback, useContext, useEffect, useMemo, useState, type ReactNode } from 'react';
 import { ApiError, createApi, tokenClaims, type Api } from './client';
-import type { WhoAmI } from './types';
+import { navigate } from '../router';
+import { finishSignIn, isCallback, signInConfig } from './sso';
+import type { SignInConfig, WhoAmI } from './types';
 
 const STORAGE_KEY = 'livescope.console.token';
 
@@ -19,18 +21,22 @@ interface SessionState {
   readonly message: string | undefined;
   readonly checking: boolean;
   readonly signIn: (token: string) => Promise<void>;
+  /** Single sign-on, when the control plane offers it to the console. */
+  readonly sso: SignInConfig | undefined;
 }
 
 const Ctx = createContext<SessionState | undefined>(undefined);
 
 /**
- * The signed-in user: a bearer token pasted at login (kept in this tab's sessionStorage only), the
- * roles the API reports for it (`GET /v1/me`), and an API client using it. A 401 anywhere signs out.
+ * The signed-in user: a bearer token from single sign-on (authorization code with PKCE, see sso.ts)
+ * or pasted at login (kept in this tab's sessionStorage only), the roles the API reports for it
+ * (`GET /v1/me`), and an API client using it. A 401 anywhere signs out.
  */
 export function SessionProvider({ children }: { children: ReactNode }): ReactNode {
   const [session, setSession] = useState<Session | undefined>();
   const [message, setMessage] = useState<string | undefined>();
-  const [checking, setChecking] = useState(() => sessionStorage.getItem(STORAGE_KEY) !== null);
+  const [checking, setChecking] = useState(() => sessionStorage.getItem(STORAGE_KEY) !== null || isCallback());
+  const [sso, setSso] = useState<SignInConfig | undefined>();
 
   const signOut = useCallback((why?: string) => {
     sessionStorage.removeItem(STORAGE_KEY);
@@ -60,11 +66,36 @@ export function SessionProvider({ children }: { children: ReactNode }): ReactNod
   );
 
   useEffect(() => {
+    let cancelled = false;
+    const callback = isCallback();
+    void signInConfig()
+      .catch(() => undefined)
+      .then(async (c) => {
+        if (cancelled) return;
+        setSso(c);
+        if (!callback) return;
+        // Back from the provider: the code becomes the token, and the address bar loses code and state.
+        let token: string;
+        try {
+          if (!c) throw new Error('single sign-on is not configured');
+          token = await finishSignIn(c);
+        } finally {
+          navigate('/', true);
+        }
+        await signIn(token);
+      })
+      .catch((e: unknown) => {
+        setChecking(false);
+        setMessage(`Single sign-on failed: ${(e as Error).message}`);
+      });
     const saved = sessionStorage.getItem(STORAGE_KEY);
-    if (saved) void signIn(saved);
+    if (saved && !callback) void signIn(saved);
+    return () => {
+      cancelled = true;
+    };
   }, [signIn]);
 
-  const value = useMemo(() => ({ session, message, checking, signIn }), [session, message, checking, signIn]);
+  const value = useMemo(() => ({ session, message, checking, signIn, sso }), [session, message, checking, signIn, sso]);
   return <Ctx.Provider value={value}>{children}</Ctx.Provider>;
 }
 

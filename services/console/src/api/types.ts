@@ -54,7 +54,7 @@ export interface IdentitySummary {
 
 export interface IdentitiesPage {
   readonly identities: IdentitySummary[];
-  readonly next: string | null;
+  readonly nextCursor: string | null;
   readonly total: number | null;
 }
 
@@ -107,13 +107,15 @@ export interface ChangeItem extends HistoryItem {
 
 export interface ChangesList {
   readonly items: ChangeItem[];
-  readonly cursor: string;
+  /** Where the first page was read in the audit log: Last-Event-ID of the change stream. */
+  readonly position: string;
+  readonly nextCursor: string | null;
 }
 
 export interface History {
   readonly identityId: string;
   readonly items: HistoryItem[];
-  readonly next: string | null;
+  readonly nextCursor: string | null;
 }
 
 export interface ScopePermission {
@@ -186,7 +188,7 @@ export interface Alert {
 
 export interface AlertsList {
   readonly alerts: Alert[];
-  readonly next: string | null;
+  readonly nextCursor: string | null;
 }
 
 export interface AlertAck {
@@ -214,6 +216,7 @@ export interface ActiveOrder {
 export interface OrdersList {
   readonly orders: ActiveOrder[];
   readonly partitions: number;
+  readonly nextCursor: string | null;
 }
 
 export interface OrderAccepted {
@@ -265,10 +268,28 @@ export interface Enforcer {
 export interface EnforcersList {
   readonly enforcers: Enforcer[];
   readonly known: number;
+  readonly nextCursor: string | null;
 }
 
+/** How to sign in (`GET /auth/oidc`). */
+export interface SignInConfig {
+  readonly issuer: string;
+  readonly consoleClientId: string | null;
+  readonly cliClientId: string | null;
+  readonly scopes: string;
+  readonly resource: string | null;
+}
+
+/** An error answer: RFC 9457 problem details (application/problem+json); `code` is the API's stable code. */
 export interface ApiErrorBody {
-  readonly error: { readonly code: string; readonly message: string; readonly paths?: readonly string[] };
+  readonly type: string;
+  readonly title: string;
+  readonly status: number;
+  readonly detail: string;
+  readonly instance: string;
+  readonly code: string;
+  readonly paths?: readonly string[];
+  readonly correlationId?: string;
 }
 
 // --- policies -------------------------------------------------------------------------------------
@@ -313,6 +334,7 @@ export interface PolicyHistory {
     readonly reason: string | null;
   }[];
   readonly pending: readonly PolicyPublication[];
+  readonly nextCursor: string | null;
 }
 
 export interface PolicyValidation {

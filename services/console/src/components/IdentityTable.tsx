@@ -55,11 +55,11 @@ export function IdentityTable({ filters, patches, now }: { filters: IdentityFilt
       const mine = reset ? ++generation.current : generation.current;
       busy.current = true;
       setLoading(true);
-      api.get<IdentitiesPage>(`/v1/identities?${query}${after ? `&after=${encodeURIComponent(after)}` : ''}`).then(
+      api.get<IdentitiesPage>(`/v1/identities?${query}${after ? `&cursor=${encodeURIComponent(after)}` : ''}`).then(
         (p) => {
           if (mine !== generation.current) return;
           setRows((old) => (reset ? p.identities : [...old, ...p.identities]));
-          setNext(p.next);
+          setNext(p.nextCursor);
           if (p.total !== null) setTotal(p.total);
           setError(undefined);
           busy.current = false;

@@ -54,12 +54,12 @@ export function AlertsPage(): ReactNode {
       const p = new URLSearchParams(query);
       p.set('limit', '200');
       if (filters.unacknowledged) p.set('acknowledged', 'false');
-      if (before) p.set('before', before);
+      if (before) p.set('cursor', before);
       api.get<AlertsList>(`/v1/alerts?${p.toString()}`).then(
         (l) => {
           setError(undefined);
           setAlerts((old) => (before ? [...old, ...l.alerts] : l.alerts));
-          setNext(l.next);
+          setNext(l.nextCursor);
           // Resume the stream right after the newest alert listed ('0' when none: every new one).
           if (!before) setResumeFrom(l.alerts[0]?.id ?? '0');
         },

@@ -13,7 +13,7 @@ const HISTORY = 90;
  * it is (staleness: the oldest command it has not acknowledged), and its revocation lag.
  */
 export function EnforcersPage(): ReactNode {
-  const list = useApi<EnforcersList>('/v1/enforcers', 2000);
+  const list = useApi<EnforcersList>('/v1/enforcers?limit=1000', 2000);
   const now = useNow(1000);
   /** Staleness samples per enforcement point while this page is open. */
   const [samples, setSamples] = useState<{ at: number; values: Record<string, number> }[]>([]);

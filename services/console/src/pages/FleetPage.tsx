@@ -50,7 +50,7 @@ export function FleetPage(): ReactNode {
         if (m.event === 'scope.change' || m.event === 'revocation') onChange(JSON.parse(m.data) as ChangeItem);
       },
     },
-    initial.data ? initial.data.cursor : null,
+    initial.data ? initial.data.position : null,
   );
 
   const s = summary.data;

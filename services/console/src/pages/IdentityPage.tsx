@@ -38,7 +38,7 @@ export function IdentityPage({ identityId }: { identityId: string }): ReactNode 
   const now = useNow(1000);
   const enc = encodeURIComponent(identityId);
   const scope = useApi<ScopeView>(`/v1/identities/${enc}/scope`);
-  const orders = useApi<OrdersList>('/v1/orders', 10_000);
+  const orders = useApi<OrdersList>('/v1/orders?limit=1000', 10_000);
   const [history, setHistory] = useState<HistoryItem[]>([]);
   const [next, setNext] = useState<string | null>(null);
   const [historyError, setHistoryError] = useState<string | undefined>();
@@ -46,12 +46,12 @@ export function IdentityPage({ identityId }: { identityId: string }): ReactNode 
 
   const loadHistory = useCallback(
     (before: string | null) => {
-      api.get<History>(`/v1/identities/${enc}/history?limit=${HISTORY_PAGE}${before ? `&before=${encodeURIComponent(before)}` : ''}`).then(
+      api.get<History>(`/v1/identities/${enc}/history?limit=${HISTORY_PAGE}${before ? `&cursor=${encodeURIComponent(before)}` : ''}`).then(
         (h) => {
           setHistoryError(undefined);
           if (before) {
             setHistory((old) => [...old, ...h.items.filter((i) => !old.some((o) => key(o) === key(i)))]);
-            setNext(h.next);
+            setNext(h.nextCursor);
             return;
           }
           setHistory((old) => {
@@ -60,7 +60,7 @@ export function IdentityPage({ identityId }: { identityId: string }): ReactNode 
             if (old.length > 0 && added.length > 0) setFresh(new Set(added.map(key)));
             return [...added, ...old].sort(newestFirst);
           });
-          setNext((n) => n ?? h.next);
+          setNext((n) => n ?? h.nextCursor);
         },
         (e: Error) => setHistoryError(e.message),
       );

@@ -1,10 +1,17 @@
 import { useState, type FormEvent, type ReactNode } from 'react';
 import { useSessionState } from '../api/session';
+import { startSignIn } from '../api/sso';
 
-/** Paste a bearer token; the API says who it is and what it may do. */
+/** Single sign-on when the control plane offers it, or a pasted bearer token; the API says who it is and what it may do. */
 export function LoginPage(): ReactNode {
-  const { signIn, message, checking } = useSessionState();
+  const { signIn, message, checking, sso } = useSessionState();
   const [token, setToken] = useState('');
+  const [leaving, setLeaving] = useState<string | undefined>();
+  const single = (): void => {
+    if (!sso) return;
+    setLeaving('Opening the sign-in page…');
+    startSignIn(sso).catch((e: unknown) => setLeaving(`Could not reach the identity provider: ${(e as Error).message}`));
+  };
   const submit = (e: FormEvent): void => {
     e.preventDefault();
     if (token.trim()) void signIn(token);
@@ -19,6 +26,15 @@ export function LoginPage(): ReactNode {
           livescope console
         </div>
         <p className="muted">The runtime access scope of every non-human identity, live. Sign in with a bearer token of the control plane's API.</p>
+        {sso ? (
+          <>
+            <button type="button" className="btn btn-primary" onClick={single} disabled={leaving !== undefined} data-testid="sso-sign-in">
+              Sign in with single sign-on
+            </button>
+            {leaving ? <p className="muted small">{leaving}</p> : null}
+            <p className="muted small">or paste a token:</p>
+          </>
+        ) : null}
         <label htmlFor="token">Bearer token</label>
         <textarea id="token" data-testid="token-input" rows={5} spellCheck={false} autoComplete="off" placeholder="eyJhbGciOiJFZERTQSIs…" value={token} onChange={(e) => setToken(e.target.value)} />
         {message ? (

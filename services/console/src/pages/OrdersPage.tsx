@@ -22,7 +22,7 @@ type Kind = (typeof KINDS)[number]['kind'];
 export function OrdersPage(): ReactNode {
   const { me } = useSession();
   const now = useNow(1000);
-  const orders = useApi<OrdersList>('/v1/orders', 3000);
+  const orders = useApi<OrdersList>('/v1/orders?limit=1000', 3000);
   return (
     <div className="page" data-testid="orders-page">
       <div className="page-head">

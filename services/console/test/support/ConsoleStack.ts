@@ -25,6 +25,8 @@ export interface StackOptions {
   readonly sseMaxMs: number;
   /** Background events per second from the simulator's traffic mix while the stack runs. */
   readonly trafficPerSecond: number;
+  /** More environment of the control plane (single sign-on), over the stack's own. */
+  readonly env?: Readonly<Record<string, string>>;
 }
 
 /**
@@ -93,6 +95,7 @@ export class ConsoleStack {
       LIVESCOPE_API_SSE_POLL_MS: '500',
       LIVESCOPE_CONSOLE_DIR: consoleDist,
       LIVESCOPE_LOG_LEVEL: 'info',
+      ...this.options.env,
     };
     // From its sources (tsx), so the test never runs a stale build of the control plane.
     const cp = spawn(process.execPath, ['--conditions=livescope-source', '--import', 'tsx', 'services/control-plane/src/main.ts'], { cwd: repoRoot, env, stdio: ['ignore', 'pipe', 'pipe'] });

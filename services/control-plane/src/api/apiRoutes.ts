@@ -1,6 +1,7 @@
 import type { RouteDef } from '../http/RouteDef.js';
 import { alertRoutes, type AlertsApi } from '../features/alerts/index.js';
 import { approvalRoutes, type ApprovalsApi } from '../features/approvals/index.js';
+import { authRoutes, type AuthApi } from '../features/auth/index.js';
 import { changeRoutes, type ChangesApi } from '../features/changes/index.js';
 import { consoleRoutes, type ConsoleApi } from '../features/console/index.js';
 import { enforcerRoutes, type EnforcersApi } from '../features/enforcers/index.js';
@@ -26,6 +27,7 @@ export interface ApiServices {
   readonly console: ConsoleApi;
   readonly openapi: OpenApiApi;
   readonly policies: PoliciesApi;
+  readonly auth: AuthApi;
 }
 
 /**
@@ -46,5 +48,6 @@ export function apiRoutes(s: ApiServices): RouteDef[] {
     ...consoleRoutes(s.console),
     ...openApiRoutes(s.openapi),
     ...policyRoutes(s.policies),
+    ...authRoutes(s.auth),
   ];
 }

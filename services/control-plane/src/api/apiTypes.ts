@@ -11,6 +11,7 @@ import type * as Changes from '../features/changes/schemas.js';
 import type * as Enforcers from '../features/enforcers/schemas.js';
 import type * as Fleet from '../features/fleet/schemas.js';
 import type * as Identities from '../features/identities/schemas.js';
+import type * as Auth from '../features/auth/schemas.js';
 import type * as Me from '../features/me/schemas.js';
 import type * as Operations from '../features/operations/schemas.js';
 import type * as Orders from '../features/orders/schemas.js';
@@ -25,6 +26,8 @@ type In<T extends z.ZodType> = z.input<T>;
 type Out<T extends z.ZodType> = z.output<T>;
 
 export type ErrorBody = Out<typeof Common.ErrorBody>;
+/** An error answer (RFC 9457, application/problem+json). */
+export type Problem = ErrorBody;
 
 // --- orders
 export type IssueOrderRequest = In<typeof Orders.IssueOrderRequest>;
@@ -58,6 +61,7 @@ export type AlertAck = Out<typeof Alerts.AlertAck>;
 
 // --- the caller, the fleet, the change feed, enforcement points, operations
 export type WhoAmI = Out<typeof Me.WhoAmI>;
+export type SignInConfig = Out<typeof Auth.SignInConfig>;
 export type FleetSummary = Out<typeof Fleet.FleetSummary>;
 export type ChangeItem = Out<typeof Changes.ChangeItem>;
 export type ChangesList = Out<typeof Changes.ChangesList>;

@@ -34,6 +34,7 @@ const services: ApiServices = {
   },
   openapi: { openApi: () => document },
   policies: { validate: notUsed, test: notUsed, current: notUsed, version: notUsed, diff: notUsed, impact: notUsed, publish: notUsed, rollback: notUsed, approve: notUsed, reject: notUsed, requests: notUsed, publication: notUsed, history: notUsed, status: notUsed },
+  auth: { signInConfig: () => undefined },
 };
 const routes = apiRoutes(services);
 const document = buildOpenApi(routes, { title: 'livescope control plane', version: '1.0.0' });
@@ -74,10 +75,39 @@ describe('the OpenAPI document', () => {
     expect(issue).toMatchObject({ operationId: 'issueOrder', security: [{ bearerAuth: [] }], requestBody: { content: { 'application/json': { schema: { $ref: '#/components/schemas/IssueOrderRequest' } } } } });
     expect(Object.keys(issue.responses as object)).toEqual(expect.arrayContaining(['202', '400', '401', '403', '429']));
     expect(document.components.schemas).toHaveProperty('OrderStatus');
-    expect(document.components.schemas).toHaveProperty('Error');
+    expect(document.components.schemas).toHaveProperty('Problem');
     expect((document.paths['/healthz']!.get as Record<string, unknown>).security).toEqual([]);
     const status = document.paths['/v1/orders/{orderId}/status']!.get as { parameters: { name: string; in: string; required: boolean }[] };
     expect(status.parameters).toEqual(expect.arrayContaining([expect.objectContaining({ name: 'orderId', in: 'path', required: true }), expect.objectContaining({ name: 'waitMs', in: 'query', required: false })]));
+  });
+});
+
+describe('API conventions', () => {
+  const LIST_ENDPOINTS = ['/v1/orders', '/v1/identities', '/v1/identities/{identityId}/history', '/v1/alerts', '/v1/changes', '/v1/enforcers', '/v1/policies/requests', '/v1/policies/history'];
+
+  it('pages every list endpoint one way: cursor and limit in, nextCursor out', () => {
+    for (const p of LIST_ENDPOINTS) {
+      const op = document.paths[p]!.get as { parameters: { name: string; in: string }[]; responses: Record<string, { content?: Record<string, { schema: { $ref: string } }> }> };
+      expect(op.parameters.filter((x) => x.in === 'query').map((x) => x.name), p).toEqual(expect.arrayContaining(['cursor', 'limit']));
+      expect(op.parameters.map((x) => x.name), p).not.toEqual(expect.arrayContaining(['before']));
+      expect(op.parameters.map((x) => x.name), p).not.toEqual(expect.arrayContaining(['after']));
+      const name = op.responses['200']!.content!['application/json']!.schema.$ref.split('/').pop()!;
+      const schema = (document.components.schemas as Record<string, { properties: Record<string, unknown>; required: string[] }>)[name]!;
+      expect(schema.required, `${p} → ${name}`).toContain('nextCursor');
+    }
+  });
+
+  it('answers every error as an RFC 9457 problem, with a Bearer challenge on 401', () => {
+    for (const [p, ops] of Object.entries(document.paths)) {
+      for (const [m, op] of Object.entries(ops as Record<string, { responses: Record<string, { content?: Record<string, unknown>; headers?: Record<string, unknown> }> }>)) {
+        for (const [status, r] of Object.entries(op.responses)) {
+          // Readiness answers 503 with its own body (which dependency is not ready), not a problem.
+          if (Number(status) < 400 || (p === '/readyz' && status === '503')) continue;
+          expect(Object.keys(r.content ?? {}), `${m} ${p} ${status}`).toEqual(['application/problem+json']);
+          if (status === '401') expect(r.headers, `${m} ${p}`).toHaveProperty('WWW-Authenticate');
+        }
+      }
+    }
   });
 });
 
@@ -86,13 +116,13 @@ describe('the HTTP layer', () => {
     const { app: a } = await app();
     const r = await a.inject({ method: 'POST', url: '/v1/orders', headers: { authorization: 'Bearer responder:alice' }, payload: { kind: 'quarantine', target: { identityId: 'has space' }, reason: '' } });
     expect(r.statusCode).toBe(400);
-    expect(r.json()).toMatchObject({ error: { code: 'INVALID_REQUEST', paths: expect.arrayContaining(['target.identityId', 'reason']) as unknown } });
+    expect(r.json()).toMatchObject({ code: 'INVALID_REQUEST', paths: expect.arrayContaining(['target.identityId', 'reason']) as unknown });
     const bad = await a.inject({ method: 'POST', url: '/v1/orders', headers: { authorization: 'Bearer responder:alice', 'content-type': 'application/json' }, payload: '{not json' });
     expect(bad.statusCode).toBe(400);
-    expect(bad.json()).toMatchObject({ error: { code: 'INVALID_REQUEST' } });
+    expect(bad.json()).toMatchObject({ code: 'INVALID_REQUEST' });
     const q = await a.inject({ method: 'GET', url: '/v1/orders/o-1/status?waitMs=soon', headers: { authorization: 'Bearer soc:s' } });
     expect(q.statusCode).toBe(400);
-    expect(q.json()).toMatchObject({ error: { paths: ['query.waitMs'] } });
+    expect(q.json()).toMatchObject({ paths: ['query.waitMs'] });
     await a.close();
   });
 
@@ -104,7 +134,7 @@ describe('the HTTP layer', () => {
     const ok = await a.inject({ method: 'POST', url: '/v1/orders', headers: { authorization: 'Bearer responder:alice' }, payload: body });
     expect(ok.statusCode).toBe(202);
     expect(ok.json()).toMatchObject({ orderId: 'o-1', actor: 'alice' });
-    expect((await a.inject({ method: 'GET', url: '/nope' })).json()).toMatchObject({ error: { code: 'NOT_FOUND' } });
+    expect((await a.inject({ method: 'GET', url: '/nope' })).json()).toMatchObject({ code: 'NOT_FOUND' });
     await a.close();
   });
 
@@ -115,7 +145,7 @@ describe('the HTTP layer', () => {
     expect(codes).toEqual([200, 200, 200, 429]);
     expect((await a.inject({ method: 'GET', url: '/v1/orders', headers: { authorization: 'Bearer soc:other' } })).statusCode).toBe(200);
     const limited = await a.inject({ method: 'GET', url: '/v1/orders', headers: { authorization: 'Bearer soc:s' } });
-    expect(limited.json()).toMatchObject({ error: { code: 'RATE_LIMITED' } });
+    expect(limited.json()).toMatchObject({ code: 'RATE_LIMITED' });
     expect((await a.inject({ method: 'GET', url: '/healthz' })).statusCode).toBe(200);
     await a.close();
   });

@@ -1,5 +1,6 @@
 import { createRemoteJWKSet, errors, jwtVerify, type JWTVerifyGetKey } from 'jose';
 import { ControlPlaneError } from '../ControlPlaneError.js';
+import { claimedValues, DEFAULT_ROLE_SOURCE, rolesOf, type RoleSource } from './roleMapping.js';
 import { principalOf, type Principal } from './roles.js';
 import type { TrustedTokenKey } from './verifyKeys.js';
 
@@ -36,6 +37,8 @@ export interface TokenVerifierOptions {
    * claim containing it). Default `kind=human`. Tokens of workloads and agents must not carry it.
    */
   readonly personClaim?: { readonly name: string; readonly value: string };
+  /** Where roles come from: a claim and an optional mapping of its values. Default: the `roles` claim, values as role names. */
+  readonly roles?: RoleSource;
 }
 
 const ASYMMETRIC_ALGORITHMS = ['EdDSA', 'Ed25519', 'ES256', 'ES384', 'ES512', 'RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512'];
@@ -43,7 +46,8 @@ const SUBJECT = /^[\x21-\x7e]{1,256}$/;
 
 /**
  * Verifies bearer JWTs with jose: signature against the configured keys (each key only with the
- * algorithms of its type), issuer, audience, expiry; then reads `sub`, `roles` and `exp`.
+ * algorithms of its type), issuer, audience, expiry; then reads `sub`, the roles (from the configured
+ * claim, mapped) and `exp`.
  */
 export class TokenVerifier {
   private readonly getKey: JWTVerifyGetKey;
@@ -81,15 +85,16 @@ export class TokenVerifier {
     }
     const sub = payload.sub;
     if (typeof sub !== 'string' || !SUBJECT.test(sub)) throw new AuthenticationError('invalid-claims', 'the token subject must be 1-256 printable characters');
-    const roles = payload.roles;
-    if (roles !== undefined && !Array.isArray(roles)) throw new AuthenticationError('invalid-claims', 'the roles claim must be an array of role names');
+    const source = this.options.roles ?? DEFAULT_ROLE_SOURCE;
+    const claimed = claimedValues(payload, source);
+    if (claimed === 'invalid') throw new AuthenticationError('invalid-claims', `the ${source.claim} claim must be a string or an array of strings`);
     const pc = this.options.personClaim ?? { name: 'kind', value: 'human' };
     const marker = payload[pc.name];
     const person = marker === pc.value || (Array.isArray(marker) && marker.includes(pc.value));
     const authTime = typeof payload.auth_time === 'number' ? payload.auth_time : typeof payload.iat === 'number' ? payload.iat : undefined;
     // jose checked `exp` (required) is a number; it is kept so that event streams end when the token does.
     const exp = payload.exp as number;
-    return principalOf(sub, (roles as unknown[] | undefined) ?? [], { issuer: this.options.issuer, person, expiresAt: exp * 1000, ...(authTime !== undefined ? { authenticatedAt: authTime * 1000 } : {}) });
+    return principalOf(sub, rolesOf(claimed, source), { issuer: this.options.issuer, person, expiresAt: exp * 1000, ...(authTime !== undefined ? { authenticatedAt: authTime * 1000 } : {}) });
   }
 }
 

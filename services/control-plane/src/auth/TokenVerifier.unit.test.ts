@@ -55,7 +55,8 @@ describe('TokenVerifier', () => {
     expect(await reasonOf(`Bearer ${await token({ iss: 'evil' })}`)).toBe('wrong-issuer');
     expect(await reasonOf(`Bearer ${await token({ kid: 'k9' })}`)).toBe('unknown-key');
     expect(await reasonOf(`Bearer ${await token({ sub: null })}`)).toBe('invalid-claims');
-    expect(await reasonOf(`Bearer ${await token({ roles: 'admin' })}`)).toBe('invalid-claims');
+    expect(await reasonOf(`Bearer ${await token({ roles: { admin: true } })}`)).toBe('invalid-claims');
+    expect(await reasonOf(`Bearer ${await token({ roles: [1] })}`)).toBe('invalid-claims');
   });
 
   it('refuses a token whose algorithm does not belong to the key (no algorithm confusion)', async () => {

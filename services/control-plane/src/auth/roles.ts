@@ -1,5 +1,7 @@
 /**
- * Who may do what. Roles come from the token's `roles` claim; unknown role names are ignored.
+ * Who may do what. Roles come from a token claim (`roles` unless `LIVESCOPE_API_ROLES_CLAIM` names
+ * another), optionally mapped from an identity provider's groups (`LIVESCOPE_API_ROLE_MAPPING`);
+ * unknown role names are ignored.
  * - responder: narrowing orders, and lifting orders it issued itself;
  * - approver: widening — lifting anyone's order, granting escalation approvals;
  * - soc: reading alerts and views;

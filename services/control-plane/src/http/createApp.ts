@@ -9,7 +9,7 @@ import { AuthenticationError } from '../auth/TokenVerifier.js';
 import { ControlPlaneError } from '../ControlPlaneError.js';
 import type { ControlPlaneMetrics } from '../ControlPlaneMetrics.js';
 import { addressKey } from './addressKey.js';
-import { controlPlaneErrorOf, errorBody } from './errorAnswer.js';
+import { bearerChallenge, controlPlaneErrorOf, errorBody, PROBLEM_CONTENT_TYPE } from './errorAnswer.js';
 import { RETRY_MS, serveEventStream } from './EventStream.js';
 import { RateLimiter, type RateTake } from './RateLimiter.js';
 import { EventStreamBody, HIJACKED, TextBody, type RouteDef } from './RouteDef.js';
@@ -81,7 +81,7 @@ function parseOrThrow<S extends z.ZodType>(schema: S | undefined, value: unknown
  * 4. zod validation of path, query, headers and body (400 with the failing paths);
  * 5. the handler; event streams first take one of the subject's stream slots and end at the
  *    token's expiry.
- * One error format (5xx bodies never quote a dependency's error), request metrics and one log line per call.
+ * One error format, RFC 9457 problem details (5xx bodies never quote a dependency's error; a 401 carries a Bearer challenge), request metrics and one log line per call.
  */
 export async function createApp(deps: AppDeps): Promise<{ app: FastifyInstance; registered: RegisteredRoute[] }> {
   const log = deps.logger.child({ component: 'http' });
@@ -169,13 +169,14 @@ export async function createApp(deps: AppDeps): Promise<{ app: FastifyInstance; 
     if (e.httpStatus >= 500) log[e.classification === 'transient' ? 'warn' : 'error']({ err: e, reqId: req.id, route: req.routeOptions.url, component: e.component }, 'request failed');
     if (err instanceof AuthenticationError) deps.metrics.authFailures.inc({ reason: err.reason });
     else if (e.code === 'FORBIDDEN') deps.metrics.authFailures.inc({ reason: 'forbidden' });
-    void reply.code(e.httpStatus).type('application/json').send(errorBody(e, req.id));
+    if (e.httpStatus === 401) void reply.header('www-authenticate', bearerChallenge(!(err instanceof AuthenticationError && err.reason === 'missing'), e.message));
+    void reply.code(e.httpStatus).type(PROBLEM_CONTENT_TYPE).send(errorBody(e, req.id));
   });
   app.setNotFoundHandler((req, reply) => {
     // A path that exists nowhere is an unauthenticated request: it spends the address's budget.
     const t = limiters.unauthenticated.take(addressKey(req.ip), Date.now());
     const e = t.allowed ? new ControlPlaneError('NOT_FOUND', `no route ${req.method} ${req.url.split('?')[0]}`) : limited(reply, 'unauthenticated', t, 'per client address without an accepted token');
-    void reply.code(e.httpStatus).type('application/json').send(errorBody(e, req.id));
+    void reply.code(e.httpStatus).type(PROBLEM_CONTENT_TYPE).send(errorBody(e, req.id));
   });
   app.addHook('onResponse', (req, reply, done) => {
     const routeLabel = req.routeOptions.url ?? 'unmatched';

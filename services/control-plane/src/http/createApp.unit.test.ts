@@ -81,7 +81,7 @@ describe('rate limits', () => {
     expect(await counter('rateLimited', { budget: 'unauthenticated' })).toBe(15);
     const limited = await a.inject(get('/v1/things', '10.0.0.1', 'forged'));
     expect(Number(limited.headers['retry-after'])).toBeGreaterThanOrEqual(1);
-    expect(limited.json()).toMatchObject({ error: { code: 'RATE_LIMITED' } });
+    expect(limited.json()).toMatchObject({ code: 'RATE_LIMITED' });
     // Until the address earns its budget back, even a good token from it is not checked.
     expect((await a.inject(get('/v1/things', '10.0.0.1', 'soc:s'))).statusCode).toBe(429);
     expect(verifier.calls).toBe(5);
@@ -151,7 +151,8 @@ describe('error answers', () => {
     expect(r.statusCode).toBe(503);
     const correlationId = r.headers['x-request-id'] as string;
     expect(correlationId).toMatch(/^[0-9a-f-]{36}$/);
-    expect(r.json()).toEqual({ error: { code: 'UNAVAILABLE', message: 'PostgreSQL unavailable; retry later', component: 'postgres', correlationId } });
+    expect(r.headers['content-type']).toMatch(/^application\/problem\+json/);
+    expect(r.json()).toEqual({ type: 'urn:livescope:problem:unavailable', title: 'Service unavailable', status: 503, detail: 'PostgreSQL unavailable; retry later', instance: `urn:uuid:${correlationId}`, code: 'UNAVAILABLE', component: 'postgres', correlationId });
     expect(r.body).not.toMatch(/ECONNREFUSED|10\.9\.8\.7|SELECT/);
     const logged = lines.map((l) => JSON.parse(l) as { reqId?: string; err?: { message: string; stack: string } }).find((l) => l.reqId === correlationId && l.err);
     expect(logged?.err?.message).toContain(PG_TEXT);
@@ -163,10 +164,10 @@ describe('error answers', () => {
     const { a } = await app();
     const bug = await a.inject(get('/v1/bug', '10.2.0.2', 'soc:s'));
     expect(bug.statusCode).toBe(500);
-    expect(bug.json()).toMatchObject({ error: { code: 'INTERNAL', message: 'internal error' } });
+    expect(bug.json()).toMatchObject({ code: 'INTERNAL', detail: 'internal error' });
     expect(bug.body).not.toContain('ECONNREFUSED');
     const mayLand = await a.inject(get('/v1/may-land', '10.2.0.2', 'soc:s'));
-    expect(mayLand.json()).toMatchObject({ error: { code: 'UNAVAILABLE', message: 'order o-1 may still be written', component: 'kafka' } });
+    expect(mayLand.json()).toMatchObject({ code: 'UNAVAILABLE', detail: 'order o-1 may still be written', component: 'kafka' });
     expect(mayLand.body).not.toContain('ECONNREFUSED');
     await a.close();
   });
@@ -175,7 +176,22 @@ describe('error answers', () => {
     const { a } = await app();
     const r = await a.inject({ method: 'POST', url: '/v1/echo', remoteAddress: '10.2.0.3', headers: { authorization: 'Bearer soc:s' }, payload: { n: 'one' } });
     expect(r.statusCode).toBe(400);
-    expect(r.json()).toMatchObject({ error: { code: 'INVALID_REQUEST', paths: ['n'], message: expect.stringContaining('n') as unknown, correlationId: r.headers['x-request-id'] } });
+    expect(r.json()).toMatchObject({ code: 'INVALID_REQUEST', paths: ['n'], detail: expect.stringContaining('n') as unknown, correlationId: r.headers['x-request-id'] });
+    await a.close();
+  });
+
+  it('challenge every 401 with WWW-Authenticate: Bearer, naming invalid_token only when a token was presented', async () => {
+    const { a } = await app();
+    const none = await a.inject(get('/v1/things', '10.2.0.4'));
+    expect(none.statusCode).toBe(401);
+    expect(none.headers['www-authenticate']).toBe('Bearer realm="livescope"');
+    expect(none.json()).toMatchObject({ type: 'urn:livescope:problem:unauthenticated', title: 'Authentication required', status: 401, code: 'UNAUTHENTICATED' });
+    const forged = await a.inject(get('/v1/things', '10.2.0.4', 'forged'));
+    expect(forged.statusCode).toBe(401);
+    expect(forged.headers['www-authenticate']).toBe('Bearer realm="livescope", error="invalid_token", error_description="the token signature does not verify"');
+    expect(forged.headers['content-type']).toMatch(/^application\/problem\+json/);
+    const unknownRoute = await a.inject(get('/v1/nowhere', '10.2.0.4'));
+    expect(unknownRoute.json()).toMatchObject({ status: 404, code: 'NOT_FOUND', type: 'urn:livescope:problem:not-found' });
     await a.close();
   });
 });

@@ -1,16 +1,45 @@
 import { StoreError } from '@livescope/store';
 import { TransportError } from '@livescope/transport';
-import { ControlPlaneError, type FailedComponent } from '../ControlPlaneError.js';
+import { ControlPlaneError, type ErrorCode, type FailedComponent } from '../ControlPlaneError.js';
 
-/** The error body every route answers with (`Error` in the OpenAPI document). */
-export interface ErrorBodyJson {
-  readonly error: {
-    readonly code: string;
-    readonly message: string;
-    readonly paths?: string[];
-    readonly component?: FailedComponent;
-    readonly correlationId: string;
-  };
+/**
+ * The error body every route answers with: an RFC 9457 problem (`application/problem+json`, `Problem`
+ * in the OpenAPI document). `code` (an extension member) is the stable code clients switch on, as before.
+ */
+export interface ProblemJson {
+  /** `urn:livescope:problem:<code in kebab case>`: one type per code. */
+  readonly type: string;
+  readonly title: string;
+  readonly status: number;
+  readonly detail: string;
+  /** `urn:uuid:<correlation id>`: this occurrence, as the server log names it. */
+  readonly instance: string;
+  readonly code: string;
+  readonly paths?: string[];
+  readonly component?: FailedComponent;
+  readonly correlationId: string;
+}
+
+export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
+
+/** Short, fixed summaries of each code (RFC 9457 `title`: the same for every occurrence). */
+export const problemTitles: Readonly<Record<ErrorCode, string>> = {
+  INVALID_REQUEST: 'Invalid request',
+  UNAUTHENTICATED: 'Authentication required',
+  FORBIDDEN: 'Forbidden',
+  NOT_FOUND: 'Not found',
+  CONFLICT: 'Conflict',
+  IDEMPOTENCY_KEY_REUSED: 'Idempotency key reused',
+  RATE_LIMITED: 'Rate limit exceeded',
+  UNAVAILABLE: 'Service unavailable',
+  POLICY_COMPILER_UNAVAILABLE: 'Policy compiler unavailable',
+  CONFIG: 'Server misconfigured',
+  INTERNAL: 'Internal error',
+};
+
+/** The problem type URI of a code: `INVALID_REQUEST` → `urn:livescope:problem:invalid-request`. */
+export function problemType(code: ErrorCode): string {
+  return `urn:livescope:problem:${code.toLowerCase().replace(/_/g, '-')}`;
 }
 
 const componentName: Readonly<Record<FailedComponent, string>> = {
@@ -46,14 +75,25 @@ function failedComponentOf(e: Error): FailedComponent | undefined {
 }
 
 /**
- * The body of an error answer. A 4xx shows the message (it describes the caller's input, and the
- * failing paths); a 5xx shows only text written for it: the error's `publicMessage`, or the failing
+ * The problem document of an error answer. A 4xx details the message (it describes the caller's input,
+ * and the failing paths); a 5xx only text written for it: the error's `publicMessage`, or the failing
  * component and its classification — never a dependency's message, which may name hosts, SQL or
- * broker internals. `correlationId` (also the `x-request-id` header) finds the whole error in the log.
+ * broker internals. `correlationId` (also the `x-request-id` header and the `instance`) finds the
+ * whole error in the log.
  */
-export function errorBody(e: ControlPlaneError, correlationId: string): ErrorBodyJson {
-  if (e.httpStatus < 500) return { error: { code: e.code, message: e.message, ...(e.paths.length ? { paths: [...e.paths] } : {}), correlationId } };
-  return { error: { code: e.code, message: e.publicMessage ?? publicMessageOf(e), ...(e.component ? { component: e.component } : {}), correlationId } };
+export function errorBody(e: ControlPlaneError, correlationId: string): ProblemJson {
+  const common = { type: problemType(e.code), title: problemTitles[e.code], status: e.httpStatus, instance: `urn:uuid:${correlationId}`, code: e.code };
+  if (e.httpStatus < 500) return { ...common, detail: e.message, ...(e.paths.length ? { paths: [...e.paths] } : {}), correlationId };
+  return { ...common, detail: e.publicMessage ?? publicMessageOf(e), ...(e.component ? { component: e.component } : {}), correlationId };
+}
+
+/**
+ * The `WWW-Authenticate` challenge of a 401 (RFC 6750): `error="invalid_token"` when a token was
+ * presented and refused, none when the request carried no credentials at all.
+ */
+export function bearerChallenge(tokenPresented: boolean, description: string): string {
+  const quoted = description.replace(/[^\x20-\x7e]/g, '?').replace(/["\\]/g, "'");
+  return tokenPresented ? `Bearer realm="livescope", error="invalid_token", error_description="${quoted}"` : 'Bearer realm="livescope"';
 }
 
 function publicMessageOf(e: ControlPlaneError): string {

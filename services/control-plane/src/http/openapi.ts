@@ -88,7 +88,8 @@ export function buildOpenApi(routes: readonly RouteDef[], info: OpenApiDocument[
       responseMap[String(code)] = {
         description: genericErrors[code] ?? 'Error.',
         ...(code === 429 ? { headers: { 'Retry-After': { description: 'Seconds to wait before retrying.', schema: { type: 'integer', minimum: 1 } } } } : {}),
-        content: { 'application/json': { schema: ref(componentNames.get(ErrorBody)!) } },
+        ...(code === 401 ? { headers: { 'WWW-Authenticate': { description: 'RFC 6750 Bearer challenge: `Bearer realm="livescope"`, with `error="invalid_token"` and an `error_description` when a token was presented and refused.', schema: { type: 'string' } } } } : {}),
+        content: { 'application/problem+json': { schema: ref(componentNames.get(ErrorBody)!) } },
       };
     }
     const description = [r.description, s.contentType === 'text/event-stream' ? EVENT_STREAM_NOTE : undefined].filter(Boolean).join(' ');

@@ -22,7 +22,7 @@ export function component<T extends z.ZodType>(name: string, schema: T): T {
  * components of the first published document keep their places, newer ones follow by name.
  */
 const FIRST_PUBLISHED_ORDER = [
-  'Error',
+  'Problem',
   'OrderAccepted',
   'LiftAccepted',
   'ActiveOrder',
@@ -62,16 +62,20 @@ export function componentsInDocumentOrder(): [z.ZodType, string][] {
 
 // --- common --------------------------------------------------------------------------------------
 export const ErrorBody = component(
-  'Error',
-  z.object({
-    error: z.object({
-      code: z.string().describe('Stable error code: INVALID_REQUEST, UNAUTHENTICATED, FORBIDDEN, NOT_FOUND, CONFLICT, IDEMPOTENCY_KEY_REUSED, RATE_LIMITED, UNAVAILABLE, POLICY_COMPILER_UNAVAILABLE, INTERNAL.'),
-      message: z.string().describe("What went wrong. A 4xx describes the caller's request; a 5xx never quotes a dependency's error (it is logged with the correlation id)."),
-      paths: z.array(z.string()).optional().describe('Failing field paths of an invalid request, e.g. `target.identityId`.'),
-      component: z.enum(['kafka', 'postgres', 'registry', 'policy-compiler']).optional().describe('The dependency that failed (5xx).'),
-      correlationId: z.string().optional().describe('Id of this request in the server log (also the `x-request-id` header of every answer).'),
-    }),
-  }),
+  'Problem',
+  z
+    .object({
+      type: z.string().describe('Problem type URI, one per code: `urn:livescope:problem:<code in kebab case>` (e.g. `urn:livescope:problem:invalid-request`).'),
+      title: z.string().describe('Short summary of the problem type (the same for every occurrence).'),
+      status: z.number().int().describe('The HTTP status code.'),
+      detail: z.string().describe("What went wrong this time. A 4xx describes the caller's request; a 5xx never quotes a dependency's error (it is logged with the correlation id)."),
+      instance: z.string().describe('This occurrence: `urn:uuid:<correlationId>`.'),
+      code: z.string().describe('Extension: the stable error code clients switch on: INVALID_REQUEST, UNAUTHENTICATED, FORBIDDEN, NOT_FOUND, CONFLICT, IDEMPOTENCY_KEY_REUSED, RATE_LIMITED, UNAVAILABLE, POLICY_COMPILER_UNAVAILABLE, INTERNAL.'),
+      paths: z.array(z.string()).optional().describe('Extension: failing field paths of an invalid request, e.g. `target.identityId`.'),
+      component: z.enum(['kafka', 'postgres', 'registry', 'policy-compiler']).optional().describe('Extension: the dependency that failed (5xx).'),
+      correlationId: z.string().describe('Extension: id of this request in the server log (also the `x-request-id` header of every answer).'),
+    })
+    .describe('RFC 9457 problem details, served as `application/problem+json`.'),
 );
 
 /** Why an order or its lift was made, as recorded in the audit log. */

@@ -4,11 +4,14 @@ import type { Principal } from '../../auth/roles.js';
 import type { ControlPlaneConfig } from '../../config.js';
 import { ControlPlaneError } from '../../ControlPlaneError.js';
 import { KEEP_ALIVE_MS, STREAM_BATCH, type EventStreamSource } from '../../http/EventStream.js';
+import { decodeCursor, encodeCursor } from '../../http/pagination.js';
 import type { AlertBus } from '../../tracking/AlertBus.js';
 import type { AlertsRepository } from './AlertsRepository.js';
 import type { AlertsApi } from './routes.js';
 import type * as S from './schemas.js';
 import { alertView, severitiesFrom } from './views.js';
+
+const isAlertKey = (k: readonly unknown[]): k is [string] => k.length === 1 && typeof k[0] === 'string' && /^\d{1,19}$/.test(k[0]);
 
 export interface AlertsDeps {
   readonly config: Pick<ControlPlaneConfig, 'ssePollMs'>;
@@ -40,9 +43,11 @@ export class AlertsService implements AlertsApi, AlertCounts {
   }
 
   async alerts(q: z.infer<typeof S.AlertsQuery>): Promise<z.input<typeof S.AlertsList>> {
-    const rows = await this.d.repository.listAlerts({ ...this.alertFilter(q), ...(q.before ? { beforeSeq: q.before } : {}), limit: q.limit + 1 });
+    const beforeSeq = q.cursor === undefined ? undefined : decodeCursor(q.cursor, isAlertKey)[0];
+    const rows = await this.d.repository.listAlerts({ ...this.alertFilter(q), ...(beforeSeq !== undefined ? { beforeSeq } : {}), limit: q.limit + 1 });
     const page = rows.slice(0, q.limit);
-    return { alerts: page.map(alertView), next: rows.length > q.limit ? page[page.length - 1]!.seq : null };
+    const last = page[page.length - 1];
+    return { alerts: page.map(alertView), nextCursor: rows.length > q.limit && last ? encodeCursor([last.seq]) : null };
   }
 
   /**

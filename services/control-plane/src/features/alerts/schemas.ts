@@ -1,5 +1,6 @@
 import { Cause, DriftAlertType, IdentityId, Instant, Severity } from '@livescope/contracts';
 import { z } from 'zod';
+import { NextCursor, pageQuery } from '../../http/pagination.js';
 import { component } from '../../http/schemas.js';
 
 /** Requests and answers of the alerts API: drift alerts, their stream and their acknowledgement. */
@@ -29,10 +30,7 @@ export const AlertFilterQuery = z.object({
   since: Instant.optional().describe('Only alerts at or after this instant.'),
   acknowledged: z.enum(['true', 'false']).optional().describe('Only acknowledged (`true`) or unacknowledged (`false`) alerts.'),
 });
-export const AlertsQuery = AlertFilterQuery.extend({
-  limit: z.coerce.number().int().min(1).max(500).default(100),
-  before: z.string().regex(/^\d{1,19}$/).optional().describe('Page cursor: alerts with an id lower than this.'),
-});
+export const AlertsQuery = AlertFilterQuery.extend(pageQuery(100, 500).shape);
 export const AlertStreamQuery = AlertFilterQuery.extend({
   lastEventId: z.string().regex(/^\d{1,19}$/).optional().describe('Resume after this alert id (the Last-Event-ID header takes precedence).'),
 });
@@ -40,7 +38,7 @@ export const AlertStreamQuery = AlertFilterQuery.extend({
 export const AlertView = component(
   'Alert',
   z.object({
-    id: z.string().describe('Monotonic id: the SSE event id, and the `before` cursor.'),
+    id: z.string().describe('Monotonic id: the SSE event id (Last-Event-ID).'),
     alertId: z.string(),
     type: DriftAlertType,
     severity: Severity,
@@ -61,7 +59,7 @@ export type AlertView = z.infer<typeof AlertView>;
 
 export const AlertsList = component(
   'AlertsList',
-  z.object({ alerts: z.array(AlertView), next: z.string().nullable() }),
+  z.object({ alerts: z.array(AlertView).describe('Newest first.'), nextCursor: NextCursor }),
 );
 
 export const AlertParams = z.object({ id: z.string().regex(/^\d{1,19}$/).describe('Alert id (`id` of the Alert, not `alertId`).') });

@@ -1,4 +1,5 @@
 import type { AuditRecord, Store } from '@livescope/store';
+import type { AuditKey } from '../../audit/auditKey.js';
 import { auditRecord, type AuditSqlRow } from '../../persistence/auditRows.js';
 
 /** Position in the audit log: the last sequence number read per partition. */
@@ -18,15 +19,17 @@ export class ChangesRepository {
     return new Map(rows.map((r) => [r.partition, Number(r.seq ?? 0)]));
   }
 
-  /** The newest audit rows of the given kinds, at or before `heads`, newest first. */
-  async latestAudit(heads: AuditCursor, kinds: readonly string[], limit: number): Promise<AuditRecord[]> {
+  /** The newest audit rows of the given kinds, at or before `heads` and strictly before `before`, newest first. */
+  async latestAudit(heads: AuditCursor, kinds: readonly string[], before: AuditKey | undefined, limit: number): Promise<AuditRecord[]> {
     const parts = [...heads.keys()];
     const { rows } = await this.store.query<AuditSqlRow>(
       `SELECT a.partition, a.seq, a.at, a.kind, a.identity_id, a.version, a.actor, a.event_id, a.payload
          FROM unnest($1::int[], $2::bigint[]) AS c(partition, head)
-         CROSS JOIN LATERAL (SELECT * FROM audit_log a WHERE a.partition = c.partition AND a.seq <= c.head AND a.kind = ANY($3) ORDER BY a.seq DESC LIMIT $4) a
+         CROSS JOIN LATERAL (SELECT * FROM audit_log a WHERE a.partition = c.partition AND a.seq <= c.head AND a.kind = ANY($3)
+                               AND ($5::timestamptz IS NULL OR (a.at, a.partition, a.seq) < ($5::timestamptz, $6::integer, $7::bigint))
+                             ORDER BY a.seq DESC LIMIT $4) a
         ORDER BY a.at DESC, a.partition DESC, a.seq DESC LIMIT $4`,
-      [parts, parts.map((p) => heads.get(p)!), kinds, limit],
+      [parts, parts.map((p) => heads.get(p)!), kinds, limit, before?.at ?? null, before?.partition ?? 0, before?.seq ?? 0],
       'read latest changes',
     );
     return rows.map(auditRecord);

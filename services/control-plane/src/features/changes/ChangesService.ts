@@ -4,6 +4,7 @@ import type { ControlPlaneConfig } from '../../config.js';
 import { KEEP_ALIVE_MS, STREAM_BATCH, type EventStreamSource } from '../../http/EventStream.js';
 import { sleep } from '../../sleep.js';
 import type { AlertBus } from '../../tracking/AlertBus.js';
+import { decodeCursor, encodeCursor } from '../../http/pagination.js';
 import { decodeAuditCursor, encodeAuditCursor } from './auditCursor.js';
 import { changeItem } from './changeItem.js';
 import type { ChangesRepository } from './ChangesRepository.js';
@@ -22,16 +23,27 @@ export interface ChangesDeps {
 /** After a wake-up, give the workers' commit a moment to land before reading PostgreSQL. */
 const CHANGE_SETTLE_MS = 100;
 const CHANGE_KINDS = ['scope.change', 'revocation'];
+const isChangesKey = (k: readonly unknown[]): k is [string, string, number, number] =>
+  k.length === 4 && typeof k[0] === 'string' && typeof k[1] === 'string' && !Number.isNaN(Date.parse(k[1])) && Number.isSafeInteger(k[2]) && Number.isSafeInteger(k[3]);
 
 /** The fleet-wide change feed: the newest scope changes and revocations, and their live stream. */
 export class ChangesService implements ChangesApi {
   constructor(private readonly d: ChangesDeps) {}
 
-  /** The newest scope changes and revocations fleet-wide, and the position to follow on from. */
+  /**
+   * The newest scope changes and revocations fleet-wide, a page at a time, and the position to follow
+   * on from. Later pages read the log as the first page found it (its heads are in the cursor), so
+   * rows written meanwhile neither shift a page nor repeat.
+   */
   async changes(q: z.infer<typeof S.ChangesQuery>): Promise<z.input<typeof S.ChangesList>> {
-    const heads = await this.d.repository.auditHeads(this.d.eventsTopic);
-    const rows = await this.d.repository.latestAudit(heads, q.kinds ? q.kinds.split(',') : CHANGE_KINDS, q.limit);
-    return { items: rows.map(changeItem), cursor: encodeAuditCursor(heads) };
+    const from = q.cursor === undefined ? undefined : decodeCursor(q.cursor, isChangesKey);
+    const heads = from ? decodeAuditCursor(from[0], 'query.cursor') : await this.d.repository.auditHeads(this.d.eventsTopic);
+    const before = from ? { at: from[1], partition: from[2], seq: from[3] } : undefined;
+    const rows = await this.d.repository.latestAudit(heads, q.kinds ? q.kinds.split(',') : CHANGE_KINDS, before, q.limit + 1);
+    const page = rows.slice(0, q.limit);
+    const last = page[page.length - 1];
+    const position = encodeAuditCursor(heads);
+    return { items: page.map(changeItem), position, nextCursor: rows.length > q.limit && last ? encodeCursor([position, last.at, last.partition, last.seq]) : null };
   }
 
   /**

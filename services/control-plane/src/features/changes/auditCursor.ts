@@ -9,12 +9,12 @@ export function encodeAuditCursor(c: ReadonlyMap<number, number>): string {
   return parts.length ? parts.join(',') : '0:0';
 }
 
-export function decodeAuditCursor(text: string): Map<number, number> {
+export function decodeAuditCursor(text: string, path = 'query.lastEventId'): Map<number, number> {
   const out = new Map<number, number>();
   for (const pair of text.split(',')) {
     const m = /^(\d{1,6}):(\d{1,19})$/.exec(pair.trim());
     const seq = m ? Number(m[2]) : NaN;
-    if (!m || !Number.isSafeInteger(seq)) throw new ControlPlaneError('INVALID_REQUEST', 'Last-Event-ID: not a position returned by this API', { paths: ['query.lastEventId'] });
+    if (!m || !Number.isSafeInteger(seq)) throw new ControlPlaneError('INVALID_REQUEST', `${path === 'query.lastEventId' ? 'Last-Event-ID' : path}: not a position returned by this API`, { paths: [path] });
     out.set(Number(m[1]), seq);
   }
   return out;

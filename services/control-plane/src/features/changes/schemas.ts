@@ -1,6 +1,7 @@
 import { IdentityId } from '@livescope/contracts';
 import { z } from 'zod';
 import { HistoryItem } from '../../audit/auditItem.js';
+import { NextCursor, pageQuery } from '../../http/pagination.js';
 import { component } from '../../http/schemas.js';
 
 /** Requests and answers of the change feed: the newest scope changes and revocations fleet-wide, and their stream. */
@@ -10,15 +11,15 @@ export const ChangeItem = component(
   HistoryItem.extend({ identityId: z.string() }),
 );
 export type ChangeItem = z.infer<typeof ChangeItem>;
-export const ChangesQuery = z.object({
-  limit: z.coerce.number().int().min(1).max(500).default(50),
+export const ChangesQuery = pageQuery(50, 500).extend({
   kinds: z.string().regex(CHANGE_KINDS).optional().describe('Comma-separated subset of scope.change, revocation (default: both).'),
 });
 export const ChangesList = component(
   'ChangesList',
   z.object({
     items: z.array(ChangeItem).describe('Newest first.'),
-    cursor: z.string().describe('Position of this answer in the audit log: pass it as Last-Event-ID to /v1/changes/stream to follow on without a gap.'),
+    position: z.string().describe('Position of the first page in the audit log: pass it as Last-Event-ID to /v1/changes/stream to follow on without a gap.'),
+    nextCursor: NextCursor,
   }),
 );
 export const ChangeStreamQuery = z.object({

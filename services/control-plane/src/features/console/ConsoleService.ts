@@ -9,7 +9,15 @@ export type ConsoleAnswer =
 
 /** The web console's build: which file answers a path, or why there is none. */
 export class ConsoleService implements ConsoleApi {
-  constructor(private readonly assets: ConsoleAssets) {}
+  /** `connect`: origins the console may call besides its own (the OpenID provider's). */
+  constructor(
+    private readonly assets: ConsoleAssets,
+    private readonly connect: readonly string[] = [],
+  ) {}
+
+  connectSources(): readonly string[] {
+    return this.connect;
+  }
 
   consoleAsset(path: string): ConsoleAnswer {
     const { root } = this.assets;

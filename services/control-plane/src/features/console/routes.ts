@@ -8,19 +8,22 @@ import * as S from './schemas.js';
 export interface ConsoleApi {
   /** Answers a request for the web console: an asset of its build, or its page for client-side routes. */
   consoleAsset(path: string): ConsoleAnswer;
+  /** Origins the console may call besides its own: the OpenID provider it signs in with (discovery, token endpoint). */
+  connectSources?(): readonly string[];
 }
 
 const DAY_MS = 86_400_000;
-// Everything the console loads comes from here; the API is same-origin.
-const SECURITY_HEADERS = {
-  'content-security-policy': "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'self'; frame-ancestors 'none'; form-action 'self'",
+// Everything the console loads comes from here; the API is same-origin; it calls nothing else but
+// the OpenID provider it signs in with, when single sign-on is configured.
+const securityHeaders = (connect: readonly string[]): Record<string, string> => ({
+  'content-security-policy': `default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src ${["'self'", ...connect].join(' ')}; font-src 'self'; object-src 'none'; base-uri 'self'; frame-ancestors 'none'; form-action 'self'`,
   'x-content-type-options': 'nosniff',
   'referrer-policy': 'no-referrer',
   'x-frame-options': 'DENY',
-};
+});
 
-async function sendConsoleAnswer(reply: FastifyReply, answer: ConsoleAnswer): Promise<void> {
-  void reply.headers(SECURITY_HEADERS);
+async function sendConsoleAnswer(reply: FastifyReply, answer: ConsoleAnswer, connect: readonly string[]): Promise<void> {
+  void reply.headers(securityHeaders(connect));
   switch (answer.kind) {
     case 'unavailable':
       await reply.code(503).type('text/plain; charset=utf-8').send(`The livescope web console is not available on this control plane: ${answer.problem}.\n`);
@@ -68,13 +71,13 @@ export function consoleRoutes(svc: ConsoleApi): RouteDef[] {
       path: '/console/*',
       tag: 'console',
       summary: 'The web console: its page (for every client-side route) and its bundled assets',
-      description: 'The built `@livescope/console` (no CDN: everything is served from here). Data comes from the /v1 API with the bearer token pasted at login.',
+      description: 'The built `@livescope/console` (no CDN: everything is served from here). Data comes from the /v1 API with a bearer token: from the OpenID provider (authorization code with PKCE, callback `/console/callback`) when single sign-on is configured, else pasted at login.',
       roles: 'public',
       params: S.ConsoleParams,
       success: { status: 200, description: 'The page or asset.', contentType: 'text/html' },
       errors: [404, 503],
       handler: async ({ params, reply }) => {
-        await sendConsoleAnswer(reply, svc.consoleAsset(params['*']));
+        await sendConsoleAnswer(reply, svc.consoleAsset(params['*']), svc.connectSources?.() ?? []);
         return HIJACKED;
       },
     }),

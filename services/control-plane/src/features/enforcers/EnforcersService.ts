@@ -26,7 +26,7 @@ const STALENESS_GRACE_MS = 5000;
 export class EnforcersService implements EnforcersApi, EnforcerCounts {
   constructor(private readonly d: EnforcersDeps) {}
 
-  async enforcers(): Promise<z.input<typeof S.EnforcersList>> {
+  async enforcers(): Promise<Omit<z.input<typeof S.EnforcersList>, 'nextCursor'>> {
     const now = Date.now();
     const rows = await this.d.repository.listEnforcers();
     const views = rows.map((r) => enforcerView(r, this.d.tracker.staleness(r.enforcerId, now, STALENESS_GRACE_MS), now, this.d.config.enforcerLivenessMs));

@@ -1,11 +1,13 @@
 import type { z } from 'zod';
 import { access } from '../../auth/roles.js';
+import { pageOfList } from '../../http/pagination.js';
 import { route, type RouteDef } from '../../http/RouteDef.js';
 import * as S from './schemas.js';
 
 /** What the enforcement-point routes need. */
 export interface EnforcersApi {
-  enforcers(): Promise<z.input<typeof S.EnforcersList>>;
+  /** Every enforcement point (the route pages them). */
+  enforcers(): Promise<Omit<z.input<typeof S.EnforcersList>, 'nextCursor'>>;
 }
 
 /** Routes of the enforcement-points feature. */
@@ -18,8 +20,13 @@ export function enforcerRoutes(svc: EnforcersApi): RouteDef[] {
       tag: 'enforcers',
       summary: 'Enforcement points: last applied version, staleness and revocation lag (p50 / p99 / max)',
       roles: access.read,
-      success: { status: 200, description: 'Enforcement points.', schema: S.EnforcersList },
-      handler: () => svc.enforcers(),
+      query: S.EnforcersQuery,
+      success: { status: 200, description: 'Enforcement points, a page at a time.', schema: S.EnforcersList },
+      handler: async ({ query }) => {
+        const { enforcers, known } = await svc.enforcers();
+        const { page, nextCursor } = pageOfList(enforcers, (e) => e.enforcerId, query);
+        return { enforcers: page, known, nextCursor };
+      },
     }),
   ];
 }

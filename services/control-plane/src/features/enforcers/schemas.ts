@@ -1,6 +1,9 @@
 import { Instant } from '@livescope/contracts';
 import { z } from 'zod';
+import { NextCursor, pageQuery } from '../../http/pagination.js';
 import { component } from '../../http/schemas.js';
+
+export const EnforcersQuery = pageQuery(200, 1000);
 
 /** The answer of GET /v1/enforcers: enforcement points, what they applied, how far behind they are. */
 export const EnforcerView = component(
@@ -28,5 +31,5 @@ export type EnforcerView = z.infer<typeof EnforcerView>;
 
 export const EnforcersList = component(
   'EnforcersList',
-  z.object({ enforcers: z.array(EnforcerView), known: z.number().int() }),
+  z.object({ enforcers: z.array(EnforcerView).describe('In enforcerId order.'), known: z.number().int(), nextCursor: NextCursor }),
 );

@@ -1,4 +1,5 @@
 import type { AuditRecord, Store } from '@livescope/store';
+import type { AuditKey } from '../../audit/auditKey.js';
 import { auditRecord, type AuditSqlRow } from '../../persistence/auditRows.js';
 import { STATE_JSONB } from '../../persistence/WorkerState.js';
 
@@ -25,11 +26,6 @@ export interface IdentityRow {
   readonly updatedAt: string;
 }
 
-export interface HistoryCursor {
-  readonly at: string;
-  readonly partition: number;
-  readonly seq: number;
-}
 
 /** Filters of `listIdentities` and `countIdentities` over `i` (identity_state) and `j.s` (its state as jsonb); four parameters from $`first`. */
 const identityFilter = (first: number): string => {
@@ -87,7 +83,7 @@ export class IdentitiesRepository {
   }
 
   /** The audit rows of an identity, newest first, strictly before `before`. */
-  async history(identityId: string, kinds: readonly string[], before: HistoryCursor | undefined, limit: number): Promise<AuditRecord[]> {
+  async history(identityId: string, kinds: readonly string[], before: AuditKey | undefined, limit: number): Promise<AuditRecord[]> {
     const { rows } = await this.store.query<AuditSqlRow>(
       `SELECT partition, seq, at, kind, identity_id, version, actor, event_id, payload FROM audit_log
         WHERE identity_id = $1 AND kind = ANY($2)

@@ -1,4 +1,4 @@
-import { ScopeChange, type TopicNames } from '@livescope/contracts';
+import { IdentityId, ScopeChange, type TopicNames } from '@livescope/contracts';
 import {
   decodeGlobals,
   decodeIdentity,
@@ -16,13 +16,17 @@ import {
 } from '@livescope/scope-engine';
 import type { z } from 'zod';
 import { historyItem } from '../../audit/auditItem.js';
+import { decodeAuditKey, encodeAuditKey } from '../../audit/auditKey.js';
 import { ControlPlaneError } from '../../ControlPlaneError.js';
+import { decodeCursor, encodeCursor } from '../../http/pagination.js';
 import type { WorkerState } from '../../persistence/WorkerState.js';
 import { LRUCache } from 'lru-cache';
 import type { IdentitiesRepository } from './IdentitiesRepository.js';
 import type { IdentitiesApi } from './routes.js';
 import type * as S from './schemas.js';
-import { decodeCursor, encodeCursor, scopeView, sinceVersions } from './views.js';
+import { scopeView, sinceVersions } from './views.js';
+
+const isIdentityKey = (k: readonly unknown[]): k is [string] => k.length === 1 && IdentityId.safeParse(k[0]).success;
 
 export interface IdentitiesDeps {
   /** The events topic whose partitions the workers' state is kept per (`TopicNames.events`). */
@@ -55,9 +59,11 @@ export class IdentitiesService implements IdentitiesApi, IdentityReader {
 
   async identities(q: z.infer<typeof S.IdentitiesQuery>): Promise<z.input<typeof S.IdentitiesPage>> {
     const filter = { q: q.q, kind: q.kind, namespace: q.namespace, status: q.status };
-    const [rows, total] = await Promise.all([this.d.repository.listIdentities(filter, q.after, q.limit + 1), q.after === undefined ? this.d.repository.countIdentities(filter) : Promise.resolve(null)]);
+    const after = q.cursor === undefined ? undefined : decodeCursor(q.cursor, isIdentityKey)[0];
+    const [rows, total] = await Promise.all([this.d.repository.listIdentities(filter, after, q.limit + 1), after === undefined ? this.d.repository.countIdentities(filter) : Promise.resolve(null)]);
     const page = rows.slice(0, q.limit);
-    return { identities: page.map((r) => ({ ...r, status: r.status as S.IdentitySummary['status'] })), next: rows.length > q.limit ? page[page.length - 1]!.identityId : null, total };
+    const last = page[page.length - 1];
+    return { identities: page.map((r) => ({ ...r, status: r.status as S.IdentitySummary['status'] })), nextCursor: rows.length > q.limit && last ? encodeCursor([last.identityId]) : null, total };
   }
 
   async exists(identityId: string): Promise<boolean> {
@@ -86,11 +92,11 @@ export class IdentitiesService implements IdentitiesApi, IdentityReader {
 
   async history(identityId: string, q: z.infer<typeof S.HistoryQuery>): Promise<z.input<typeof S.History>> {
     const kinds = q.kinds ? q.kinds.split(',') : HISTORY_KINDS;
-    const rows = await this.d.repository.history(identityId, kinds, q.before ? decodeCursor(q.before) : undefined, q.limit + 1);
-    if (rows.length === 0 && !q.before && !(await this.d.workerState.identityState(identityId))) throw new ControlPlaneError('NOT_FOUND', `identity ${identityId} is not known`);
+    const rows = await this.d.repository.history(identityId, kinds, q.cursor ? decodeAuditKey(q.cursor) : undefined, q.limit + 1);
+    if (rows.length === 0 && !q.cursor && !(await this.d.workerState.identityState(identityId))) throw new ControlPlaneError('NOT_FOUND', `identity ${identityId} is not known`);
     const page = rows.slice(0, q.limit);
     const last = page[page.length - 1];
-    return { identityId, items: page.map(historyItem), next: rows.length > q.limit && last ? encodeCursor({ at: last.at, partition: last.partition, seq: last.seq }) : null };
+    return { identityId, items: page.map(historyItem), nextCursor: rows.length > q.limit && last ? encodeAuditKey(last) : null };
   }
 
   async explain(identityId: string, action: string, resource: string, session?: string): Promise<Explanation> {

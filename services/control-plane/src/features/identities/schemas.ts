@@ -1,12 +1,11 @@
-import { Access, ActionName, Cause, IdentityId, IdentityKind, IdentityStatus, Instant, PermissionDelta, ResourceName } from '@livescope/contracts';
+import { Access, ActionName, Cause, IdentityKind, IdentityStatus, Instant, PermissionDelta, ResourceName } from '@livescope/contracts';
 import { z } from 'zod';
 import { HistoryItem } from '../../audit/auditItem.js';
+import { NextCursor, pageQuery } from '../../http/pagination.js';
 import { component, IdentityParams } from '../../http/schemas.js';
 
 /** Requests and answers of the identities API: the fleet a page at a time, one identity's scope, its past versions, history and explanations. */
-export const IdentitiesQuery = z.object({
-  limit: z.coerce.number().int().min(1).max(1000).default(200),
-  after: IdentityId.optional().describe('Page cursor: identities whose id sorts after this one (`next` of the previous page).'),
+export const IdentitiesQuery = pageQuery(200, 1000).extend({
   q: z.string().min(1).max(256).optional().describe('Case-insensitive substring of the identity id.'),
   kind: IdentityKind.optional(),
   namespace: z.string().min(1).max(256).optional(),
@@ -36,7 +35,7 @@ export const IdentitiesPage = component(
   'IdentitiesPage',
   z.object({
     identities: z.array(IdentitySummary),
-    next: z.string().nullable().describe('Cursor of the next page (`after`); null on the last page.'),
+    nextCursor: NextCursor,
     total: z.number().int().nullable().describe('Identities matching the filters; computed on the first page only (null on later pages).'),
   }),
 );
@@ -111,9 +110,7 @@ export const PastScopeView = component(
   }),
 );
 
-export const HistoryQuery = z.object({
-  limit: z.coerce.number().int().min(1).max(500).default(50),
-  before: z.string().max(200).optional().describe('Cursor from a previous page (`next`).'),
+export const HistoryQuery = pageQuery(50, 500).extend({
   kinds: z
     .string()
     .regex(/^(scope\.change|revocation|drift\.alert)(,(scope\.change|revocation|drift\.alert))*$/)
@@ -124,7 +121,7 @@ export const HistoryQuery = z.object({
 
 export const History = component(
   'History',
-  z.object({ identityId: z.string(), items: z.array(HistoryItem), next: z.string().nullable() }),
+  z.object({ identityId: z.string(), items: z.array(HistoryItem).describe('Newest first.'), nextCursor: NextCursor }),
 );
 
 export const ExplainQuery = z.object({ action: ActionName, resource: ResourceName, session: z.string().min(1).max(256).optional().describe('Explain as seen from this session (approvals and grants given for a session hold only there).') });

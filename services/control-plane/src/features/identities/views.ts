@@ -1,7 +1,5 @@
 import type { ScopeChange } from '@livescope/contracts';
 import { permKey, type IdentityState } from '@livescope/scope-engine';
-import { ControlPlaneError } from '../../ControlPlaneError.js';
-import type { HistoryCursor } from './IdentitiesRepository.js';
 import type { ScopeView } from './schemas.js';
 
 const iso = (ms: number): string => new Date(ms).toISOString();
@@ -48,16 +46,3 @@ export function scopeView(s: IdentityState, partition: number, since: ReadonlyMa
 }
 
 /** History page cursors are opaque to clients: the (at, partition, seq) of the last item. */
-export function encodeCursor(c: HistoryCursor): string {
-  return Buffer.from(JSON.stringify([c.at, c.partition, c.seq])).toString('base64url');
-}
-
-export function decodeCursor(text: string): HistoryCursor {
-  try {
-    const [at, partition, seq] = JSON.parse(Buffer.from(text, 'base64url').toString('utf8')) as [unknown, unknown, unknown];
-    if (typeof at === 'string' && !Number.isNaN(Date.parse(at)) && Number.isInteger(partition) && Number.isInteger(seq)) return { at, partition: partition as number, seq: seq as number };
-  } catch {
-    // fall through
-  }
-  throw new ControlPlaneError('INVALID_REQUEST', 'query.before: not a cursor returned by this API', { paths: ['query.before'] });
-}

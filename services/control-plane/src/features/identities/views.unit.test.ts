@@ -1,6 +1,7 @@
 import type { ScopeChange } from '@livescope/contracts';
 import { describe, expect, it } from 'vitest';
-import { decodeCursor, encodeCursor, sinceVersions } from './views.js';
+import { decodeAuditKey, encodeAuditKey } from '../../audit/auditKey.js';
+import { sinceVersions } from './views.js';
 
 const T = Date.parse('2026-11-28T12:00:00Z');
 
@@ -36,7 +37,8 @@ describe('views', () => {
   });
   it('round-trips history cursors and refuses forged ones', () => {
     const c = { at: new Date(T).toISOString(), partition: 2, seq: 41 };
-    expect(decodeCursor(encodeCursor(c))).toEqual(c);
-    expect(() => decodeCursor('nonsense')).toThrow(/cursor/);
+    expect(decodeAuditKey(encodeAuditKey(c))).toEqual(c);
+    expect(() => decodeAuditKey('nonsense')).toThrow(/cursor/);
+    expect(() => decodeAuditKey(Buffer.from(JSON.stringify(['x', 1, 2])).toString('base64url'))).toThrow(/cursor/);
   });
 });

@@ -266,7 +266,7 @@ export class OrdersService implements OrdersApi, OrdersInForce {
       .catch((e: Error) => this.d.logger.warn({ err: e }, 'expired idempotency keys not deleted'));
   }
 
-  activeOrders(): Promise<z.input<typeof S.OrdersList>> {
+  activeOrders(): Promise<Omit<z.input<typeof S.OrdersList>, 'nextCursor'>> {
     return this.activeOrdersAt(Date.now());
   }
 

@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import { access, type Principal } from '../../auth/roles.js';
 import type { FastifyReply } from 'fastify';
+import { pageOfList } from '../../http/pagination.js';
 import { abortOnClose, route, type RouteDef } from '../../http/RouteDef.js';
 import * as S from './schemas.js';
 
@@ -9,7 +10,8 @@ export interface OrdersApi {
   /** With an idempotency key, a retry of the same request gets the first answer again (`replayed`). */
   issueOrder(actor: Principal, req: S.IssueOrderRequest, idempotencyKey?: string): Promise<Answer<z.input<typeof S.OrderAccepted>>>;
   liftOrder(actor: Principal, orderId: string, reason: string | undefined, idempotencyKey?: string): Promise<Answer<z.input<typeof S.LiftAccepted>>>;
-  activeOrders(): Promise<z.input<typeof S.OrdersList>>;
+  /** Every order in force (the route pages them). */
+  activeOrders(): Promise<Omit<z.input<typeof S.OrdersList>, 'nextCursor'>>;
   /** Long-polls up to `waitMs` (capped) until satisfied; `signal` ends the wait when the client goes away. */
   orderStatus(orderId: string, waitMs: number | undefined, enforcers: number | undefined, signal: AbortSignal): Promise<S.OrderStatus>;
 }
@@ -53,8 +55,13 @@ export function orderRoutes(svc: OrdersApi): RouteDef[] {
       tag: 'orders',
       summary: 'Orders in force, as the workers hold them (partition globals in PostgreSQL)',
       roles: access.read,
-      success: { status: 200, description: 'Active orders.', schema: S.OrdersList },
-      handler: () => svc.activeOrders(),
+      query: S.OrdersQuery,
+      success: { status: 200, description: 'Active orders, a page at a time.', schema: S.OrdersList },
+      handler: async ({ query }) => {
+        const { orders, partitions } = await svc.activeOrders();
+        const { page, nextCursor } = pageOfList(orders, (o) => o.orderId, query);
+        return { orders: page, partitions, nextCursor };
+      },
     }),
     route({
       id: 'orderStatus',

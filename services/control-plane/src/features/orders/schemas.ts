@@ -1,5 +1,6 @@
 import { ActionName, IdentityId, Instant, OrderKind, OrderTarget, SessionId, TokenId } from '@livescope/contracts';
 import { z } from 'zod';
+import { NextCursor, pageQuery } from '../../http/pagination.js';
 import { component, Name, Reason, TtlSeconds } from '../../http/schemas.js';
 import { IdempotencyKey } from './idempotency.js';
 
@@ -75,9 +76,11 @@ export const ActiveOrderView = component(
 );
 export type ActiveOrderView = z.infer<typeof ActiveOrderView>;
 
+export const OrdersQuery = pageQuery(200, 1000);
+
 export const OrdersList = component(
   'OrdersList',
-  z.object({ orders: z.array(ActiveOrderView), partitions: z.number().int() }),
+  z.object({ orders: z.array(ActiveOrderView).describe('In orderId order.'), partitions: z.number().int(), nextCursor: NextCursor }),
 );
 
 export const StatusQuery = z.object({

@@ -21,6 +21,8 @@ export interface RequestRow {
 
 /** A `policies.published` event the workers applied, from the audit log (partition 0 records broadcasts once). */
 export interface AppliedRow {
+  /** Its place in the audit log (partition 0). */
+  readonly seq: number;
   readonly version: number;
   readonly files: PolicyFileText[];
   readonly publishedBy: string;
@@ -84,10 +86,14 @@ export class PoliciesRepository {
     return rows[0] ? toRow(rows[0]) : undefined;
   }
 
-  async requests(status: RequestRow['status'] | undefined, limit: number): Promise<RequestRow[]> {
+  /** Newest first; after `afterId`, the requests older than that one (compared in the database, at its full precision). */
+  async requests(status: RequestRow['status'] | undefined, limit: number, afterId?: string): Promise<RequestRow[]> {
     const { rows } = await this.store.query<DbRequest>(
-      `SELECT ${COLUMNS} FROM cp_policy_requests WHERE ($1::text IS NULL OR status = $1) ORDER BY requested_at DESC LIMIT $2`,
-      [status ?? null, limit],
+      `SELECT ${COLUMNS} FROM cp_policy_requests
+        WHERE ($1::text IS NULL OR status = $1)
+          AND ($3::text IS NULL OR (requested_at, request_id) < (SELECT requested_at, request_id FROM cp_policy_requests WHERE request_id = $3))
+        ORDER BY requested_at DESC, request_id DESC LIMIT $2`,
+      [status ?? null, limit, afterId ?? null],
       'list policy requests',
     );
     return rows.map(toRow);
@@ -146,18 +152,19 @@ export class PoliciesRepository {
   }
 
   /** Publications the workers applied, newest first (broadcast rows have no identity: the audit index on identity_id finds them). */
-  async applied(limit: number, version?: number): Promise<AppliedRow[]> {
-    const { rows } = await this.store.query<{ at: Date; actor: string | null; event_id: string | null; payload: string }>(
-      `SELECT at, actor, event_id, payload FROM audit_log
+  async applied(limit: number, version?: number, beforeSeq?: number): Promise<AppliedRow[]> {
+    const { rows } = await this.store.query<{ seq: string; at: Date; actor: string | null; event_id: string | null; payload: string }>(
+      `SELECT seq, at, actor, event_id, payload FROM audit_log
         WHERE identity_id IS NULL AND partition = 0 AND kind = 'policies.published'
           AND ($2::bigint IS NULL OR (payload::jsonb -> 'data' ->> 'version')::bigint = $2)
+          AND ($3::bigint IS NULL OR seq < $3)
         ORDER BY seq DESC LIMIT $1`,
-      [limit, version ?? null],
+      [limit, version ?? null, beforeSeq ?? null],
       'read policy publications',
     );
     return rows.map((r) => {
       const event = JSON.parse(r.payload) as { data: { version: number; policies: PolicyFileText[]; publishedBy: string } };
-      return { version: event.data.version, files: event.data.policies, publishedBy: r.actor ?? event.data.publishedBy, at: r.at.toISOString(), eventId: r.event_id ?? '' };
+      return { seq: Number(r.seq), version: event.data.version, files: event.data.policies, publishedBy: r.actor ?? event.data.publishedBy, at: r.at.toISOString(), eventId: r.event_id ?? '' };
     });
   }
 }

@@ -25,6 +25,7 @@ import type { Logger } from '@livescope/transport';
 import type { z } from 'zod';
 import { hasAnyRole, Role, type Principal } from '../../auth/roles.js';
 import { ControlPlaneError } from '../../ControlPlaneError.js';
+import { decodeCursor, encodeCursor, isIntegerKey, isStringKey } from '../../http/pagination.js';
 import { newEventId } from '../../events/ids.js';
 import { EVENT_SOURCE } from '../../events/expiry.js';
 import { durablePublish } from '../../kafka/durablePublish.js';
@@ -197,8 +198,12 @@ export class PoliciesService implements PoliciesApi {
     return view((await this.d.repository.request(requestId))!);
   }
 
-  async requests(status: RequestRow['status'] | undefined): Promise<z.input<typeof S.PublicationsList>> {
-    return { requests: (await this.d.repository.requests(status, 200)).map(view) };
+  async requests(q: z.infer<typeof S.RequestsQuery>): Promise<z.input<typeof S.PublicationsList>> {
+    const afterId = q.cursor === undefined ? undefined : decodeCursor(q.cursor, isStringKey)[0];
+    const rows = await this.d.repository.requests(q.status, q.limit + 1, afterId);
+    const page = rows.slice(0, q.limit);
+    const last = page[page.length - 1];
+    return { requests: page.map(view), nextCursor: rows.length > q.limit && last ? encodeCursor([last.requestId]) : null };
   }
 
   async publication(requestId: string): Promise<z.input<typeof S.Publication>> {
@@ -207,8 +212,11 @@ export class PoliciesService implements PoliciesApi {
     return view(r);
   }
 
-  async history(limit: number): Promise<z.input<typeof S.PolicyHistory>> {
-    const applied = await this.d.repository.applied(limit);
+  async history(q: z.infer<typeof S.HistoryQuery>): Promise<z.input<typeof S.PolicyHistory>> {
+    const beforeSeq = q.cursor === undefined ? undefined : decodeCursor(q.cursor, isIntegerKey)[0];
+    const rows = await this.d.repository.applied(q.limit + 1, undefined, beforeSeq);
+    const applied = rows.slice(0, q.limit);
+    const last = applied[applied.length - 1];
     const byVersion = await this.d.repository.requestsByVersion(applied.map((a) => a.version));
     const pending = await this.d.repository.requests('pending', 100);
     return {
@@ -228,6 +236,7 @@ export class PoliciesService implements PoliciesApi {
         };
       }),
       pending: pending.map(view),
+      nextCursor: rows.length > q.limit && last ? encodeCursor([last.seq]) : null,
     };
   }
 

@@ -16,9 +16,9 @@ export interface PoliciesApi {
   rollback(actor: Principal, req: z.infer<typeof S.RollbackRequest>): Promise<z.input<typeof S.Publication>>;
   approve(actor: Principal, requestId: string): Promise<z.input<typeof S.Publication>>;
   reject(actor: Principal, requestId: string, reason: string | undefined): Promise<z.input<typeof S.Publication>>;
-  requests(status: 'pending' | 'published' | 'rejected' | undefined): Promise<z.input<typeof S.PublicationsList>>;
+  requests(q: z.infer<typeof S.RequestsQuery>): Promise<z.input<typeof S.PublicationsList>>;
   publication(requestId: string): Promise<z.input<typeof S.Publication>>;
-  history(limit: number): Promise<z.input<typeof S.PolicyHistory>>;
+  history(q: z.infer<typeof S.HistoryQuery>): Promise<z.input<typeof S.PolicyHistory>>;
   status(version: number, waitMs: number | undefined, signal: AbortSignal): Promise<z.input<typeof S.ApplyStatus>>;
 }
 
@@ -118,7 +118,7 @@ export function policyRoutes(svc: PoliciesApi): RouteDef[] {
       roles: access.read,
       query: S.RequestsQuery,
       success: { status: 200, description: 'The requests.', schema: S.PublicationsList },
-      handler: ({ query }) => svc.requests(query.status),
+      handler: ({ query }) => svc.requests(query),
     }),
     route({
       id: 'policyRequest',
@@ -167,7 +167,7 @@ export function policyRoutes(svc: PoliciesApi): RouteDef[] {
       roles: access.read,
       query: S.HistoryQuery,
       success: { status: 200, description: 'The history.', schema: S.PolicyHistory },
-      handler: ({ query }) => svc.history(query.limit),
+      handler: ({ query }) => svc.history(query),
     }),
     route({
       id: 'policyVersion',

@@ -1,5 +1,6 @@
 import { Instant, PolicyFile } from '@livescope/contracts';
 import { z } from 'zod';
+import { NextCursor, pageQuery } from '../../http/pagination.js';
 import { component, Reason } from '../../http/schemas.js';
 
 /** Requests and answers of the policies API: validate, test, diff, impact, publish, approve, history, rollback. */
@@ -198,9 +199,9 @@ export const Publication = component(
   }),
 );
 
-export const PublicationsList = component('PolicyPublications', z.object({ requests: z.array(Publication) }));
+export const PublicationsList = component('PolicyPublications', z.object({ requests: z.array(Publication).describe('Newest first.'), nextCursor: NextCursor }));
 
-export const RequestsQuery = z.object({ status: z.enum(['pending', 'published', 'rejected']).optional() });
+export const RequestsQuery = pageQuery(100, 500).extend({ status: z.enum(['pending', 'published', 'rejected']).optional() });
 
 const PartitionStatus = z.object({ partition: z.number().int(), offset: z.string().nullable(), state: z.enum(['pending', 'applied', 'refused']), versionInForce: z.number().int().nullable() });
 
@@ -231,9 +232,12 @@ const VersionItem = z.object({
   reason: z.string().nullable(),
 });
 
-export const PolicyHistory = component('PolicyHistory', z.object({ versions: z.array(VersionItem), pending: z.array(Publication) }));
+export const PolicyHistory = component(
+  'PolicyHistory',
+  z.object({ versions: z.array(VersionItem).describe('Newest first, a page at a time.'), pending: z.array(Publication).describe('Publications waiting for approval (at most 100, on every page).'), nextCursor: NextCursor }),
+);
 
-export const HistoryQuery = z.object({ limit: z.coerce.number().int().min(1).max(500).default(50) });
+export const HistoryQuery = pageQuery(50, 500);
 
 export const PolicySetView = component(
   'PolicySet',
