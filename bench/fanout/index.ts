@@ -6,7 +6,7 @@
  * `ENFORCERS` enforcer SDK instances run in their own processes, bootstrapped and quiet before the
  * order. Times are epoch milliseconds read in each process (one machine, one clock).
  *
- *   npm run bench -- fanout [--smoke]
+ *   npm run bench -- fanout [--smoke] [--matching=100000]
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -20,8 +20,11 @@ import { parseBenchArgs, percentile, progress, publish, type Row } from '../lib/
 const args = parseBenchArgs();
 const SEED = 4242;
 const PARTITIONS = 6;
-const MATCHING = args.smoke ? 500 : 10_000;
-const OTHERS = args.smoke ? 100 : 2_000;
+// `--matching=100000` runs the 100,000-identity fan-out (others: a fifth of it, as at 10,000).
+const matchingArg = args.argv.find((a) => a.startsWith('--matching='))?.slice('--matching='.length);
+const MATCHING = matchingArg ? Number(matchingArg) : args.smoke ? 500 : 10_000;
+if (!Number.isInteger(MATCHING) || MATCHING < 1 || MATCHING > 1_000_000) throw new Error(`--matching: expected a whole number of identities from 1 to 1,000,000, got ${matchingArg}`);
+const OTHERS = args.smoke ? 100 : Math.round(MATCHING / 5);
 const ENFORCERS = 2;
 const NAMESPACE = 'payments';
 
@@ -95,8 +98,8 @@ try {
   if (changes !== MATCHING) verdicts.push(`the worker emitted ${changes} scope changes for ${MATCHING} matching identities`);
   publish(
     {
-      name: 'fanout: one selector order matching 10,000 identities',
-      command: process.env.LIVESCOPE_BENCH_COMMAND ?? 'npm run bench -- fanout',
+      name: `fanout: one selector order matching ${MATCHING.toLocaleString()} identities`,
+      command: process.env.LIVESCOPE_BENCH_COMMAND ?? `npm run bench -- fanout${matchingArg ? ` --matching=${matchingArg}` : ''}`,
       setup:
         `${fleet.length.toLocaleString()} identities (${MATCHING.toLocaleString()} workloads in ${NAMESPACE} with db:write in scope, ${OTHERS.toLocaleString()} elsewhere; seed ${SEED}) on ${PARTITIONS} partitions, example Cedar policies; one scope-worker process (dist/main.js, default settings: partitionsConsumedConcurrently 3, outputs in produce requests of ≤ 512 KiB, acks=all). ` +
         `The order (read-only, selector namespace=${NAMESPACE}) is broadcast to every partition; each partition's engine finds its identities through the index and emits a signed change + snapshot per identity. ` +
