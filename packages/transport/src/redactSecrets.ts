@@ -83,6 +83,9 @@ function walkError(e: Error, ancestors: Set<object>, depth: number): Error {
   }
   if (changed.size === 0) return e;
   const copy = Object.create(Object.getPrototypeOf(e) as object, Object.getOwnPropertyDescriptors(e)) as Error;
+  // From V8 12.x (Node 22, 24) `stack` is an own accessor that reads an internal slot of the
+  // original error, so a copied accessor answers undefined: the copy holds the text instead.
+  Object.defineProperty(copy, 'stack', { value: e.stack, enumerable: false, writable: true, configurable: true });
   for (const [key, value] of changed) Object.defineProperty(copy, key, { value, enumerable: Object.prototype.propertyIsEnumerable.call(e, key), writable: true, configurable: true });
   return copy;
 }
