@@ -60,8 +60,28 @@ export async function applyAclPlan(admin: Admin, plan: readonly RoleAcls[]): Pro
   const wanted = plan.flatMap((r) => r.acls.map(kafkajsAcl));
   const present = await presentAcls(admin, plan);
   const missing = wanted.filter((a) => !present.has(keyOf(a)));
-  if (missing.length > 0) await admin.createAcls({ acl: missing });
+  if (missing.length > 0) {
+    await admin.createAcls({ acl: missing });
+    await waitEnforced(admin, plan, missing);
+  }
   return { created: missing.length, present: wanted.length - missing.length };
+}
+
+/**
+ * CreateAcls returns once the controller committed the ACLs; the broker's authorizer applies them
+ * when it replays the metadata log, a moment later. A client that connects in between is refused
+ * (the secured-broker test saw TOPIC_AUTHORIZATION_FAILED for a topic its role may write). The
+ * broker answers DescribeAcls from that same authorizer, so this waits (bounded) until it lists them.
+ */
+async function waitEnforced(admin: Admin, plan: readonly RoleAcls[], created: readonly ReturnType<typeof kafkajsAcl>[], timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (let delay = 25; ; delay = Math.min(delay * 2, 500)) {
+    const present = await presentAcls(admin, plan);
+    const pending = created.filter((a) => !present.has(keyOf(a)));
+    if (pending.length === 0) return;
+    if (Date.now() + delay > deadline) throw new Error(`${pending.length} of ${created.length} ACLs created are still not listed by the broker after ${timeoutMs} ms (first: ${keyOf(pending[0]!)})`);
+    await new Promise((r) => setTimeout(r, delay));
+  }
 }
 
 /**
