@@ -68,6 +68,7 @@ const timer = setTimeout(done, spec.timeoutMs);
 await finished;
 clearTimeout(timer);
 const result: EnforcerResult = { id: spec.id, narrowed: times.size, times: [...times.values()].sort((a, b) => a - b), identities: enforcer.state.identities.size };
-process.stdout.write(`RESULT ${JSON.stringify(result)}\n`);
+// At 100,000 identities the line is megabytes: exit only once the pipe has taken all of it.
+await new Promise<void>((resolve) => process.stdout.write(`RESULT ${JSON.stringify(result)}\n`, () => resolve()));
 await enforcer.stop().catch(() => undefined);
 process.exit(0);

@@ -54,7 +54,8 @@ try {
     results.push(
       new Promise((resolve, reject) => {
         onResult = resolve;
-        child.on('exit', (code) => code !== 0 && reject(new Error(`enforcer ${i} exited ${code}`)));
+        // Settled either way ('close': after its output was read): an enforcer that ends without its result must not hang the benchmark.
+        child.on('close', (code) => reject(new Error(`enforcer ${i} exited ${code} without a complete RESULT line`)));
       }),
     );
     child.stdout.on('data', (b: Buffer) => {
