@@ -102,7 +102,7 @@ export class ProducerKeyring {
     if (proof === undefined) {
       if (!verify(null, payload, k.publicKey, sig)) return { kind: 'refused', keyId, reason: `the producer signature by ${keyId} does not match the message (topic, key and value)` };
     } else {
-      const root = rootFromProof(leafHash(Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength)), proof);
+      const root = rootFromProof(producerLeaf(payload), proof);
       if (!root) return { kind: 'refused', keyId, reason: `the producer batch proof by ${keyId} is malformed` };
       if (!this.rootVerified(k, sig, root)) return { kind: 'refused', keyId, reason: `the producer batch signature by ${keyId} does not cover the message (topic, key and value)` };
     }
@@ -120,6 +120,11 @@ export class ProducerKeyring {
     this.verifiedRoots.set(id, root);
     return true;
   }
+}
+
+/** The Merkle leaf of one event's signing payload, as signer and keyring both compute it. */
+function producerLeaf(payload: Uint8Array): Buffer {
+  return leafHash(Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength));
 }
 
 /** Signs input events for a producer (the control plane, a provisioning feed, a session issuer). */
@@ -141,10 +146,7 @@ export class ProducerSigner {
    */
   batchHeaders(topic: string, messages: readonly { readonly key: string | null; readonly value: Buffer }[]): IHeaders[] {
     if (messages.length <= 1) return messages.map((m) => this.headers(topic, m.key, m.value));
-    const leaves = messages.map((m) => {
-      const p = producerSigningPayload(topic, m.key, m.value);
-      return leafHash(Buffer.from(p.buffer, p.byteOffset, p.byteLength));
-    });
+    const leaves = messages.map((m) => producerLeaf(producerSigningPayload(topic, m.key, m.value)));
     const { root, proofs } = merkleProofs(leaves);
     const sig = sign(null, producerBatchRootPayload(root), this.key.privateKey);
     return proofs.map((siblings, i) => ({ [PRODUCER_KEY_ID_HEADER]: this.key.kid, [PRODUCER_SIGNATURE_HEADER]: sig, [PRODUCER_PROOF_HEADER]: encodeProof(i, messages.length, siblings) }));
