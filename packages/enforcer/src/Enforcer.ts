@@ -6,7 +6,7 @@ import {
   type Revocation,
   type TopicNames,
 } from '@livescope/contracts';
-import { classify, retry } from '@livescope/errors';
+import { classify, retry, withDeadline } from '@livescope/errors';
 import {
   CommandSigner,
   createKafka,
@@ -385,7 +385,7 @@ export class Enforcer {
     for (const t of this.timers) clearInterval(t);
     this.timers = [];
     // The last acknowledgements and reports; bounded, since the producer waits indefinitely for an absent broker.
-    await withTimeout(this.flush(), 5000).catch((err: unknown) => log.warn({ err }, 'last acknowledgements or reports not sent'));
+    await withDeadline(this.flush(), 5000, () => 'sending the last acknowledgements and reports').catch((err: unknown) => log.warn({ err }, 'last acknowledgements or reports not sent'));
     await this.consumer?.disconnect().catch((err: unknown) => log.warn({ err }, 'enforcer consumer disconnect'));
     await this.writeHighWater(true);
     await this.producer.disconnect().catch((err: unknown) => log.warn({ err }, 'enforcer producer disconnect'));
@@ -491,8 +491,3 @@ export class Enforcer {
   }
 }
 
-function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`not done within ${ms} ms`)), ms)));
-  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
-}

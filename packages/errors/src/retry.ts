@@ -1,4 +1,6 @@
 import { classify } from './classify.js';
+import { LivescopeError, type ErrorClass } from './LivescopeError.js';
+import { markErrorClass } from './markErrorClass.js';
 
 export interface RetryOptions {
   /** Whether to retry after this error. Default: `classify(e) === 'transient'`. */
@@ -70,4 +72,23 @@ export async function retry<T>(step: (attempt: number) => Promise<T>, options: R
       await sleep(delay);
     }
   }
+}
+
+/** A step that did not finish in its time; `code` is always `DEADLINE_EXCEEDED`. */
+export class DeadlineError extends LivescopeError<'DEADLINE_EXCEEDED'> {}
+markErrorClass(DeadlineError, 'DeadlineError');
+
+/**
+ * Settles like `work`, or rejects with a DeadlineError after `ms` (classified `classification`,
+ * default fatal) naming `what()` — evaluated at expiry, so it can say which step was in progress.
+ * The work itself is not cancelled: the caller stops what it opened (closing a client ends its
+ * pending requests). The timer does not keep the process alive.
+ */
+export function withDeadline<T>(work: Promise<T>, ms: number, what: () => string, classification: ErrorClass = 'fatal'): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new DeadlineError('DEADLINE_EXCEEDED', classification, `${what()} did not finish within ${ms} ms`, { context: { ms } })), ms);
+    timer.unref();
+  });
+  return Promise.race([work, expired]).finally(() => clearTimeout(timer));
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { backoffDelay, classify, classifySqlState, LivescopeError, markErrorClass, retry, sleep } from '../src/index.js';
+import { backoffDelay, classify, classifySqlState, DeadlineError, LivescopeError, markErrorClass, retry, sleep, withDeadline } from '../src/index.js';
 
 class FooError extends LivescopeError<'FOO_BAD' | 'FOO_DOWN'> {}
 markErrorClass(FooError, 'FooError');
@@ -143,5 +143,25 @@ describe('sleep', () => {
     const waiting = sleep(3_600_000, during.signal);
     during.abort();
     await expect(waiting).resolves.toBeUndefined();
+  });
+});
+
+describe('withDeadline', () => {
+  it('rejects a step that never settles, naming the step in progress at expiry', async () => {
+    let step = 'connecting';
+    const never = new Promise<never>(() => undefined);
+    const result = withDeadline(never, 30, () => `start-up (step: ${step})`);
+    step = 'joining the group';
+    const e = await result.catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(DeadlineError);
+    expect(e).toMatchObject({ code: 'DEADLINE_EXCEEDED', classification: 'fatal', message: 'start-up (step: joining the group) did not finish within 30 ms' });
+    expect(classify(e)).toBe('fatal');
+  });
+
+  it('passes the result or the error of a step that settles in time, and can classify expiry as transient', async () => {
+    await expect(withDeadline(Promise.resolve(7), 1000, () => 'x')).resolves.toBe(7);
+    await expect(withDeadline(Promise.reject(new Error('boom')), 1000, () => 'x')).rejects.toThrow('boom');
+    const e = await withDeadline(new Promise(() => undefined), 10, () => 'x', 'transient').catch((x: unknown) => x);
+    expect(classify(e)).toBe('transient');
   });
 });

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { subjectSpecsFor } from '@livescope/contracts';
 import { describe, expect, it } from 'vitest';
 import { SchemaRegistryClient } from './SchemaRegistryClient.js';
@@ -36,6 +37,29 @@ describe('a subject left without its compatibility rule', () => {
       const cfg = (await (await fetch(`${url}/config/${encodeURIComponent(spec.subject)}`)).json()) as { compatibilityLevel?: string };
       expect(cfg.compatibilityLevel).toBe('BACKWARD');
       await fetch(`${url}/subjects/${encodeURIComponent(spec.subject)}`, { method: 'DELETE' });
+    }
+  });
+});
+
+describe('a registry that accepts connections and never answers', () => {
+  it('fails registration and lookups within the request timeout, as transient (retried by the caller), instead of hanging', async () => {
+    const held: Socket[] = [];
+    const server = createServer((socket) => void held.push(socket)).listen(0, '127.0.0.1');
+    await new Promise((r) => server.once('listening', r));
+    const port = (server.address() as AddressInfo).port;
+    try {
+      const client = new SchemaRegistryClient(`http://127.0.0.1:${port}/apis/ccompat/v7`, { requestTimeoutMs: 300 });
+      const specs = subjectSpecsFor(`t${randomUUID().slice(0, 8)}.`).slice(0, 1);
+      const registration = await client.registerAll(specs).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(registration).toMatchObject({ name: 'TransportError', code: 'REGISTRY_UNAVAILABLE', classification: 'transient' });
+      await expect(client.loadSubjectIds(specs[0]!.subject)).rejects.toMatchObject({ code: 'REGISTRY_UNAVAILABLE' });
+      expect(held.length).toBeGreaterThan(0);
+    } finally {
+      for (const s of held) s.destroy();
+      server.close();
     }
   });
 });

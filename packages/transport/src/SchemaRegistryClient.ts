@@ -3,6 +3,7 @@ import { Agent as HttpAgent, request as httpRequest } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { COMPATIBILITY, SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
 import type { JsonOptions } from '@kafkajs/confluent-schema-registry/dist/@types.js';
+import { createRequire } from 'node:module';
 import { jsonSchemaOf, type SubjectSpec } from '@livescope/contracts';
 import { TransportError } from './TransportError.js';
 
@@ -14,6 +15,8 @@ export interface RegistryClientOptions {
   readonly password?: string;
   /** PEM file of the CA(s) that signed the registry's certificate (https URLs). Default: the system's trusted CAs. */
   readonly caFile?: string;
+  /** Longest wait for one registry answer, in ms. Default 5000. */
+  readonly requestTimeoutMs?: number;
 }
 
 export interface RegisteredSubject {
@@ -21,6 +24,30 @@ export interface RegisteredSubject {
   /** Schema id of the current (latest) version: what producers encode with. */
   readonly id: number;
 }
+
+/**
+ * Bounds every request the registry library makes: it sets no timeout of its own, so a registry
+ * that accepts the connection and never answers (as one can right after a cold start) hung the
+ * caller's start-up for good.
+ */
+type Middleware = NonNullable<ConstructorParameters<typeof SchemaRegistry>[0]['middlewares']>[number];
+
+function requestTimeout(ms: number): Middleware {
+  return () => ({
+    async prepareRequest(next) {
+      const request = await next();
+      return request.timeout() ? request : request.enhance({ timeout: ms });
+    },
+  });
+}
+
+// A timed-out request answers 408 instead of mappersmith's default 400, so that `classify` below
+// sees a timeout (retried: the registry is unavailable) rather than a refusal. Process-wide
+// mappersmith setting; the registry library is the only user of mappersmith in livescope. It is set
+// on the very copy the library loads: resolved from the library, as CommonJS (an ESM import of
+// mappersmith is another instance, and a bundle of @livescope/enforcer may sit elsewhere).
+const libraryRequire = createRequire(createRequire(import.meta.url).resolve('@kafkajs/confluent-schema-registry'));
+(libraryRequire('mappersmith') as { configs: { gatewayConfigs: { enableHTTP408OnTimeouts: boolean } } }).configs.gatewayConfigs.enableHTTP408OnTimeouts = true;
 
 /**
  * The schema registry, spoken through its Confluent-compatible API (Apicurio Registry's
@@ -52,12 +79,14 @@ export class SchemaRegistryClient {
   private readonly checkedUnknown = new Map<number, number>();
   /** One keep-alive agent for the library's requests and ours, carrying the CA when given. */
   private readonly agent: HttpAgent;
+  private readonly requestTimeoutMs: number;
   private readonly authorization: string | undefined;
 
   constructor(
     readonly url: string,
     options: RegistryClientOptions = {},
   ) {
+    this.requestTimeoutMs = options.requestTimeoutMs ?? 5000;
     const https = url.startsWith('https:');
     let ca: Buffer | undefined;
     if (options.caFile !== undefined) {
@@ -73,7 +102,7 @@ export class SchemaRegistryClient {
     const auth = options.username !== undefined && options.password !== undefined ? { username: options.username, password: options.password } : undefined;
     this.authorization = auth ? `Basic ${Buffer.from(`${auth.username}:${auth.password}`).toString('base64')}` : undefined;
     this.registry = new SchemaRegistry(
-      { host: url, clientId: 'livescope', agent: this.agent, ...(auth ? { auth } : {}) },
+      { host: url, clientId: 'livescope', agent: this.agent, middlewares: [requestTimeout(this.requestTimeoutMs)], ...(auth ? { auth } : {}) },
       { [SchemaType.JSON]: { ajvInstance: noValidation as unknown as NonNullable<JsonOptions['ajvInstance']> } },
     );
   }
@@ -184,13 +213,13 @@ export class SchemaRegistryClient {
       const headers: Record<string, string> = { accept: 'application/vnd.schemaregistry.v1+json, application/json' };
       if (body !== undefined) headers['content-type'] = 'application/vnd.schemaregistry.v1+json';
       if (this.authorization !== undefined) headers.authorization = this.authorization;
-      const req = (target.protocol === 'https:' ? httpsRequest : httpRequest)(target, { method, headers, agent: this.agent, timeout: 5000 }, (res) => {
+      const req = (target.protocol === 'https:' ? httpsRequest : httpRequest)(target, { method, headers, agent: this.agent, timeout: this.requestTimeoutMs }, (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
         res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
         res.on('error', (e) => reject(unreachable(e)));
       });
-      req.on('timeout', () => req.destroy(new Error(`no answer within 5000 ms`)));
+      req.on('timeout', () => req.destroy(new Error(`no answer within ${this.requestTimeoutMs} ms`)));
       req.on('error', (e) => reject(unreachable(e)));
       req.end(body);
     });
@@ -213,6 +242,7 @@ export function isRegistrationRace(cause: unknown): boolean {
 function classify(cause: unknown, what: string): TransportError {
   const message = cause instanceof Error ? cause.message : String(cause);
   const status = (cause as { status?: number }).status;
-  if (status !== undefined && status < 500) return new TransportError('REGISTRY_REJECTED', 'fatal', `${what}: the registry refused (${status}): ${message}`, { cause });
+  // 408: no answer within the request timeout; 429: the registry sheds load. Both pass.
+  if (status !== undefined && status < 500 && status !== 408 && status !== 429) return new TransportError('REGISTRY_REJECTED', 'fatal', `${what}: the registry refused (${status}): ${message}`, { cause });
   return new TransportError('REGISTRY_UNAVAILABLE', 'transient', `${what}: ${message}`, { cause });
 }

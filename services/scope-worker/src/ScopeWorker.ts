@@ -1,5 +1,5 @@
 import { subjectSpecsFor, topicNames, valueSubject, type DriftAlert, type Heartbeat, type TopicNames } from '@livescope/contracts';
-import { classify, retry, type ErrorClass } from '@livescope/errors';
+import { classify, retry, withDeadline, type ErrorClass } from '@livescope/errors';
 import type { ScopeEngine } from '@livescope/scope-engine';
 import type { Store } from '@livescope/store';
 import { TransportError, type CommandSigner, type Logger, type ProducerKeyring, type SchemaRegistryClient } from '@livescope/transport';
@@ -30,6 +30,9 @@ export interface WorkerDeps {
   /** Fault hooks of test entry points only (src/testing/). */
   readonly faults?: PartitionFaults;
 }
+
+/** Extra time the last start-up attempt gets past LIVESCOPE_STARTUP_TIMEOUT_MS before it counts as hung. */
+const STARTUP_GRACE_MS = 30_000;
 
 /** The worker's lifecycle; every transition is logged and exported as `livescope_worker_state`. */
 export type WorkerState = 'created' | 'starting' | 'running' | 'stopping' | 'stopped' | 'failed';
@@ -69,6 +72,8 @@ export class ScopeWorker {
   private readonly progress = new Map<number, Progress>();
   private firstProcessedAt: number | undefined;
   private lifecycle: WorkerState = 'created';
+  /** What start-up is doing (named in its log lines and in the error of a start-up that hangs). */
+  private startStep = 'not started';
   private settle!: { resolve: () => void; reject: (e: unknown) => void };
   /** Settles when the worker has stopped (resolves) or failed (rejects). */
   readonly done: Promise<void>;
@@ -123,12 +128,16 @@ export class ScopeWorker {
     const { config, logger } = this.deps;
     this.state = 'starting';
     try {
-      await retry(() => this.startOnce(), {
+      const attempts = retry(() => this.startOnce(), {
         timeoutMs: config.startupTimeoutMs,
         baseMs: 250,
         shouldStop: () => this.stopping,
-        onRetry: (err, attempt, delayMs) => logger.warn({ err, attempt, delayMs }, 'starting the scope worker failed; retrying'),
+        onRetry: (err, attempt, delayMs) => logger.warn({ err, attempt, delayMs, step: this.startStep }, 'starting the scope worker failed; retrying'),
       });
+      // Retrying is bounded by startupTimeoutMs between attempts; a step that never answers (a
+      // registry or broker that accepts the connection and stays silent) is bounded here, and the
+      // error names the step it was stuck at. The last attempt gets a grace period of its own.
+      await withDeadline(attempts, config.startupTimeoutMs + STARTUP_GRACE_MS, () => `scope worker start-up (stuck at: ${this.startStep})`);
     } catch (e) {
       await this.fail(e);
       throw e;
@@ -144,6 +153,7 @@ export class ScopeWorker {
   private async startOnce(): Promise<void> {
     const { config, kafka, registry } = this.deps;
     const schemaIds = new Map<string, number>();
+    this.startStep = 'registering schemas and connecting to the broker';
     this.admin ??= kafka.admin();
     const admin = this.admin;
     // The registry and the broker connections are independent: set them up at once (start-up time
@@ -156,6 +166,7 @@ export class ScopeWorker {
       admin.connect(),
       this.deps.producer.connect(),
     ]);
+    this.startStep = 'checking the events topic';
     await this.checkBrokerTime(admin);
     this.encoder = new OutputEncoder(this.topics, schemaIds, this.deps.signer);
     this.alertSchemaId = schemaIds.get(valueSubject(this.topics.driftAlerts))!;
@@ -184,8 +195,11 @@ export class ScopeWorker {
       isStopping: () => this.stopping,
       onFatal: (e) => void this.fail(e),
     });
+    this.startStep = 'joining the consumer group';
     await this.runConsumer();
+    this.startStep = 'starting the report relay';
     await this.relay.start();
+    this.startStep = 'started';
   }
 
   /**
