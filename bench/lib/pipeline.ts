@@ -5,6 +5,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { LivescopeEvent, encodeWireJson, isBroadcastEvent, type LivescopeEventInput } from '@livescope/contracts';
+import { withDeadline } from '@livescope/errors';
 import type { Store } from '@livescope/store';
 import { PipelineFixture } from '@livescope/testkit';
 import { BROADCAST_KEY, ProducerSigner } from '@livescope/transport';
@@ -155,3 +156,47 @@ export function ensureKafkaVersionEnv(): void {
 }
 
 export const fmtRate = (perSecond: number): string => `${Math.round(perSecond).toLocaleString('en-US')}/s`;
+
+/**
+ * Every message of `topic` in [from, to) per partition, read by a throwaway consumer group (the
+ * group is deleted after). Bounded by `timeoutMs`; the error says which partitions fell short.
+ */
+export async function readRange(fx: PipelineFixture, topic: string, from: ReadonlyMap<number, bigint>, to: ReadonlyMap<number, bigint>, timeoutMs = 300_000): Promise<{ partition: number; offset: bigint; key: Buffer | null; value: Buffer | null }[]> {
+  const wanted = new Map([...to].filter(([p, end]) => end > (from.get(p) ?? 0n)));
+  const out: { partition: number; offset: bigint; key: Buffer | null; value: Buffer | null }[] = [];
+  if (wanted.size === 0) return out;
+  const groupId = `${fx.groupId}-range-${Math.random().toString(36).slice(2, 8)}`;
+  const consumer = fx.kafka.consumer({ groupId, maxWaitTimeInMs: 100 });
+  const reached = new Map<number, bigint>();
+  let done!: () => void;
+  const finished = new Promise<void>((r) => (done = r));
+  await consumer.connect();
+  try {
+    consumer.on(consumer.events.GROUP_JOIN, () => {
+      for (const [p, off] of from) if (wanted.has(p)) consumer.seek({ topic, partition: p, offset: off.toString() });
+    });
+    await consumer.subscribe({ topic, fromBeginning: true });
+    await consumer.run({
+      autoCommit: false,
+      eachBatch: ({ batch }) => {
+        const end = wanted.get(batch.partition);
+        if (end === undefined) return Promise.resolve();
+        const start = from.get(batch.partition) ?? 0n;
+        for (const m of batch.messages) {
+          const o = BigInt(m.offset);
+          if (o >= start && o < end && o >= (reached.get(batch.partition) ?? start)) {
+            out.push({ partition: batch.partition, offset: o, key: m.key, value: m.value });
+            reached.set(batch.partition, o + 1n);
+          }
+        }
+        if ([...wanted].every(([p, e]) => (reached.get(p) ?? 0n) >= e)) done();
+        return Promise.resolve();
+      },
+    });
+    await withDeadline(finished, timeoutMs, () => `reading ${topic} (${[...wanted].map(([p, e]) => `p${p} at ${reached.get(p) ?? from.get(p) ?? 0n} of ${e}`).join(', ')})`);
+  } finally {
+    await consumer.disconnect().catch(() => undefined);
+    await fx.admin.deleteGroups([groupId]).catch(() => undefined);
+  }
+  return out;
+}
