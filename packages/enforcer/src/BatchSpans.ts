@@ -1,4 +1,4 @@
-import { boundedHeaderText, MAX_TRACEPARENT_CHARS, MessagingAttributes as M, SpanAttributes as A, TRACEPARENT_HEADER, traceContextOf } from '@livescope/transport';
+import { boundedHeaderText, kafkaSpanAttributes, MAX_TRACEPARENT_CHARS, MessagingAttributes as M, SpanAttributes as A, TRACEPARENT_HEADER, traceContextOf } from '@livescope/transport';
 import { SpanKind, trace, type Context } from '@opentelemetry/api';
 import type { IHeaders } from 'kafkajs';
 import type { Outcome } from './CommandProcessor.js';
@@ -57,10 +57,7 @@ export class BatchSpans {
             kind: SpanKind.CONSUMER,
             startTime: this.startTimeMs,
             attributes: {
-              [M.system]: 'kafka',
-              [M.operationType]: 'process',
-              [M.destination]: this.topic,
-              [M.partition]: String(this.partition),
+              ...kafkaSpanAttributes('process', this.topic, this.partition),
               [M.batchCount]: g.commands,
               [A.commandsApplied]: g.applied,
               [A.commandsRejected]: g.rejected,

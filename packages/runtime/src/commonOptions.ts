@@ -148,7 +148,7 @@ export const tracingOptions = {
   otelSamplerArg: option('OTEL_TRACES_SAMPLER_ARG', z.coerce.number().min(0).max(1).optional(), {
     doc: 'the ratio of the `traceidratio` samplers',
     unit: '0…1',
-    defaultDoc: '1',
+    defaultDoc: '`1`',
     check: (v, c) => (v !== undefined && !String(c.otelSampler).endsWith('traceidratio') ? 'is set, but OTEL_TRACES_SAMPLER is not a traceidratio sampler' : undefined),
   }),
 } as const;

@@ -1,4 +1,4 @@
-import { isSpanContextValid, propagation, ROOT_CONTEXT, trace, type Context, type TextMapGetter, type Tracer } from '@opentelemetry/api';
+import { isSpanContextValid, propagation, ROOT_CONTEXT, trace, type Attributes, type Context, type TextMapGetter, type Tracer } from '@opentelemetry/api';
 
 /**
  * W3C trace context (https://www.w3.org/TR/trace-context/) carried in Kafka message headers and
@@ -98,3 +98,11 @@ export const MessagingAttributes = {
   batchCount: 'messaging.batch.message_count',
   consumerGroup: 'messaging.consumer.group.name',
 } as const;
+
+/** The messaging attributes of a Kafka span: system, operation, and the topic and partition when there is one. */
+export function kafkaSpanAttributes(operation: 'publish' | 'process', topic?: string, partition?: number): Attributes {
+  const a: Attributes = { [MessagingAttributes.system]: 'kafka', [MessagingAttributes.operationType]: operation };
+  if (topic !== undefined) a[MessagingAttributes.destination] = topic;
+  if (partition !== undefined) a[MessagingAttributes.partition] = String(partition);
+  return a;
+}

@@ -1,6 +1,6 @@
 import type { LivescopeEvent } from '@livescope/contracts';
 import type { EngineOutput } from '@livescope/scope-engine';
-import { livescopeTracer, MessagingAttributes as M, SpanAttributes as A, traceHeadersOf } from '@livescope/transport';
+import { kafkaSpanAttributes, livescopeTracer, MessagingAttributes as M, SpanAttributes as A, traceHeadersOf } from '@livescope/transport';
 import { ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Context, type Span } from '@opentelemetry/api';
 import type { KafkaMessage } from 'kafkajs';
 import type { CommandOutput, CommandTraces } from './OutputEncoder.js';
@@ -46,10 +46,7 @@ export class EventSpans implements CommandTraces {
       {
         kind: SpanKind.CONSUMER,
         attributes: {
-          [M.system]: 'kafka',
-          [M.operationType]: 'process',
-          [M.destination]: this.topic,
-          [M.partition]: String(this.partition),
+          ...kafkaSpanAttributes('process', this.topic, this.partition),
           [M.offset]: Number(m.offset),
           [A.eventId]: event.id,
           [A.eventType]: event.type,
@@ -81,7 +78,7 @@ export class EventSpans implements CommandTraces {
       if (n === 0) continue;
       t.publish = tracer.startSpan(
         'publish commands',
-        { kind: SpanKind.PRODUCER, attributes: { [M.system]: 'kafka', [M.operationType]: 'publish', [M.batchCount]: n } },
+        { kind: SpanKind.PRODUCER, attributes: { ...kafkaSpanAttributes('publish'), [M.batchCount]: n } },
         trace.setSpan(ROOT_CONTEXT, t.span),
       );
       t.headers = traceHeadersOf(trace.setSpan(ROOT_CONTEXT, t.publish));

@@ -1,5 +1,5 @@
 import type { LivescopeEvent } from '@livescope/contracts';
-import { livescopeTracer, MessagingAttributes as M, SpanAttributes as A, traceHeadersOf, type EventPublisher } from '@livescope/transport';
+import { kafkaSpanAttributes, livescopeTracer, MessagingAttributes as M, SpanAttributes as A, traceHeadersOf, type EventPublisher } from '@livescope/transport';
 import { context, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import type { Producer } from 'kafkajs';
 import { ControlPlaneError } from '../ControlPlaneError.js';
@@ -32,7 +32,7 @@ export class EventSender {
     // A producer span, child of the request's; its context travels in the messages' headers to the workers.
     const span = tracer.startSpan(`publish ${topic}`, {
       kind: SpanKind.PRODUCER,
-      attributes: { [M.system]: 'kafka', [M.operationType]: 'publish', [M.destination]: topic, [A.eventId]: event.id, [A.eventType]: event.type },
+      attributes: { ...kafkaSpanAttributes('publish', topic), [A.eventId]: event.id, [A.eventType]: event.type },
     });
     const messages = this.publisher.messages([event], nowMs, traceHeadersOf(trace.setSpan(context.active(), span)));
     if (messages.length > 1) span.setAttribute(M.batchCount, messages.length);
