@@ -1,3 +1,5 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { context, propagation, ROOT_CONTEXT, trace } from '@opentelemetry/api';
 import { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { describe, expect, it } from 'vitest';
@@ -83,5 +85,35 @@ describe('startTracing', () => {
     await handle.stop();
     await handle.done;
     expect(trace.getTracer('t').startSpan('after').isRecording()).toBe(false);
+  });
+});
+
+describe('startTracing with the OTLP exporter', () => {
+  it('exports spans as OTLP/HTTP JSON to OTEL_EXPORTER_OTLP_ENDPOINT + /v1/traces, with the service name', async () => {
+    const received: { url: string | undefined; body: string }[] = [];
+    const server = createServer((req, res) => {
+      let body = '';
+      req.on('data', (c: Buffer) => (body += c.toString()));
+      req.on('end', () => {
+        received.push({ url: req.url, body });
+        res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const port = (server.address() as AddressInfo).port;
+      const tracing = startTracing(loadConfig(tracingOptions, { LIVESCOPE_OTEL_EXPORTER: 'otlp', OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${port}` }), 'scope-worker');
+      trace.getTracer('@livescope/test').startSpan('process livescope.events.v1').end();
+      await tracing.shutdown();
+      expect(received).toHaveLength(1);
+      expect(received[0]!.url).toBe('/v1/traces');
+      const body = JSON.parse(received[0]!.body) as { resourceSpans: { resource: { attributes: { key: string; value: { stringValue?: string } }[] }; scopeSpans: { scope: { name: string }; spans: { name: string }[] }[] }[] };
+      const rs = body.resourceSpans[0]!;
+      expect(rs.resource.attributes.find((a) => a.key === 'service.name')?.value.stringValue).toBe('scope-worker');
+      expect(rs.scopeSpans[0]!.scope.name).toBe('@livescope/test');
+      expect(rs.scopeSpans[0]!.spans.map((s) => s.name)).toEqual(['process livescope.events.v1']);
+    } finally {
+      server.close();
+    }
   });
 });
