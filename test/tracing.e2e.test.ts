@@ -1,6 +1,8 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { identityEvent } from '@livescope/contracts';
 import { Harness } from '@livescope/control-plane/testing';
-import { recordSpans, waitFor, type SpanRecorder } from '@livescope/testkit';
+import { PipelineFixture, recordSpans, waitFor, WorkerProcess, type SpanRecorder } from '@livescope/testkit';
 import { SpanKind } from '@opentelemetry/api';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -12,6 +14,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
  * yields one trace: the request's server span → the control event's publish span → each worker
  * partition's apply span → the commands' publish span → the enforcer's apply span. Every hop after
  * the API crosses Kafka: the parent of each consumer span is known only through the message headers.
+ * And a worker run as a process with `LIVESCOPE_OTEL_EXPORTER=otlp` exports its spans, continuing
+ * the events' trace, to a collector over OTLP/HTTP (a local HTTP server standing in for one).
  */
 let recorder: SpanRecorder;
 const h = new Harness({ enforcer: true });
@@ -115,5 +119,74 @@ describe('one order, one trace (OpenTelemetry, W3C trace context in Kafka header
     await h.fx.producer.send({ topic: h.fx.topics.events, acks: -1, messages });
     await waitFor('the enforcer to allow the identity provisioned with hostile headers', () => h.enforcer!.authorize(other, undefined, 'db:read', 'db/y').allowed, 30_000, 20);
     expect(spans().slice(before)).toEqual([]);
+  });
+});
+
+/** The spans of the OTLP/HTTP JSON requests a collector received. */
+interface OtlpSpan {
+  traceId: string;
+  spanId: string;
+  parentSpanId?: string;
+  name: string;
+  service: string | undefined;
+}
+function otlpSpans(bodies: readonly string[]): OtlpSpan[] {
+  type Body = { resourceSpans: { resource: { attributes: { key: string; value: { stringValue?: string } }[] }; scopeSpans: { spans: Omit<OtlpSpan, 'service'>[] }[] }[] };
+  return bodies.flatMap((b) =>
+    (JSON.parse(b) as Body).resourceSpans.flatMap((rs) => {
+      const service = rs.resource.attributes.find((a) => a.key === 'service.name')?.value.stringValue;
+      return rs.scopeSpans.flatMap((ss) => ss.spans.map((sp) => ({ traceId: sp.traceId, spanId: sp.spanId, ...(sp.parentSpanId ? { parentSpanId: sp.parentSpanId } : {}), name: sp.name, service })));
+    }),
+  );
+}
+
+describe('a scope worker process with LIVESCOPE_OTEL_EXPORTER=otlp', () => {
+  let fx: PipelineFixture;
+  let worker: WorkerProcess;
+  let collector: Server;
+  const bodies: string[] = [];
+
+  beforeAll(async () => {
+    collector = createServer((req, res) => {
+      let body = '';
+      req.on('data', (c: Buffer) => (body += c.toString()));
+      req.on('end', () => {
+        if (req.url === '/v1/traces') bodies.push(body);
+        res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+      });
+    });
+    await new Promise<void>((resolve) => collector.listen(0, '127.0.0.1', resolve));
+    fx = await new PipelineFixture(1).open();
+    const endpoint = `http://127.0.0.1:${(collector.address() as AddressInfo).port}`;
+    worker = new WorkerProcess('otlp-worker', { ...fx.workerEnv(), LIVESCOPE_OTEL_EXPORTER: 'otlp', OTEL_EXPORTER_OTLP_ENDPOINT: endpoint, OTEL_SERVICE_NAME: 'worker-under-test' }).start();
+  });
+
+  afterAll(async () => {
+    await worker?.stop();
+    collector?.close();
+    await fx?.close();
+  });
+
+  it('continues the trace of the events’ traceparent and exports its spans to the collector', async () => {
+    const traceId = 'a1'.repeat(16);
+    const parentSpanId = 'b2'.repeat(8);
+    const sa = `sa-otlp-${fx.id}`;
+    const created = identityEvent('identity.created', sa, { kind: 'workload', name: 'otlp', namespace: 'payments', owner: 'team-pay' }, { id: `${sa}/1`, time: T });
+    const granted = identityEvent('entitlement.granted', sa, { grantId: 'g-1', role: 'db', permissions: [{ action: 'db:read', resource: 'db/y', access: 'read' }] }, { id: `${sa}/2`, time: T });
+    await fx.producer.send({ topic: fx.topics.events, acks: -1, messages: fx.publisher.messages([created, granted], Date.now(), { traceparent: `00-${traceId}-${parentSpanId}-01` }) });
+    const spans = await waitFor(
+      'the worker process to export the spans of the traced event',
+      () => {
+        const inTrace = otlpSpans(bodies).filter((s) => s.traceId === traceId);
+        return inTrace.some((s) => s.name === 'publish commands') && inTrace.filter((s) => s.name.startsWith('process ')).length >= 2 ? inTrace : undefined;
+      },
+      60_000,
+      100,
+    );
+    // One apply span per event, children of the producer's span; the commands' span under the grant's.
+    const applies = spans.filter((s) => s.name === `process ${fx.topics.events}`);
+    expect(applies).toHaveLength(2);
+    for (const a of applies) expect(a).toMatchObject({ parentSpanId, service: 'worker-under-test' });
+    expect(applies.map((a) => a.spanId)).toContain(spans.find((s) => s.name === 'publish commands')!.parentSpanId);
   });
 });
