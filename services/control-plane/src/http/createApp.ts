@@ -20,7 +20,7 @@ declare module 'fastify' {
   interface FastifyRequest {
     /** The verified caller (set before the handler on authenticated routes). */
     principal: Principal | undefined;
-    /** The request's server span (a no-op one when tracing is off), ended with the response. */
+    /** The API request's server span (a no-op one when tracing is off), ended with the response; none on the open routes. */
     traceSpan: Span | undefined;
   }
 }
@@ -168,13 +168,16 @@ export async function createApp(deps: AppDeps): Promise<{ app: FastifyInstance; 
 
   app.addHook('onRequest', async (req, reply) => {
     void reply.header('x-request-id', req.id);
-    // One server span per request, named after the route template; a caller's `traceparent` is its parent.
+    // One server span per API request, named after the route template; a caller's `traceparent` is
+    // its parent. Probes, metrics scrapes and the console's files are not traced (noise, no order).
     const route = req.routeOptions.url;
-    req.traceSpan = tracer.startSpan(
-      route !== undefined ? `${req.method} ${route}` : req.method,
-      { kind: SpanKind.SERVER, attributes: { 'http.request.method': req.method, ...(route !== undefined ? { 'http.route': route } : {}) } },
-      traceContextOf(req.headers) ?? context.active(),
-    );
+    if (route?.startsWith('/v1/')) {
+      req.traceSpan = tracer.startSpan(
+        `${req.method} ${route}`,
+        { kind: SpanKind.SERVER, attributes: { 'http.request.method': req.method, 'http.route': route } },
+        traceContextOf(req.headers) ?? context.active(),
+      );
+    }
   });
   app.setErrorHandler((err: Error, req, reply) => {
     const e = controlPlaneErrorOf(err);
