@@ -13,11 +13,18 @@ const includeByTier: Record<Tier, string[]> = {
   e2e: ['**/*.e2e.test.ts'],
 };
 
+/**
+ * Vite's server conditions without `module`: that one picks bundler-only ESM builds, which Node then
+ * fails to load (@opentelemetry's have extensionless imports). Tests resolve packages as Node does
+ * in production.
+ */
+const serverConditions = ['livescope-source', ...defaultServerConditions.filter((c) => c !== 'module')];
+
 export function tierConfig(tier: Tier, extra: ViteUserConfig = {}): ViteUserConfig {
   return defineConfig({
     ...extra,
-    resolve: { conditions: ['livescope-source', ...defaultServerConditions] },
-    ssr: { resolve: { conditions: ['livescope-source', ...defaultServerConditions] } },
+    resolve: { conditions: serverConditions },
+    ssr: { resolve: { conditions: serverConditions } },
     test: {
       include: includeByTier[tier],
       exclude: ['**/node_modules/**', '**/dist/**'],

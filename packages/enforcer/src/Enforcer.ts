@@ -15,6 +15,7 @@ import {
   EventPublisher,
   partitionForKey,
   SchemaRegistryClient,
+  TRACEPARENT_HEADER,
   type KafkaSaslOptions,
   type KafkaSslOptions,
   type Logger,
@@ -25,6 +26,7 @@ import {
 import type { Admin, Consumer, EachBatchPayload, Kafka, KafkaMessage, Producer } from 'kafkajs';
 import type { Registry } from 'prom-client';
 import { AckBuffer } from './AckBuffer.js';
+import { BatchSpans } from './BatchSpans.js';
 import { ACK_ENTRIES_PER_MESSAGE, Acknowledger } from './Acknowledger.js';
 import { CommandProcessor, type Outcome, type PartitionStart } from './CommandProcessor.js';
 import { DecisionAggregator } from './DecisionAggregator.js';
@@ -395,10 +397,14 @@ export class Enforcer {
 
   private eachBatch({ batch }: EachBatchPayload): Promise<void> {
     const now = Date.now();
+    // Built only for a batch in which a command carries a trace context: nothing is allocated otherwise.
+    let spans: BatchSpans | undefined;
     for (const m of batch.messages) {
       const outcome = this.processor.handle({ topic: batch.topic, partition: batch.partition, offset: m.offset, key: m.key, value: m.value, ...(m.headers ? { headers: m.headers } : {}), timestamp: m.timestamp }, now);
       this.record(outcome, batch.topic, batch.partition, m);
+      if (m.headers?.[TRACEPARENT_HEADER] !== undefined) (spans ??= new BatchSpans(batch.topic, batch.partition, now)).add(m.headers, outcome);
     }
+    spans?.end();
     this.stats.identities = this.state.identities.size;
     this.stats.acksDropped = this.ackBuffer.dropped;
     // Large fan-outs: send full acknowledgements at once rather than let them pile up.

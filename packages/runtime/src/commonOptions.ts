@@ -107,11 +107,58 @@ export const logLevelOption = (defaultLevel: z.output<typeof logLevel>) =>
     logLevel: option('LIVESCOPE_LOG_LEVEL', logLevel.default(defaultLevel), { doc: 'pino log level: fatal, error, warn, info, debug, trace or silent', unit: 'level' }),
   }) as const;
 
-/** Kafka, registry, PostgreSQL, topic prefix and log level: what the long-running services share. */
+export const TRACE_EXPORTERS = ['none', 'otlp'] as const;
+export type TraceExporterName = (typeof TRACE_EXPORTERS)[number];
+export const TRACE_SAMPLERS = ['always_on', 'always_off', 'traceidratio', 'parentbased_always_on', 'parentbased_always_off', 'parentbased_traceidratio'] as const;
+export type TraceSamplerName = (typeof TRACE_SAMPLERS)[number];
+
+const lowerEnum = <T extends readonly [string, ...string[]]>(values: T) =>
+  z
+    .string()
+    .transform((s) => s.trim().toLowerCase())
+    .pipe(z.enum(values));
+const httpUrl = z.url({ protocol: /^https?$/, error: 'an http(s) URL' });
+
+/**
+ * OpenTelemetry tracing (docs/tracing.md). Off by default: then no tracer provider, propagator or
+ * context manager is registered and every span the code starts is the API's no-op. The standard
+ * `OTEL_` variables are read here, once, like every other option; the OTLP exporter itself also
+ * honours `OTEL_EXPORTER_OTLP_HEADERS`, `_TIMEOUT` and `_COMPRESSION` (and their `_TRACES_` forms).
+ */
+export const tracingOptions = {
+  otelExporter: option('LIVESCOPE_OTEL_EXPORTER', lowerEnum(TRACE_EXPORTERS).default('none'), {
+    doc: 'where OpenTelemetry traces go: `none` (tracing off, no cost) or `otlp` (OTLP over HTTP, JSON, to the collector at `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`)',
+    unit: 'exporter',
+  }),
+  otelTracesEndpoint: option('OTEL_EXPORTER_OTLP_TRACES_ENDPOINT', httpUrl.optional(), {
+    doc: 'OTLP/HTTP traces URL, used as is; unset: `OTEL_EXPORTER_OTLP_ENDPOINT` + `/v1/traces`, else `http://localhost:4318/v1/traces`',
+    unit: 'URL',
+  }),
+  // Not refused without LIVESCOPE_OTEL_EXPORTER=otlp: these variables are often set for every process of a host.
+  otelEndpoint: option('OTEL_EXPORTER_OTLP_ENDPOINT', httpUrl.optional(), { doc: 'OTLP/HTTP base URL of the collector (traces go to `<URL>/v1/traces`)', unit: 'URL' }),
+  otelServiceName: option('OTEL_SERVICE_NAME', z.string().trim().min(1).max(256).optional(), {
+    doc: 'the `service.name` of the spans',
+    unit: 'name',
+    defaultDoc: 'the service (`control-plane`, `scope-worker`, …)',
+  }),
+  otelSampler: option('OTEL_TRACES_SAMPLER', lowerEnum(TRACE_SAMPLERS).default('parentbased_always_on'), {
+    doc: 'which traces are recorded: `always_on`, `always_off`, `traceidratio`, or `parentbased_…` of these (follow the caller’s decision, else the named one)',
+    unit: 'sampler',
+  }),
+  otelSamplerArg: option('OTEL_TRACES_SAMPLER_ARG', z.coerce.number().min(0).max(1).optional(), {
+    doc: 'the ratio of the `traceidratio` samplers',
+    unit: '0…1',
+    defaultDoc: '`1`',
+    check: (v, c) => (v !== undefined && !String(c.otelSampler).endsWith('traceidratio') ? 'is set, but OTEL_TRACES_SAMPLER is not a traceidratio sampler' : undefined),
+  }),
+} as const;
+
+/** Kafka, registry, PostgreSQL, topic prefix, log level and tracing: what the long-running services share. */
 export const commonOptions = {
   ...kafkaOptions,
   ...registryOptions,
   ...postgresOptions,
   ...topicPrefixOption,
   ...logLevelOption('info'),
+  ...tracingOptions,
 } as const;

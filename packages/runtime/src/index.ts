@@ -6,3 +6,4 @@ export * from './commonOptions.js';
 export * from './clientOptions.js';
 export * from './optionsTable.js';
 export * from './runService.js';
+export * from './startTracing.js';

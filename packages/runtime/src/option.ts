@@ -7,7 +7,7 @@ import type { z } from 'zod';
  * (`optionsTable`), and `loadConfig` parses the environment with it.
  */
 export interface OptionSpec<S extends z.ZodType = z.ZodType> {
-  /** The environment variable, `LIVESCOPE_…`. */
+  /** The environment variable, `LIVESCOPE_…` (or one of OpenTelemetry's standard `OTEL_…`). */
   readonly variable: string;
   /** Parses the variable's text (undefined when unset) into the option's value. */
   readonly schema: S;
@@ -38,7 +38,8 @@ export type ConfigOf<T extends OptionsSpec> = { readonly [K in keyof T]: T[K] ex
 
 /** Declares one option (see `OptionSpec`). */
 export function option<S extends z.ZodType>(variable: string, schema: S, doc: Omit<OptionSpec<S>, 'variable' | 'schema'>): OptionSpec<S> {
-  if (!/^LIVESCOPE_[A-Z0-9_]+$/.test(variable)) throw new Error(`option variable ${variable} must be LIVESCOPE_ and upper case`);
+  // OTEL_…: the OpenTelemetry SDK's standard variables, so one environment configures every instrumented process alike.
+  if (!/^(LIVESCOPE|OTEL)_[A-Z0-9_]+$/.test(variable)) throw new Error(`option variable ${variable} must be LIVESCOPE_ (or a standard OTEL_) and upper case`);
   // A file-readable option's `_FILE` twin is derived from its name; `X_FILE_FILE` would only confuse.
   if ((doc.secret || doc.fromFile) && variable.endsWith('_FILE')) throw new Error(`file-readable option ${variable} must not end in _FILE`);
   return { variable, schema, ...doc };

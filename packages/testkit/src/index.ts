@@ -3,3 +3,4 @@ export * from './TopicTail.js';
 export * from './PipelineFixture.js';
 export * from './WorkerProcess.js';
 export * from './TestIdentityProvider.js';
+export * from './recordSpans.js';

@@ -37,7 +37,11 @@ export class EventPublisher {
     return events;
   }
 
-  messages(events: readonly LivescopeEvent[], timestampMs: number): Message[] {
+  /**
+   * The messages of `events`. `traceHeaders` (`traceparent`, `tracestate`: see traceContext.ts) are
+   * added to every message beside the signature headers; no signature covers them.
+   */
+  messages(events: readonly LivescopeEvent[], timestampMs: number, traceHeaders?: Readonly<Record<string, string>>): Message[] {
     const messages: Message[] = [];
     const timestamp = String(timestampMs);
     for (const e of events) {
@@ -48,7 +52,9 @@ export class EventPublisher {
     // One signature for the whole request (a Merkle root; each message carries its proof).
     if (this.signer) {
       const headers = this.signer.batchHeaders(this.topic, messages as { key: string; value: Buffer }[]);
-      messages.forEach((m, i) => (m.headers = headers[i]!));
+      messages.forEach((m, i) => (m.headers = traceHeaders ? { ...headers[i]!, ...traceHeaders } : headers[i]!));
+    } else if (traceHeaders) {
+      for (const m of messages) m.headers = { ...traceHeaders };
     }
     return messages;
   }

@@ -1,3 +1,4 @@
+import { isSpanContextValid, trace } from '@opentelemetry/api';
 import { pino, type DestinationStream, type Logger, type LoggerOptions } from 'pino';
 import { redactSecrets, REDACTED } from './redactSecrets.js';
 
@@ -23,12 +24,26 @@ export const redaction = {
 } as const satisfies LoggerOptions;
 
 /**
- * The project's logger: pino JSON lines with a `service` field, secrets redacted at any depth.
+ * pino `mixin` adding the active span's `trace_id` and `span_id` to a line written inside a traced
+ * operation (an API request, a traced event or command), so logs and traces join on the trace id.
+ * Without an active span (tracing off: no context manager, so none ever is) it adds nothing.
+ */
+export function traceLogMixin(): Record<string, string> {
+  const span = trace.getActiveSpan();
+  if (span === undefined) return {};
+  const sc = span.spanContext();
+  // A fresh object each time: pino merges the line's fields into what the mixin returns.
+  return isSpanContextValid(sc) ? { trace_id: sc.traceId, span_id: sc.spanId } : {};
+}
+
+/**
+ * The project's logger: pino JSON lines with a `service` field, secrets redacted at any depth, and
+ * the active span's `trace_id` / `span_id` (see `traceLogMixin`).
  * `LIVESCOPE_LOG_PRETTY` is not supported on purpose (no extra dependency); pipe through
  * `pino-pretty` if you want colours. `destination`: stdout unless given (the CLI logs to stderr).
  */
 export function createLogger(service: string, level: string = 'info', options: LoggerOptions = {}, destination?: DestinationStream): Logger {
-  const o: LoggerOptions = { name: service, level, base: { service }, ...redaction, timestamp: pino.stdTimeFunctions.isoTime, ...options, formatters: { ...redaction.formatters, ...options.formatters } };
+  const o: LoggerOptions = { name: service, level, base: { service }, ...redaction, mixin: traceLogMixin, timestamp: pino.stdTimeFunctions.isoTime, ...options, formatters: { ...redaction.formatters, ...options.formatters } };
   return redactChildBindings(destination ? pino(o, destination) : pino(o));
 }
 

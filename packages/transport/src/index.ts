@@ -10,3 +10,4 @@ export * from './ensureTopics.js';
 export * from './SignerPool.js';
 export * from './ProducerKeyring.js';
 export * from './batchSignature.js';
+export * from './traceContext.js';

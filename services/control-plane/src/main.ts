@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { exitWith, runService, stoppable } from '@livescope/runtime';
+import { exitWith, runService, startTracing, stoppable, withTracing } from '@livescope/runtime';
 import { createLogger, type Logger } from '@livescope/transport';
 import { loadControlPlaneConfig } from './config.js';
 import { ControlPlane } from './ControlPlane.js';
@@ -14,10 +14,11 @@ exitWith('livescope control-plane', () =>
     },
     start: async () => {
       const config = loadControlPlaneConfig();
+      const tracing = startTracing(config, 'control-plane');
       logger = createLogger('control-plane', config.logLevel).child({ instanceId: config.instanceId });
       const cp = new ControlPlane(config, logger);
       await cp.start();
-      return stoppable(() => cp.stop());
+      return withTracing(stoppable(() => cp.stop()), tracing);
     },
   }),
 );

@@ -1,5 +1,5 @@
 import { hostname } from 'node:os';
-import { bool, ConfigError, csv, int, json, kafkaOptions, loadConfig, logLevelOption, option, registryOptions, topicPrefixOption, type ConfigOf, type Env } from '@livescope/runtime';
+import { bool, ConfigError, csv, int, json, kafkaOptions, loadConfig, logLevelOption, option, registryOptions, topicPrefixOption, tracingOptions, type ConfigOf, type Env } from '@livescope/runtime';
 import { z } from 'zod';
 import { RouteSchema, RouteTable } from './RouteTable.js';
 
@@ -29,6 +29,7 @@ export const agentOptions = {
   ...registryOptions,
   ...topicPrefixOption,
   ...logLevelOption('info'),
+  ...tracingOptions,
   enforcerId: option('LIVESCOPE_ENFORCER_ID', z.string().regex(/^[A-Za-z0-9._-]{1,128}$/, 'must be 1-128 of A-Z a-z 0-9 . _ -').default(`agent-${hostname()}`), {
     doc: "this enforcement point's name (acknowledgements, decision reports, its consumer group `livescope-enforcer-<id>`); unique per running instance, kept across restarts",
     unit: 'name',

@@ -1,4 +1,4 @@
-import { runService, type ExitCode } from '@livescope/runtime';
+import { runService, startTracing, withTracing, type ExitCode } from '@livescope/runtime';
 import { createLogger, type Logger } from '@livescope/transport';
 import { Agent } from './Agent.js';
 import { loadAgentConfig } from './config.js';
@@ -22,12 +22,13 @@ export function runAgentProcess(): Promise<ExitCode> {
     start: async () => {
       const config = loadAgentConfig();
       graceMs = config.graceMs;
+      const tracing = startTracing(config, 'enforcer-agent');
       // The SDK and the agent name the enforcement point in their own lines.
       const log = createLogger('enforcer-agent', config.logLevel);
       logger = log;
       const agent = new Agent(config, log);
       await agent.start();
-      return { done: agent.done, stop: () => agent.stop() };
+      return withTracing({ done: agent.done, stop: () => agent.stop() }, tracing);
     },
   });
 }

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { ExitCode, exitWith, runService, stoppable } from '@livescope/runtime';
+import { ExitCode, exitWith, runService, startTracing, stoppable, withTracing } from '@livescope/runtime';
 import { createLogger, type Logger } from '@livescope/transport';
 import { exportJWK, exportPKCS8, generateKeyPair } from 'jose';
 import { loadInteropConfig } from './config.js';
@@ -31,10 +31,11 @@ async function main(): Promise<number> {
     },
     start: async () => {
       const config = loadInteropConfig();
+      const tracing = startTracing(config, 'interop');
       logger = createLogger('livescope-interop', config.logLevel).child({ instance: config.instanceId });
       const service = new InteropService(config, logger);
       await service.start();
-      return stoppable(() => service.stop());
+      return withTracing(stoppable(() => service.stop()), tracing);
     },
   });
 }

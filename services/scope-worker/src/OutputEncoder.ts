@@ -12,6 +12,16 @@ interface ToSign {
   readonly key: string;
   readonly value: Buffer;
   readonly message: Message;
+  /** Trace headers (`traceparent`, `tracestate`), added beside the signature's and not covered by it. */
+  readonly trace: Readonly<Record<string, string>> | undefined;
+}
+
+/** The engine outputs that become signed commands. */
+export type CommandOutput = 'changes' | 'snapshots' | 'revocations';
+
+/** The trace context each command carries: that of the event that produced it (see EventSpans). */
+export interface CommandTraces {
+  headersFor(kind: CommandOutput, index: number): Readonly<Record<string, string>> | undefined;
 }
 
 /**
@@ -78,25 +88,25 @@ export class OutputEncoder {
    * carries the signature and its inclusion proof (see @livescope/transport batchSignature.ts), so
    * an enforcement point verifies the batch once and each message on its own.
    */
-  encode(out: EngineOutput, deadLetters: readonly DeadLetter[], audit: AuditRow[]): TopicMessages[] {
+  encode(out: EngineOutput, deadLetters: readonly DeadLetter[], audit: AuditRow[], traces?: CommandTraces): TopicMessages[] {
     const toSign: ToSign[] = [];
-    const result = this.encodeUnsigned(out, deadLetters, audit, toSign);
+    const result = this.encodeUnsigned(out, deadLetters, audit, toSign, traces);
     const headers = this.signer.signBatch(toSign);
-    toSign.forEach((s, i) => (s.message.headers = headers[i]));
+    toSign.forEach((s, i) => (s.message.headers = s.trace ? { ...headers[i], ...s.trace } : headers[i]));
     return result;
   }
 
   /** As `encode` (kept async for callers that await it). */
-  encodeBatch(out: EngineOutput, deadLetters: readonly DeadLetter[], audit: AuditRow[]): Promise<TopicMessages[]> {
-    return Promise.resolve(this.encode(out, deadLetters, audit));
+  encodeBatch(out: EngineOutput, deadLetters: readonly DeadLetter[], audit: AuditRow[], traces?: CommandTraces): Promise<TopicMessages[]> {
+    return Promise.resolve(this.encode(out, deadLetters, audit, traces));
   }
 
-  private encodeUnsigned(out: EngineOutput, deadLetters: readonly DeadLetter[], audit: AuditRow[], toSign: ToSign[]): TopicMessages[] {
+  private encodeUnsigned(out: EngineOutput, deadLetters: readonly DeadLetter[], audit: AuditRow[], toSign: ToSign[], traces: CommandTraces | undefined): TopicMessages[] {
     const t = this.topics;
-    const signed = (topic: string, key: string, json: string): Message => {
+    const signed = (topic: string, key: string, json: string, kind: CommandOutput, index: number): Message => {
       const value = encodeWire(this.id(topic), Buffer.from(json));
       const m: Message = { key, value };
-      toSign.push({ topic, key, value, message: m });
+      toSign.push({ topic, key, value, message: m, trace: traces?.headersFor(kind, index) });
       return m;
     };
     const changes: Message[] = [];
@@ -104,24 +114,24 @@ export class OutputEncoder {
     const revocations: Message[] = [];
     const alerts: Message[] = [];
     const dead: Message[] = [];
-    for (const c of out.changes) {
+    out.changes.forEach((c, i) => {
       const json = JSON.stringify(c);
-      changes.push(signed(t.scopeChanges, c.identityId, json));
+      changes.push(signed(t.scopeChanges, c.identityId, json, 'changes', i));
       audit.push({ at: c.at, kind: 'scope.change', identityId: c.identityId, version: c.version, actor: c.cause.actor ?? null, eventId: c.cause.eventId ?? null, payload: json });
-    }
+    });
     // The snapshot topic is compacted to the latest scope per identity, and every change carries the
     // full scope too: of the snapshots of one identity in one batch, only the last is worth a
     // message (and a signature).
     const lastSnapshot = new Map<string, number>();
     out.snapshots.forEach((s, i) => lastSnapshot.set(s.identityId, i));
     out.snapshots.forEach((s, i) => {
-      if (lastSnapshot.get(s.identityId) === i) snapshots.push(signed(t.scopeSnapshots, s.identityId, JSON.stringify(s)));
+      if (lastSnapshot.get(s.identityId) === i) snapshots.push(signed(t.scopeSnapshots, s.identityId, JSON.stringify(s), 'snapshots', i));
     });
-    for (const r of out.revocations) {
+    out.revocations.forEach((r, i) => {
       const json = JSON.stringify(r);
-      revocations.push(signed(t.revocations, r.identityId, json));
+      revocations.push(signed(t.revocations, r.identityId, json, 'revocations', i));
       audit.push({ at: r.at, kind: 'revocation', identityId: r.identityId, version: r.version, actor: r.cause.actor ?? null, eventId: r.cause.eventId ?? null, payload: json });
-    }
+    });
     for (const a of out.alerts) {
       const json = JSON.stringify(a);
       alerts.push({ key: a.identityId ?? null, value: encodeWire(this.id(t.driftAlerts), Buffer.from(json)) });

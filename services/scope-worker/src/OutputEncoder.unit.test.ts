@@ -3,7 +3,7 @@ import { emptyOutput } from '@livescope/scope-engine';
 import { CommandSigner, CommandVerifier, generateSigningKeyPair, parsePrivateKey, parsePublicKey, SIGNATURE_HEADER } from '@livescope/transport';
 import type { Message } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
-import { chunkTopicMessages, OutputEncoder } from './OutputEncoder.js';
+import { chunkTopicMessages, OutputEncoder, type CommandTraces } from './OutputEncoder.js';
 
 const keys = generateSigningKeyPair('k1');
 const key = parsePrivateKey(keys.kid, keys.privateKey);
@@ -58,5 +58,32 @@ describe('chunkTopicMessages (regression: a large batch of outputs exceeded mess
     }
     // A message larger than the limit goes alone.
     expect(chunkTopicMessages([{ topic: 'a', messages: [msg(1), { key: 'big', value: Buffer.alloc(50_000) }, msg(2)] }], 10_000)).toHaveLength(3);
+  });
+});
+
+describe('OutputEncoder trace headers (unsigned metadata beside the signature)', () => {
+  it('each command carries the trace headers of the event that produced it; signatures still verify', () => {
+    const out = output(10);
+    // Changes and snapshots 0-3 from one traced event, 6-9 from another, 4-5 from an untraced one.
+    const a: Record<string, string> = { traceparent: 'tp-a' };
+    const b: Record<string, string> = { traceparent: 'tp-b', tracestate: 'v=1' };
+    const traces: CommandTraces = { headersFor: (_kind, i) => (i < 4 ? a : i >= 6 ? b : undefined) };
+    const traced = new OutputEncoder(topics, ids, new CommandSigner(key)).encode(out, [], [], traces);
+    const plain = new OutputEncoder(topics, ids, new CommandSigner(key)).encode(output(10), [], []);
+    const changes = traced.find((t) => t.topic === topics.scopeChanges)!.messages;
+    expect(changes.map((m) => m.headers!.traceparent)).toEqual(['tp-a', 'tp-a', 'tp-a', 'tp-a', undefined, undefined, 'tp-b', 'tp-b', 'tp-b', 'tp-b']);
+    expect(changes[9]!.headers!.tracestate).toBe('v=1');
+    // Snapshots keep their own index (the last of each identity is sent: indexes 3..9).
+    const snaps = traced.find((t) => t.topic === topics.scopeSnapshots)!.messages;
+    expect(snaps.map((m) => m.headers!.traceparent)).toEqual(['tp-a', undefined, undefined, 'tp-b', 'tp-b', 'tp-b', 'tp-b']);
+    // Same values and signatures as without tracing: the headers are outside what is signed.
+    const verifier = new CommandVerifier([parsePublicKey(keys.kid, keys.publicKey)]);
+    traced.forEach((t, ti) =>
+      t.messages.forEach((m, mi) => {
+        const { traceparent: _p, tracestate: _s, ...signed } = m.headers!;
+        expect(signed).toEqual(plain[ti]!.messages[mi]!.headers);
+        expect(verifier.check(t.topic, m.key as string, m.value as Buffer, m.headers).kid).toBe(keys.kid);
+      }),
+    );
   });
 });

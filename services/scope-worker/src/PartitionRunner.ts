@@ -12,8 +12,9 @@ import {
 import { classify, retry } from '@livescope/errors';
 import { clearOutput, emptyOutput, encodeGlobals, encodeIdentity, encodePolicies, decodeGlobals, decodeIdentity, decodePolicies, type EngineOutput, type ProducerVerdict, type ScopeEngine } from '@livescope/scope-engine';
 import { StoreError, type BatchCommit, type ChainTail, type Store } from '@livescope/store';
-import { BROADCAST_KEY, type Logger, type ProducerKeyring, type SchemaRegistryClient } from '@livescope/transport';
+import { BROADCAST_KEY, traceContextOf, type Logger, type ProducerKeyring, type SchemaRegistryClient } from '@livescope/transport';
 import type { KafkaMessage, Producer } from 'kafkajs';
+import { EventSpans } from './EventSpans.js';
 import { chunkTopicMessages, type OutputEncoder } from './OutputEncoder.js';
 import { Mutex } from './Mutex.js';
 import type { WorkerMetrics } from './WorkerMetrics.js';
@@ -117,12 +118,17 @@ export class PartitionRunner {
     const deadLetters: DeadLetter[] = [];
     const audit: AuditRow[] = [];
     const t0 = performance.now();
+    // Built only when an event carries a trace context (and tracing is on): nothing is allocated otherwise.
+    let spans: EventSpans | undefined;
     for (const m of fresh) {
       const decoded = this.decode(m, deadLetters);
       if (!decoded) continue;
       const { event, producer } = decoded;
+      const parent = traceContextOf(m.headers);
+      const traced = parent ? (spans ??= new EventSpans(this.ctx.topic, this.partition)).begin(parent, m, event, out) : undefined;
       // The broker's append time (LogAppendTime on the events topic): no producer chooses it.
       const result = this.engine.handle(event, { timestampMs: Number(m.timestamp), producer }, out);
+      if (traced) spans!.applied(traced, result.status, out);
       this.ctx.metrics.eventsConsumed.inc({ type: event.type, outcome: result.status });
       if (result.status === 'rejected') deadLetters.push(this.deadLetter(m, result.reason, result.message, event));
       else if (result.status === 'applied' && this.partition === 0 && isBroadcastEvent(event) && AUDITED_BROADCASTS.has(event.type)) audit.push(broadcastAudit(event, producer));
@@ -132,7 +138,14 @@ export class PartitionRunner {
     this.reportTimerFailures();
     this.ctx.metrics.recomputeSeconds.observe((performance.now() - t0) / 1000);
     const last = BigInt(fresh[fresh.length - 1]!.offset);
-    await this.flush(out, deadLetters, audit, last + 1n);
+    if (!spans) return this.flush(out, deadLetters, audit, last + 1n);
+    try {
+      await this.flush(out, deadLetters, audit, last + 1n, spans);
+    } catch (e) {
+      spans.end(e);
+      throw e;
+    }
+    spans.end();
   }
 
   /**
@@ -230,8 +243,9 @@ export class PartitionRunner {
     }
   }
 
-  private async flush(out: EngineOutput, deadLetters: readonly DeadLetter[], audit: AuditRow[], nextOffset: bigint): Promise<void> {
-    const topicMessages = await this.ctx.encoder.encodeBatch(out, deadLetters, audit);
+  private async flush(out: EngineOutput, deadLetters: readonly DeadLetter[], audit: AuditRow[], nextOffset: bigint, spans?: EventSpans): Promise<void> {
+    spans?.beginPublish();
+    const topicMessages = await this.ctx.encoder.encodeBatch(out, deadLetters, audit, spans);
     const m = this.ctx.metrics;
     for (const t of topicMessages) m.commands.inc({ kind: t.topic.replace(/^.*livescope\./, '') }, t.messages.length);
     for (const c of out.changes) m.scopeSize.observe(c.permissions.length);
@@ -244,6 +258,7 @@ export class PartitionRunner {
       });
     }
     m.batchSeconds.observe({ phase: 'produce' }, (performance.now() - tp) / 1000);
+    spans?.endPublish();
     const dirty = this.engine.drainDirty();
     const commit: BatchCommit = {
       topic: this.ctx.topic,

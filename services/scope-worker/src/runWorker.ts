@@ -1,5 +1,5 @@
 import { classify, retry } from '@livescope/errors';
-import { runService, type ExitCode } from '@livescope/runtime';
+import { runService, startTracing, withTracing, type ExitCode } from '@livescope/runtime';
 import { compileScopePolicy } from '@livescope/scope-engine';
 import { createLogger, type Logger } from '@livescope/transport';
 import { loadWorkerConfig } from './config.js';
@@ -23,6 +23,7 @@ export function runWorkerProcess(options: { faults?: PartitionFaults; graceMs?: 
     },
     start: async () => {
       const config = loadWorkerConfig();
+      const tracing = startTracing(config, 'scope-worker');
       const log = createLogger('scope-worker', config.logLevel).child({ workerId: config.workerId });
       logger = log;
       const { worker, store, metrics, registry } = await retry(() => createWorker(config, log, compileScopePolicy, options.faults), {
@@ -58,7 +59,7 @@ export function runWorkerProcess(options: { faults?: PartitionFaults; graceMs?: 
         await release();
         throw e;
       }
-      return { done: worker.done.finally(release), stop: () => worker.stop() };
+      return withTracing({ done: worker.done.finally(release), stop: () => worker.stop() }, tracing);
     },
   });
 }

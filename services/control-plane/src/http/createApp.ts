@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import fastifyStatic from '@fastify/static';
 import { describeIssues } from '@livescope/contracts';
-import type { Logger } from '@livescope/transport';
+import { livescopeTracer, traceContextOf, type Logger } from '@livescope/transport';
+import { context, SpanKind, SpanStatusCode, trace, type Span } from '@opentelemetry/api';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { z } from 'zod';
 import { hasAnyRole, type Principal } from '../auth/roles.js';
@@ -19,8 +20,12 @@ declare module 'fastify' {
   interface FastifyRequest {
     /** The verified caller (set before the handler on authenticated routes). */
     principal: Principal | undefined;
+    /** The API request's server span (a no-op one when tracing is off), ended with the response; none on the open routes. */
+    traceSpan: Span | undefined;
   }
 }
+
+const tracer = livescopeTracer('@livescope/control-plane');
 
 /** Requests per minute each budget allows (see `LIVESCOPE_API_RATE_LIMIT_*`). */
 export interface RateLimits {
@@ -102,6 +107,7 @@ export async function createApp(deps: AppDeps): Promise<{ app: FastifyInstance; 
     for (const m of Array.isArray(opts.method) ? opts.method : [opts.method]) registered.push({ method: String(m).toUpperCase(), url: opts.url });
   });
   app.decorateRequest('principal', undefined);
+  app.decorateRequest('traceSpan', undefined);
 
   const limiters: Readonly<Record<Exclude<Budget, 'streams'>, RateLimiter>> = {
     unauthenticated: new RateLimiter(deps.rateLimits.unauthenticatedPerMinute),
@@ -162,6 +168,16 @@ export async function createApp(deps: AppDeps): Promise<{ app: FastifyInstance; 
 
   app.addHook('onRequest', async (req, reply) => {
     void reply.header('x-request-id', req.id);
+    // One server span per API request, named after the route template; a caller's `traceparent` is
+    // its parent. Probes, metrics scrapes and the console's files are not traced (noise, no order).
+    const route = req.routeOptions.url;
+    if (route?.startsWith('/v1/')) {
+      req.traceSpan = tracer.startSpan(
+        `${req.method} ${route}`,
+        { kind: SpanKind.SERVER, attributes: { 'http.request.method': req.method, 'http.route': route } },
+        traceContextOf(req.headers) ?? context.active(),
+      );
+    }
   });
   app.setErrorHandler((err: Error, req, reply) => {
     const e = controlPlaneErrorOf(err);
@@ -183,8 +199,15 @@ export async function createApp(deps: AppDeps): Promise<{ app: FastifyInstance; 
     deps.metrics.requests.inc({ route: routeLabel, method: req.method, status: String(reply.statusCode) });
     deps.metrics.requestSeconds.observe({ route: routeLabel, method: req.method }, reply.elapsedTime / 1000);
     const line = { method: req.method, route: routeLabel, status: reply.statusCode, ms: Math.round(reply.elapsedTime), sub: req.principal?.sub, reqId: req.id };
-    if (routeLabel.startsWith('/v1/')) log.info(line, 'request');
-    else log.debug(line, 'request');
+    const write = (): void => (routeLabel.startsWith('/v1/') ? log.info(line, 'request') : log.debug(line, 'request'));
+    const span = req.traceSpan;
+    if (span) {
+      span.setAttribute('http.response.status_code', reply.statusCode);
+      if (reply.statusCode >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
+      // The request line carries the trace id (the span is active only inside the handler).
+      context.with(trace.setSpan(context.active(), span), write);
+      span.end();
+    } else write();
     done();
   });
 
@@ -203,7 +226,9 @@ export async function createApp(deps: AppDeps): Promise<{ app: FastifyInstance; 
         const release = isStream ? openStream(req.principal, reply) : undefined;
         let result: unknown;
         try {
-          result = await def.handler({ params, query, headers, body, principal: req.principal, request: req, reply });
+          // The handler runs in the request span's context: its log lines and spans (the event published) belong to it.
+          const run = () => def.handler({ params, query, headers, body, principal: req.principal, request: req, reply });
+          result = await (req.traceSpan ? context.with(trace.setSpan(context.active(), req.traceSpan), run) : run());
         } catch (e) {
           release?.();
           throw e;

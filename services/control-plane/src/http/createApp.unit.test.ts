@@ -1,7 +1,10 @@
 import { Writable } from 'node:stream';
 import { StoreError } from '@livescope/store';
+import { recordSpans, type SpanRecorder } from '@livescope/testkit';
+import { createLogger, type Logger } from '@livescope/transport';
+import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import { pino } from 'pino';
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { principalOf, type Principal } from '../auth/roles.js';
 import { AuthenticationError } from '../auth/TokenVerifier.js';
@@ -57,9 +60,9 @@ function countingVerifier(): { verify(h: string | undefined): Promise<Principal>
   return v;
 }
 
-async function app(limits: Partial<RateLimits> = {}, trustedProxies: string[] = []) {
+async function app(limits: Partial<RateLimits> = {}, trustedProxies: string[] = [], makeLogger: (sink: Writable) => Logger = (sink) => pino({ level: 'info' }, sink)) {
   const lines: string[] = [];
-  const logger = pino({ level: 'info' }, new Writable({ write: (chunk: Buffer, _e, done) => (lines.push(chunk.toString()), done()) }));
+  const logger = makeLogger(new Writable({ write: (chunk: Buffer, _e, done) => (lines.push(chunk.toString()), done()) }));
   const verifier = countingVerifier();
   const metrics = new ControlPlaneMetrics();
   const { app: a } = await createApp({ routes, verifier, metrics, logger, rateLimits: { subjectPerMinute: 1000, unauthenticatedPerMinute: 1000, publicPerMinute: 1000, ...limits }, trustedProxies, validateResponses: true });
@@ -193,5 +196,30 @@ describe('error answers', () => {
     const unknownRoute = await a.inject(get('/v1/nowhere', '10.2.0.4'));
     expect(unknownRoute.json()).toMatchObject({ status: 404, code: 'NOT_FOUND', type: 'urn:livescope:problem:not-found' });
     await a.close();
+  });
+});
+
+describe('tracing (OpenTelemetry)', () => {
+  let recorder: SpanRecorder;
+  beforeAll(() => (recorder = recordSpans()));
+  afterAll(() => recorder.stop());
+
+  it('one server span per API request, child of the caller’s traceparent, with route and status; none on the open routes; the request line carries the trace id', async () => {
+    const TRACE = '0af7651916cd43dd8448eb211c80319c';
+    const CALLER = 'b7ad6b7169203331';
+    const { a, lines } = await app({}, [], (sink) => createLogger('control-plane', 'info', {}, sink));
+    expect((await a.inject(get('/v1/things', '10.0.0.9', 'soc:s', { traceparent: `00-${TRACE}-${CALLER}-01` }))).statusCode).toBe(200);
+    expect((await a.inject(get('/v1/postgres-down', '10.0.0.9', 'soc:s'))).statusCode).toBe(503);
+    expect((await a.inject(get('/healthz', '10.0.0.9'))).statusCode).toBe(200);
+    await a.close();
+    const [things, down, ...more] = recorder.spans();
+    expect(more).toEqual([]);
+    expect(things!).toMatchObject({ name: 'GET /v1/things', kind: SpanKind.SERVER, attributes: { 'http.request.method': 'GET', 'http.route': '/v1/things', 'http.response.status_code': 200 } });
+    expect(things!.spanContext().traceId).toBe(TRACE);
+    expect(things!.parentSpanContext?.spanId).toBe(CALLER);
+    expect(down!).toMatchObject({ name: 'GET /v1/postgres-down', attributes: { 'http.response.status_code': 503 }, status: { code: SpanStatusCode.ERROR } });
+    expect(down!.parentSpanContext).toBeUndefined();
+    const requestLines = lines.map((l) => JSON.parse(l) as { msg: string; route?: string; trace_id?: string; span_id?: string }).filter((l) => l.msg === 'request');
+    expect(requestLines.find((l) => l.route === '/v1/things')).toMatchObject({ trace_id: TRACE, span_id: things!.spanContext().spanId });
   });
 });

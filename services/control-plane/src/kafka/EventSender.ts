@@ -1,7 +1,10 @@
 import type { LivescopeEvent } from '@livescope/contracts';
-import type { EventPublisher } from '@livescope/transport';
+import { kafkaSpanAttributes, livescopeTracer, MessagingAttributes as M, SpanAttributes as A, traceHeadersOf, type EventPublisher } from '@livescope/transport';
+import { context, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import type { Producer } from 'kafkajs';
 import { ControlPlaneError } from '../ControlPlaneError.js';
+
+const tracer = livescopeTracer('@livescope/control-plane');
 
 /** Partition → offset of each copy of a published event. */
 export type PublishedOffsets = Record<string, string>;
@@ -25,11 +28,27 @@ export class EventSender {
   }
 
   async send(event: LivescopeEvent, nowMs: number, late: (offsets: PublishedOffsets) => void): Promise<PublishedOffsets> {
-    const sending = this.producer.send({ topic: this.publisher.topic, acks: -1, messages: this.publisher.messages([event], nowMs) }).then((meta) => {
-      const out: PublishedOffsets = {};
-      for (const m of meta) out[String(m.partition)] = m.baseOffset ?? m.offset ?? '-1';
-      return out;
+    const topic = this.publisher.topic;
+    // A producer span, child of the request's; its context travels in the messages' headers to the workers.
+    const span = tracer.startSpan(`publish ${topic}`, {
+      kind: SpanKind.PRODUCER,
+      attributes: { ...kafkaSpanAttributes('publish', topic), [A.eventId]: event.id, [A.eventType]: event.type },
     });
+    const messages = this.publisher.messages([event], nowMs, traceHeadersOf(trace.setSpan(context.active(), span)));
+    if (messages.length > 1) span.setAttribute(M.batchCount, messages.length);
+    const sending = this.producer.send({ topic, acks: -1, messages }).then(
+      (meta) => {
+        const out: PublishedOffsets = {};
+        for (const m of meta) out[String(m.partition)] = m.baseOffset ?? m.offset ?? '-1';
+        span.end();
+        return out;
+      },
+      (e: unknown) => {
+        span.setStatus({ code: SpanStatusCode.ERROR, message: e instanceof Error ? e.name : 'error' });
+        span.end();
+        throw e;
+      },
+    );
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), this.timeoutMs)));
     try {
