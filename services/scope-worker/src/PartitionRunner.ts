@@ -10,11 +10,11 @@ import {
   type LivescopeEvent,
 } from '@livescope/contracts';
 import { classify, retry } from '@livescope/errors';
-import { clearOutput, emptyOutput, encodeGlobals, encodeIdentity, encodePolicies, decodeGlobals, decodeIdentity, decodePolicies, type EngineOutput, type ProducerVerdict, type ScopeEngine } from '@livescope/scope-engine';
+import { clearOutput, emptyOutput, outputSize, encodeGlobals, encodeIdentity, encodePolicies, decodeGlobals, decodeIdentity, decodePolicies, type EngineOutput, type ProducerVerdict, type ScopeEngine } from '@livescope/scope-engine';
 import { StoreError, type BatchCommit, type ChainTail, type Store } from '@livescope/store';
 import { BROADCAST_KEY, type Logger, type ProducerKeyring, type SchemaRegistryClient } from '@livescope/transport';
-import type { KafkaMessage, Producer } from 'kafkajs';
-import { chunkTopicMessages, type OutputEncoder } from './OutputEncoder.js';
+import type { KafkaMessage, Producer, TopicMessages } from 'kafkajs';
+import type { OutputEncoder } from './OutputEncoder.js';
 import { Mutex } from './Mutex.js';
 import type { WorkerMetrics } from './WorkerMetrics.js';
 
@@ -50,6 +50,11 @@ type AuditRow = BatchCommit['audit'][number];
 const AUDITED_BROADCASTS = new Set(['order.issued', 'order.lifted', 'policies.published', 'org.release-window', 'org.release-window-cancelled', 'org.incident-mode', 'secret.leaked']);
 /** Longest reason text kept in a dead letter. */
 const MAX_DEAD_LETTER_MESSAGE = 2000;
+/**
+ * Outputs of a batch that are produced while the rest of the batch is applied: once this many are
+ * waiting, they go out (one produce request in flight at a time) instead of after the whole batch.
+ */
+export const STREAM_OUTPUTS = 256;
 
 /**
  * One partition of the events topic owned by this worker: its engine, its committed position and
@@ -70,6 +75,8 @@ export class PartitionRunner {
   private readonly log: Logger;
   /** Log end offset last seen for the partition (heartbeats and stuck detection). */
   logEndOffset = -1n;
+  /** The produce request in flight, if any: the next is sent once it is acknowledged (order per topic). */
+  private inflight: Promise<void> | undefined;
 
   private constructor(
     private readonly ctx: PartitionContext,
@@ -126,6 +133,13 @@ export class PartitionRunner {
       this.ctx.metrics.eventsConsumed.inc({ type: event.type, outcome: result.status });
       if (result.status === 'rejected') deadLetters.push(this.deadLetter(m, result.reason, result.message, event));
       else if (result.status === 'applied' && this.partition === 0 && isBroadcastEvent(event) && AUDITED_BROADCASTS.has(event.type)) audit.push(broadcastAudit(event, producer));
+      // The outputs of the events applied so far are final (each event is a transaction): produce
+      // them while the rest of the batch is applied. A crash before the commit replays the batch,
+      // which produces the same commands again.
+      if (outputSize(out) >= STREAM_OUTPUTS) {
+        await this.produce(out, [], audit);
+        clearOutput(out);
+      }
     }
     // Timers due by now fire in the same commit, each at its own instant.
     this.ctx.metrics.timersFired.inc(this.engine.tick(timerNowMs, out));
@@ -230,18 +244,53 @@ export class PartitionRunner {
     }
   }
 
-  private async flush(out: EngineOutput, deadLetters: readonly DeadLetter[], audit: AuditRow[], nextOffset: bigint): Promise<void> {
-    const topicMessages = await this.ctx.encoder.encodeBatch(out, deadLetters, audit);
+  /**
+   * Produces outputs as requests of at most MAX_REQUEST_BYTES, one in flight at a time and in order
+   * (the broker refuses a record batch over `message.max.bytes`): each request is encoded and signed
+   * while the previous one waits for its acknowledgement. Returns with the last request in flight.
+   */
+  private async produce(out: EngineOutput, deadLetters: readonly DeadLetter[], audit: AuditRow[]): Promise<void> {
     const m = this.ctx.metrics;
-    for (const t of topicMessages) m.commands.inc({ kind: t.topic.replace(/^.*livescope\./, '') }, t.messages.length);
     for (const c of out.changes) m.scopeSize.observe(c.permissions.length);
+    try {
+      for (const request of this.ctx.encoder.requests(out, deadLetters, audit)) {
+        for (const t of request) m.commands.inc({ kind: t.topic.replace(/^.*livescope\./, '') }, t.messages.length);
+        await this.acknowledged();
+        const sent = this.send(request);
+        // Handled here so that a failure while the batch goes on is not an unhandled rejection; it is
+        // thrown where the request is awaited.
+        sent.catch(() => undefined);
+        this.inflight = sent;
+      }
+    } catch (e) {
+      // Nothing is left in flight behind a failure (the worker reloads the partition and replays).
+      await this.acknowledged().catch(() => undefined);
+      throw e;
+    }
+  }
+
+  private async send(request: TopicMessages[]): Promise<void> {
+    await retry(() => this.ctx.producer.sendBatch({ topicMessages: request, acks: -1 }), {
+      shouldStop: () => this.dropped || this.ctx.isShuttingDown(),
+      onRetry: (e, attempt, delayMs) => this.onRetry('kafka', e, attempt, delayMs),
+    });
+  }
+
+  /** Waits for the request in flight (its failure is the caller's). */
+  private async acknowledged(): Promise<void> {
+    const p = this.inflight;
+    this.inflight = undefined;
+    if (p) await p;
+  }
+
+  private async flush(out: EngineOutput, deadLetters: readonly DeadLetter[], audit: AuditRow[], nextOffset: bigint): Promise<void> {
+    const m = this.ctx.metrics;
     const tp = performance.now();
-    // Every output is acknowledged (acks=all) before the commit; large output sets go as several requests, in order.
-    for (const request of chunkTopicMessages(topicMessages)) {
-      await retry(() => this.ctx.producer.sendBatch({ topicMessages: request, acks: -1 }), {
-        shouldStop: () => this.dropped || this.ctx.isShuttingDown(),
-        onRetry: (e, attempt, delayMs) => this.onRetry('kafka', e, attempt, delayMs),
-      });
+    try {
+      await this.produce(out, deadLetters, audit);
+    } finally {
+      // Every output is acknowledged (acks=all) before the commit, and none is left in flight when this fails.
+      await this.acknowledged();
     }
     m.batchSeconds.observe({ phase: 'produce' }, (performance.now() - tp) / 1000);
     const dirty = this.engine.drainDirty();
