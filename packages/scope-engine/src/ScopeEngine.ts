@@ -134,6 +134,7 @@ export class ScopeEngine {
   private gs: GlobalsState = { globals: emptyGlobals(), policy: permitAllPolicy, published: undefined };
   private tx: Savepoint | undefined;
   private timerFailures: TimerFailure[] = [];
+  private readonly isKnownIdentity = (id: string): boolean => this.identities.has(id);
   /** The latest instant `tick` was given: snapshots are spaced from it too, so a replay of old events does not make them due at once. */
   private lastTickMs = 0;
 
@@ -346,7 +347,7 @@ export class ScopeEngine {
     }
     const t = Math.max(prev?.clock ?? 0, meta.timestampMs);
     if (prev) prev = this.advance(prev, t, out);
-    const tr = evolveIdentity(prev, event, { t, eventTimeMs: eventMs, config: this.config, interner: this.interner, trusted, isKnownIdentity: (id) => this.identities.has(id) });
+    const tr = evolveIdentity(prev, event, { t, eventTimeMs: eventMs, config: this.config, interner: this.interner, trusted, isKnownIdentity: this.isKnownIdentity });
     if (tr.reject) return { status: 'rejected', ...tr.reject };
     // A no-op is not remembered for duplicate detection: repeating it is a no-op too, and it costs no state write.
     if (tr.state === prev && tr.alerts.length === 0 && tr.revocations.length === 0) return { status: 'unchanged' };

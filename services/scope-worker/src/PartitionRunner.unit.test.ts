@@ -123,6 +123,17 @@ describe('PartitionRunner: decode → apply → flush → fence', () => {
     expect(store.commits).toHaveLength(1);
   });
 
+  it('counts consumed events by type and outcome once per batch, and skips the head of a batch below the position', async () => {
+    const { runner, metrics, message } = await setup();
+    const risk = (id: string, score: number) => wire(identityEvent('telemetry.risk-scored', 'sa-1', { score }, { id, time: T }));
+    const batch = [message(wire(created)), message(risk('r1', 0), 'sa-1', false), message(risk('r2', 0), 'sa-1', false), message(risk('r3', 0), 'sa-1', false), message(wire(created))];
+    await runner.process(batch.slice(0, 3), T);
+    // The first three again (a refetch) with two new ones: only the new ones are applied.
+    await runner.process(batch, T);
+    const counted = (await metrics.eventsConsumed.get()).values.map((v) => `${v.labels.type}/${v.labels.outcome}=${v.value}`).sort();
+    expect(counted).toEqual(['identity.created/applied=1', 'identity.created/duplicate=1', 'telemetry.risk-scored/unchanged=3']);
+  });
+
   it('refuses an unsigned control event with a dead letter and an alert, and applies the signed one', async () => {
     const { runner, producer, message } = await setup();
     await runner.process([message(wire(created)), message(wire(granted), 'sa-1', false)], T);
