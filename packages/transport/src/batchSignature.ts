@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 
 /**
  * One signature for a whole produced batch of commands: a Merkle tree over the messages' signing
@@ -15,8 +15,12 @@ import { createHash } from 'node:crypto';
 export const MERKLE_HEADER = 'livescope-merkle';
 const BATCH_DOMAIN = 'livescope.command-batch.v3';
 
-export const leafHash = (payload: Buffer): Buffer => createHash('sha256').update(Buffer.from([0])).update(payload).digest();
-export const nodeHash = (left: Buffer, right: Buffer): Buffer => createHash('sha256').update(Buffer.from([1])).update(left).update(right).digest();
+const LEAF = Buffer.from([0]);
+const NODE = Buffer.from([1]);
+// One-shot hashing (no Hash object per call): a worker hashes every signed event's leaf and proof,
+// an enforcer every command's.
+export const leafHash = (payload: Buffer): Buffer => hash('sha256', Buffer.concat([LEAF, payload]), 'buffer');
+export const nodeHash = (left: Buffer, right: Buffer): Buffer => hash('sha256', Buffer.concat([NODE, left, right], 1 + left.length + right.length), 'buffer');
 
 /** The bytes the worker signs for a batch: a domain tag, the key epoch and the Merkle root. */
 export function batchRootPayload(epoch: number, root: Buffer): Buffer {
