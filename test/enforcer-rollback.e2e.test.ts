@@ -185,7 +185,8 @@ describe('rollback-proof commands', () => {
     }
 
     const rejected: string[] = [];
-    const b = enforcer(`gw-rb-${fx.id}`, rejected, { highWaterFile });
+    // Snapshots only (the default also reads the last minute of changes, which would hold version N): the file alone protects.
+    const b = enforcer(`gw-rb-${fx.id}`, rejected, { highWaterFile, changesLookbackMs: 0 });
     await b.start();
     await b.ready;
     expect(b.state.identities.has(ID)).toBe(false);
@@ -206,7 +207,7 @@ describe('rollback-proof commands', () => {
     expect(c.state.identities.get(ID)!.version).toBe(N);
     expect(c.authorize(ID, undefined, 'db:write', 'db/pay').allowed).toBe(false);
 
-    const d = enforcer(`gw-rb-d-${fx.id}`, []);
+    const d = enforcer(`gw-rb-d-${fx.id}`, [], { changesLookbackMs: 0 });
     await d.start();
     await d.ready;
     expect(d.state.identities.get(ID)!.version).toBe(oldSnapshot.value.version);

@@ -222,6 +222,43 @@ describe('catch-up', () => {
     expect(state.identities.get('sa-1')!.version).toBe(5);
   });
 
+  it('started between a narrowing change and its delayed snapshot: with the default lookback it holds the change at ready; without, it converges when the snapshot comes, and nothing is taken for a rollback', () => {
+    // The worker spaces snapshots (LIVESCOPE_SNAPSHOT_INTERVAL_MS): the snapshot topic still holds
+    // version 3 when the enforcement point starts; the change of version 4 was written just before.
+    const narrowed = change('sa-1', 4, { permissions: [] });
+    const wide = snapshot('sa-1', 3, { permissions: [{ action: 'db:write', resource: 'db/a', access: 'write', validUntil: null, grants: ['g1'] }] });
+    const lookback = setup({
+      starts: [
+        { topic: topics.scopeSnapshots, partition: 0, from: '0', end: '1', awaited: true },
+        { topic: topics.scopeChanges, partition: 0, from: '7', end: '8', awaited: true },
+      ],
+    });
+    lookback.p.handle(message(topics.scopeSnapshots, 'sa-1', wide, 0, { keys }), T0);
+    expect(lookback.p.handle(message(topics.scopeChanges, 'sa-1', narrowed, 7, { keys }), T0)).toMatchObject({ type: 'applied', version: 4 });
+    expect(lookback.onReady).toHaveBeenCalledTimes(1);
+    expect(lookback.state.identities.get('sa-1')!.version).toBe(4);
+    // The delayed snapshot of version 4, then a later change: a duplicate, then applied.
+    expect(lookback.p.handle(message(topics.scopeSnapshots, 'sa-1', snapshot('sa-1', 4, { permissions: [] }), 1, { keys }), T0)).toMatchObject({ type: 'duplicate' });
+    expect(lookback.p.handle(message(topics.scopeChanges, 'sa-1', change('sa-1', 5), 8, { keys }), T0)).toMatchObject({ type: 'applied', version: 5 });
+
+    // Snapshots only (changesLookbackMs 0): version 3 until the delayed snapshot arrives, then version 4.
+    const only = setup({
+      starts: [
+        { topic: topics.scopeSnapshots, partition: 0, from: '0', end: '1', awaited: true },
+        { topic: topics.scopeChanges, partition: 0, from: '8', end: '8', awaited: false },
+      ],
+    });
+    only.p.handle(message(topics.scopeSnapshots, 'sa-1', wide, 0, { keys }), T0);
+    expect(only.onReady).toHaveBeenCalledTimes(1);
+    expect(only.state.identities.get('sa-1')!.version).toBe(3);
+    expect(only.p.handle(message(topics.scopeSnapshots, 'sa-1', snapshot('sa-1', 4, { permissions: [] }), 1, { keys }), T0)).toMatchObject({ type: 'applied', version: 4 });
+    expect(only.state.identities.get('sa-1')!.version).toBe(4);
+    // Later commands of either topic are newer: nothing is refused as a rollback.
+    expect(only.p.handle(message(topics.scopeChanges, 'sa-1', change('sa-1', 5), 8, { keys }), T0)).toMatchObject({ type: 'applied', version: 5 });
+    expect(only.p.handle(message(topics.scopeSnapshots, 'sa-1', snapshot('sa-1', 5), 2, { keys }), T0)).toMatchObject({ type: 'duplicate' });
+    expect([...lookback.p.drainAlerts(), ...only.p.drainAlerts()]).toEqual([]);
+  });
+
   it('ignores offsets it already handled (a rebalance re-reads them) and says where to resume', () => {
     const { p } = setup({ starts });
     p.handle(message(topics.scopeSnapshots, 'sa-1', snapshot('sa-1', 1), 0, { keys }), T0);

@@ -100,7 +100,9 @@ export interface EnforcerOptions {
   /**
    * Also reads the scope changes written this long before the start (ms; `Infinity`: all the topic
    * retains) before `ready`, so the highest version of an identity wins even when the compacted
-   * snapshot topic's latest snapshot for it is older. Default 0 (snapshots only).
+   * snapshot topic's latest snapshot for it is older. Workers produce an identity's snapshot up to
+   * `LIVESCOPE_SNAPSHOT_INTERVAL_MS` (default 10 s) after its change: keep this above that, with room
+   * for clock skew and worker lag. Default 60 000 (`DEFAULT_CHANGES_LOOKBACK_MS`); 0: snapshots only.
    */
   readonly changesLookbackMs?: number;
   /** How long `start()` retries an unavailable broker or registry, ms. Default 60 000. */
@@ -123,6 +125,12 @@ export interface EnforcerStats {
 
 /** The enforcer's lifecycle: `failed` when its consumer stopped for good (sensitive actions then fail closed). */
 export type EnforcerLifecycle = 'created' | 'starting' | 'running' | 'stopping' | 'stopped' | 'failed';
+
+/**
+ * How far back an enforcement point reads the change topic when it starts, by default: above the
+ * workers' default snapshot interval (10 s), so a change whose snapshot is not written yet is read.
+ */
+export const DEFAULT_CHANGES_LOOKBACK_MS = 60_000;
 
 /** At most this many pending alerts are kept while the broker is unreachable. */
 const MAX_PENDING_ALERTS = 10_000;
@@ -315,7 +323,7 @@ export class Enforcer {
     const snapshots = await admin.fetchTopicOffsets(t.scopeSnapshots);
     for (const p of snapshots) starts.push({ topic: t.scopeSnapshots, partition: p.partition, from: p.low, end: p.high, awaited: true });
     const changes = await admin.fetchTopicOffsets(t.scopeChanges);
-    const lookback = this.options.changesLookbackMs ?? 0;
+    const lookback = this.options.changesLookbackMs ?? DEFAULT_CHANGES_LOOKBACK_MS;
     const changesFrom =
       lookback <= 0 ? undefined : lookback === Number.POSITIVE_INFINITY ? new Map(changes.map((p) => [p.partition, p.low])) : new Map((await admin.fetchTopicOffsetsByTimestamp(t.scopeChanges, Date.now() - lookback)).map((p) => [p.partition, p.offset]));
     for (const p of changes) {

@@ -28,6 +28,15 @@ export interface EngineConfig {
   readonly usageGranularityMs: number;
   /** Ended sessions, revoked grants and leases remembered so late events cannot resurrect them. Default 16. */
   readonly tombstones: number;
+  /**
+   * Snapshots of an identity's scope are produced at most once per this period: a change schedules
+   * one for this long after it (later changes ride on the one already scheduled), and the timer
+   * produces it with the version held then. Changes carry the full scope, so enforcement points that
+   * follow them lose nothing; the compacted snapshot topic lags the change topic by at most this much
+   * (enforcers read that much of the change topic back when they start). 0: a snapshot with every
+   * change. Default 0 (the worker sets its own, `LIVESCOPE_SNAPSHOT_INTERVAL_MS`).
+   */
+  readonly snapshotIntervalMs: number;
 }
 
 export const defaultEngineConfig: EngineConfig = {
@@ -42,4 +51,5 @@ export const defaultEngineConfig: EngineConfig = {
   horizonSearchDepth: 8,
   tombstones: 16,
   usageGranularityMs: 60 * 60 * 1000,
+  snapshotIntervalMs: 0,
 };

@@ -128,6 +128,12 @@ export interface IdentityState {
   readonly scope: readonly ScopeEntry[];
   /** Epoch ms of the next instant the scope can change without an event; null = none. */
   readonly wakeAt: number | null;
+  /**
+   * Epoch ms at which a snapshot of this identity's scope is due (its changes since the last snapshot
+   * were produced without one; see `EngineConfig.snapshotIntervalMs`); null = the snapshot topic has
+   * its version. Persisted, so a pending snapshot survives a restart or a rebalance.
+   */
+  readonly snapshotAt: number | null;
   /** Last observed use per permission key (epoch ms); feeds excess-privilege detection. */
   readonly lastUsed: Readonly<Record<string, number>>;
   /** Permission keys already reported as unused since their last use. */
@@ -173,6 +179,7 @@ export function newIdentity(init: {
     recentEventIds: NONE,
     scope: NONE,
     wakeAt: null,
+    snapshotAt: null,
     lastUsed: NO_RECORD,
     excessReported: NONE,
   };

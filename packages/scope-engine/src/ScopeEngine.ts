@@ -134,6 +134,9 @@ export class ScopeEngine {
   private gs: GlobalsState = { globals: emptyGlobals(), policy: permitAllPolicy, published: undefined };
   private tx: Savepoint | undefined;
   private timerFailures: TimerFailure[] = [];
+  private readonly isKnownIdentity = (id: string): boolean => this.identities.has(id);
+  /** The latest instant `tick` was given: snapshots are spaced from it too, so a replay of old events does not make them due at once. */
+  private lastTickMs = 0;
 
   constructor(private readonly deps: EngineDeps) {
     this.config = { ...defaultEngineConfig, ...deps.config, limits: { ...defaultEngineConfig.limits, ...deps.config?.limits } };
@@ -168,7 +171,7 @@ export class ScopeEngine {
       // Skip stale entries lazily so the caller sleeps until a real deadline.
       const top = this.timers.pop()!;
       const s = this.identities.get(top.id);
-      if (s && s.wakeAt === top.at) {
+      if (s && (s.wakeAt === top.at || s.snapshotAt === top.at)) {
         this.timers.push(top.at, top.id);
         return at;
       }
@@ -247,12 +250,13 @@ export class ScopeEngine {
 
   /** Fires every timer due at or before `nowMs`, each at its own instant. Never throws (see `drainTimerFailures`). */
   tick(nowMs: number, out: EngineOutput): number {
+    if (nowMs > this.lastTickMs) this.lastTickMs = nowMs;
     let fired = 0;
     const failed = new Set<string>();
     while (this.timers.size > 0 && this.timers.peek()! <= nowMs) {
       const { at, id } = this.timers.pop()!;
       const s = this.identities.get(id);
-      if (!s || s.wakeAt !== at || failed.has(id)) continue;
+      if (!s || (s.wakeAt !== at && s.snapshotAt !== at) || failed.has(id)) continue;
       const save = this.begin(out);
       try {
         this.advance(s, at, out);
@@ -343,7 +347,7 @@ export class ScopeEngine {
     }
     const t = Math.max(prev?.clock ?? 0, meta.timestampMs);
     if (prev) prev = this.advance(prev, t, out);
-    const tr = evolveIdentity(prev, event, { t, eventTimeMs: eventMs, config: this.config, interner: this.interner, trusted, isKnownIdentity: (id) => this.identities.has(id) });
+    const tr = evolveIdentity(prev, event, { t, eventTimeMs: eventMs, config: this.config, interner: this.interner, trusted, isKnownIdentity: this.isKnownIdentity });
     if (tr.reject) return { status: 'rejected', ...tr.reject };
     // A no-op is not remembered for duplicate detection: repeating it is a no-op too, and it costs no state write.
     if (tr.state === prev && tr.alerts.length === 0 && tr.revocations.length === 0) return { status: 'unchanged' };
@@ -386,7 +390,16 @@ export class ScopeEngine {
       this.emitRevocations(s, revocations, tag, at, cause, out);
       this.emitAlerts(s, review.alerts, tag, at, cause, out);
     }
+    if (s.snapshotAt !== null && s.snapshotAt <= t) s = this.emitSnapshot(s, out);
     return s;
+  }
+
+  /** The snapshot that was due for `s`, with the version it holds now; the identity then has none pending. */
+  private emitSnapshot(s: IdentityState, out: EngineOutput): IdentityState {
+    out.snapshots.push({ kind: 'scope.snapshot', identityId: s.id, version: s.version, at: iso(s.snapshotAt!), status: s.status, permissions: s.scope.map(toScopePermission), sessions: attestedSessions(s).map((x) => x.sessionId) as ScopeSnapshot['sessions'] });
+    const next: IdentityState = { ...s, snapshotAt: null };
+    this.put(next, true);
+    return next;
   }
   /** Drops what expired at `t`; a just-in-time grant bound to a session ends that session (revoked). */
   private expire(s: IdentityState, t: number): { state: IdentityState; revocations: RevocationIntent[] } {
@@ -475,7 +488,10 @@ export class ScopeEngine {
       if (bytes > this.config.limits.maxCommandBytes) throw new Refusal('limit-exceeded', `the scope change of ${next.id} would be about ${bytes} bytes, above the limit of ${this.config.limits.maxCommandBytes} bytes per command`);
     }
     const version = emit ? (prev?.version ?? 0) + 1 : prev === undefined ? 0 : next.version;
-    const stored: IdentityState = keepLists({ ...next, scope, wakeAt, version }, prev);
+    // A change carries the full scope: its snapshot waits for the interval (one already due carries this version too).
+    const interval = this.config.snapshotIntervalMs;
+    const snapshotAt = emit && interval > 0 && next.snapshotAt === null ? Math.max(t, this.lastTickMs) + interval : next.snapshotAt;
+    const stored: IdentityState = keepLists({ ...next, scope, wakeAt, version, snapshotAt }, prev);
     if (emit) this.emitChange(prev, stored, result, t, cause, out);
     this.put(stored, true);
     return stored;
@@ -486,19 +502,24 @@ export class ScopeEngine {
     this.tx?.journal.push([s.id, before, this.dirtyIds.has(s.id)]);
     this.identities.set(s.id, s);
     this.index.update(s, before);
-    if (s.wakeAt !== null && (s.wakeAt !== before?.wakeAt || !before)) {
-      this.timers.push(s.wakeAt, s.id);
-      // Superseded entries are skipped lazily; rebuild when they outnumber the live ones, so a
-      // long-running worker does not accumulate one entry per change of a far wake-up (7-day reviews).
-      if (this.timers.size > 2 * this.identities.size + 1024) this.rebuildTimers();
-    }
+    const wake = s.wakeAt !== null && (s.wakeAt !== before?.wakeAt || !before);
+    if (wake) this.timers.push(s.wakeAt, s.id);
+    const snapshot = s.snapshotAt !== null && (s.snapshotAt !== before?.snapshotAt || !before);
+    if (snapshot) this.timers.push(s.snapshotAt, s.id);
+    // Superseded entries are skipped lazily; rebuild when they outnumber the live ones (at most two
+    // per identity), so a long-running worker does not accumulate one entry per change of a far
+    // wake-up (7-day reviews).
+    if ((wake || snapshot) && this.timers.size > 3 * this.identities.size + 1024) this.rebuildTimers();
     if (dirty) this.dirtyIds.add(s.id);
   }
 
   private rebuildTimers(): void {
     if (this.tx) this.tx.rebuiltTimers = true;
     this.timers.clear();
-    for (const x of this.identities.values()) if (x.wakeAt !== null) this.timers.push(x.wakeAt, x.id);
+    for (const x of this.identities.values()) {
+      if (x.wakeAt !== null) this.timers.push(x.wakeAt, x.id);
+      if (x.snapshotAt !== null) this.timers.push(x.snapshotAt, x.id);
+    }
   }
 
   private emitChange(prev: IdentityState | undefined, next: IdentityState, result: ScopeResult | undefined, t: number, cause: Cause, out: EngineOutput): void {
@@ -538,8 +559,7 @@ export class ScopeEngine {
       },
     };
     out.changes.push(change);
-    const snapshot: ScopeSnapshot = { kind: 'scope.snapshot', identityId: next.id, version: next.version, at, status: next.status, permissions, sessions };
-    out.snapshots.push(snapshot);
+    if (next.snapshotAt === null) out.snapshots.push({ kind: 'scope.snapshot', identityId: next.id, version: next.version, at, status: next.status, permissions, sessions });
     const widenedAdmin = added.filter((a) => a.access === 'admin');
     if (prev && prev.version > 0 && (added.length >= this.config.suddenWideningThreshold || widenedAdmin.length > 0) && cause.eventType !== 'order.lifted') {
       this.emitAlerts(

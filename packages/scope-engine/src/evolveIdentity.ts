@@ -1,7 +1,7 @@
 import type { DeadLetterReason, DriftAlertType, IdentityEvent, Permission, RevocationTarget, Severity } from '@livescope/contracts';
 import type { EngineConfig } from './EngineConfig.js';
 import { idHash, ring } from './idHash.js';
-import { newIdentity, type IdentityState, type Lease, type Perm, type Session } from './IdentityState.js';
+import { newIdentity, NONE, type IdentityState, type Lease, type Perm, type Session } from './IdentityState.js';
 import type { PermInterner } from './PermInterner.js';
 import { PolicyInput } from './ScopePolicy.js';
 
@@ -57,7 +57,8 @@ export interface EvolveContext {
 
 export type PolicyInputTag = (typeof PolicyInput)[keyof typeof PolicyInput];
 
-const none = (state: IdentityState): Transition => ({ state, revocations: [], alerts: [], recompute: false });
+// Most events change nothing (unchanged risk scores, routine activity): no lists allocated for them.
+const none = (state: IdentityState): Transition => ({ state, revocations: NONE, alerts: NONE, recompute: false });
 
 /** Adds a tombstone (kept as a hash; see idHash), keeping the last `max`. */
 const bounded = (list: readonly number[], item: string, max: number): number[] => ring(list, idHash(item), max);

@@ -46,6 +46,8 @@ interface IdentityJson {
   re: (number | string)[];
   sc: [key: string, validUntil: number | null, grants: string[], sessions?: string[]][];
   w: number | null;
+  /** When a snapshot is due (absent: none pending, and in rows written before snapshots were spaced). */
+  sd?: number;
   u: Record<string, number>;
   xr: string[];
 }
@@ -91,7 +93,7 @@ export function encodeIdentity(s: IdentityState): string {
     `,"r":${num(s.riskScore)},"ra":${num(s.riskAt)},"hu":${num(s.humanUseUntil)}` +
     `,"tb":${part(s.tombstones, same)},"re":${part(s.recentEventIds, same)}` +
     `,"sc":${part(s.scope, (es) => es.map((e) => (e.sessions === undefined ? [e.perm.key, e.validUntil, e.grants] : [e.perm.key, e.validUntil, e.grants, e.sessions])))}` +
-    `,"w":${num(s.wakeAt)},"u":${str(s.lastUsed)},"xr":${part(s.excessReported, same)}}`
+    `,"w":${num(s.wakeAt)}${s.snapshotAt === null ? '' : `,"sd":${s.snapshotAt}`},"u":${str(s.lastUsed)},"xr":${part(s.excessReported, same)}}`
   );
 }
 
@@ -166,6 +168,7 @@ export function decodeIdentity(text: string, interner: PermInterner): IdentitySt
     recentEventIds: hashes(j.re),
     scope: scope.length === 0 ? NONE : scope,
     wakeAt: j.w,
+    snapshotAt: j.sd ?? null,
     lastUsed,
     excessReported: j.xr.length === 0 ? NONE : j.xr,
   };

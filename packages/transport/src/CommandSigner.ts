@@ -1,6 +1,7 @@
 import { createPrivateKey, createPublicKey, generateKeyPairSync, sign, verify, type KeyObject } from 'node:crypto';
 import type { IHeaders } from 'kafkajs';
-import { batchRootPayload, encodeProof, leafHash, MERKLE_HEADER, merkleProofs, rootFromProof } from './batchSignature.js';
+import { batchRootPayload, encodeProof, leafHash, MERKLE_HEADER, merkleProofs } from './batchSignature.js';
+import { ProofCache } from './ProofCache.js';
 import { TransportError } from './TransportError.js';
 
 /** Kafka headers that carry a command's Ed25519 signature, its key id and the key's epoch. */
@@ -99,6 +100,8 @@ export class CommandVerifier {
   /** `kid|epoch|root hex` of batch roots already verified (insertion order: the oldest go first). */
   private readonly roots = new Set<string>();
   private readonly maxRoots: number;
+  /** Proven nodes of the latest batches: the rest of a batch costs a hash or two per command, not one per level. */
+  private readonly proofs = new ProofCache();
   /** Ed25519 verifications made (a batch costs one); for metrics and benchmarks. */
   signatureChecks = 0;
 
@@ -132,16 +135,18 @@ export class CommandVerifier {
     const proof = headerBuffer(headers?.[MERKLE_HEADER]);
     const payload = commandSigningPayload(topic, key, epoch, value);
     if (proof !== undefined) {
-      const root = rootFromProof(leafHash(payload), proof);
-      if (root === undefined) throw new TransportError('SIGNATURE_INVALID', 'poison', `the batch proof of the command signed by ${kid} is malformed`);
-      const id = `${kid}|${epoch}|${root.toString('hex')}`;
-      if (this.roots.has(id)) return { kid, epoch };
-      this.signatureChecks++;
-      if (sig.length !== 64 || !verify(null, batchRootPayload(epoch, root), trusted.publicKey, sig)) {
-        throw new TransportError('SIGNATURE_INVALID', 'poison', `batch signature by ${kid} does not cover the command on ${topic} for key ${String(key).slice(0, 256)}`);
-      }
-      this.roots.add(id);
-      if (this.roots.size > this.maxRoots) this.roots.delete(this.roots.values().next().value!);
+      const verifyRoot = (root: Buffer): boolean => {
+        const id = `${kid}|${epoch}|${root.toString('hex')}`;
+        if (this.roots.has(id)) return true;
+        this.signatureChecks++;
+        if (sig.length !== 64 || !verify(null, batchRootPayload(epoch, root), trusted.publicKey, sig)) return false;
+        this.roots.add(id);
+        if (this.roots.size > this.maxRoots) this.roots.delete(this.roots.values().next().value!);
+        return true;
+      };
+      const covered = this.proofs.covers(`${kid}|${epoch}|${sig.toString('base64')}`, leafHash(payload), proof, verifyRoot);
+      if (covered === undefined) throw new TransportError('SIGNATURE_INVALID', 'poison', `the batch proof of the command signed by ${kid} is malformed`);
+      if (!covered) throw new TransportError('SIGNATURE_INVALID', 'poison', `batch signature by ${kid} does not cover the command on ${topic} for key ${String(key).slice(0, 256)}`);
       return { kid, epoch };
     }
     this.signatureChecks++;

@@ -10,7 +10,8 @@ import {
 } from '@livescope/contracts';
 import type { IHeaders } from 'kafkajs';
 import { z } from 'zod';
-import { encodeProof, leafHash, merkleProofs, rootFromProof } from './batchSignature.js';
+import { encodeProof, leafHash, merkleProofs } from './batchSignature.js';
+import { ProofCache } from './ProofCache.js';
 import { parsePrivateKey, parsePublicKey, type SigningKey } from './CommandSigner.js';
 import { TransportError } from './TransportError.js';
 
@@ -61,6 +62,8 @@ export class ProducerKeyring {
   /** Batch roots whose signature was verified: (key id, signature) → root. Bounded; oldest out first. */
   private readonly verifiedRoots = new Map<string, Buffer>();
   private static readonly VERIFIED_ROOTS_MAX = 4096;
+  /** Proven nodes of the latest batches: the rest of a batch costs a hash or two per event, not one per level. */
+  private readonly proofs = new ProofCache();
 
   constructor(keys: readonly ProducerKey[]) {
     this.keys = new Map(keys.map((k) => [k.keyId, k]));
@@ -102,9 +105,9 @@ export class ProducerKeyring {
     if (proof === undefined) {
       if (!verify(null, payload, k.publicKey, sig)) return { kind: 'refused', keyId, reason: `the producer signature by ${keyId} does not match the message (topic, key and value)` };
     } else {
-      const root = rootFromProof(producerLeaf(payload), proof);
-      if (!root) return { kind: 'refused', keyId, reason: `the producer batch proof by ${keyId} is malformed` };
-      if (!this.rootVerified(k, sig, root)) return { kind: 'refused', keyId, reason: `the producer batch signature by ${keyId} does not cover the message (topic, key and value)` };
+      const covered = this.proofs.covers(`${keyId}\u0000${sig.toString('base64')}`, producerLeaf(payload), proof, (root) => this.rootVerified(k, sig, root));
+      if (covered === undefined) return { kind: 'refused', keyId, reason: `the producer batch proof by ${keyId} is malformed` };
+      if (!covered) return { kind: 'refused', keyId, reason: `the producer batch signature by ${keyId} does not cover the message (topic, key and value)` };
     }
     if (!capabilityAllows(k, eventType)) return { kind: 'refused', keyId, reason: `producer key ${keyId} may not send ${eventType}` };
     return { kind: 'trusted', keyId, ...(k.namespaces ? { namespaces: k.namespaces } : {}) };

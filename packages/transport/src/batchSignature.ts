@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 
 /**
  * One signature for a whole produced batch of commands: a Merkle tree over the messages' signing
@@ -15,8 +15,12 @@ import { createHash } from 'node:crypto';
 export const MERKLE_HEADER = 'livescope-merkle';
 const BATCH_DOMAIN = 'livescope.command-batch.v3';
 
-export const leafHash = (payload: Buffer): Buffer => createHash('sha256').update(Buffer.from([0])).update(payload).digest();
-const nodeHash = (left: Buffer, right: Buffer): Buffer => createHash('sha256').update(Buffer.from([1])).update(left).update(right).digest();
+const LEAF = Buffer.from([0]);
+const NODE = Buffer.from([1]);
+// One-shot hashing (no Hash object per call): a worker hashes every signed event's leaf and proof,
+// an enforcer every command's.
+export const leafHash = (payload: Buffer): Buffer => hash('sha256', Buffer.concat([LEAF, payload]), 'buffer');
+export const nodeHash = (left: Buffer, right: Buffer): Buffer => hash('sha256', Buffer.concat([NODE, left, right], 1 + left.length + right.length), 'buffer');
 
 /** The bytes the worker signs for a batch: a domain tag, the key epoch and the Merkle root. */
 export function batchRootPayload(epoch: number, root: Buffer): Buffer {
@@ -63,10 +67,11 @@ export function encodeProof(index: number, count: number, siblings: readonly Buf
 }
 
 /**
- * The root a proof leads to from a leaf, or undefined when the proof is malformed (wrong length for
- * its index and count, an index outside the count).
+ * A proof read: its leaf count, the siblings (leaf to root), and per level from the top whether the
+ * leaf is on the left and the leaf range of the subtree entered there; undefined when malformed
+ * (wrong length for its index and count, an index outside the count).
  */
-export function rootFromProof(leaf: Buffer, proof: Buffer): Buffer | undefined {
+export function proofSides(proof: Buffer): { count: number; sides: boolean[]; ranges: [number, number][]; siblings: Buffer[] } | undefined {
   if (proof.length < 8 || (proof.length - 8) % 32 !== 0) return undefined;
   const index = proof.readUInt32BE(0);
   const count = proof.readUInt32BE(4);
@@ -75,6 +80,7 @@ export function rootFromProof(leaf: Buffer, proof: Buffer): Buffer | undefined {
   for (let o = 8; o < proof.length; o += 32) siblings.push(proof.subarray(o, o + 32));
   // Walk down the left-balanced tree to find, per level, whether the leaf is on the left or the right.
   const sides: boolean[] = [];
+  const ranges: [number, number][] = [];
   let from = 0;
   let to = count;
   while (to - from > 1) {
@@ -86,8 +92,20 @@ export function rootFromProof(leaf: Buffer, proof: Buffer): Buffer | undefined {
       sides.push(false);
       from = from + k;
     }
+    ranges.push([from, to]);
   }
   if (sides.length !== siblings.length) return undefined;
+  return { count, sides, ranges, siblings };
+}
+
+/**
+ * The root a proof leads to from a leaf, or undefined when the proof is malformed (wrong length for
+ * its index and count, an index outside the count).
+ */
+export function rootFromProof(leaf: Buffer, proof: Buffer): Buffer | undefined {
+  const walk = proofSides(proof);
+  if (walk === undefined) return undefined;
+  const { sides, siblings } = walk;
   let h = leaf;
   for (let i = siblings.length - 1, s = 0; i >= 0; i--, s++) {
     const sibling = siblings[s]!;

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { leafHash, MERKLE_HEADER, merkleProofs, merkleRoot, rootFromProof, encodeProof } from './batchSignature.js';
+import { createHash } from 'node:crypto';
+import { leafHash, MERKLE_HEADER, merkleProofs, merkleRoot, nodeHash, rootFromProof, encodeProof } from './batchSignature.js';
 import { CommandSigner, CommandVerifier, EPOCH_HEADER, generateSigningKeyPair, parsePrivateKey, parsePublicKey } from './CommandSigner.js';
 import { TransportError } from './TransportError.js';
 
@@ -19,6 +20,16 @@ const codeOf = (f: () => unknown): string => {
 };
 
 describe('Merkle batch signatures', () => {
+  it('leaves and nodes are SHA-256 of 0x00 ‖ payload and 0x01 ‖ left ‖ right (RFC 6962): signatures already written keep verifying', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 300 }), fc.uint8Array({ minLength: 32, maxLength: 32 }), fc.uint8Array({ minLength: 32, maxLength: 32 }), (p, l, r) => {
+        const sha = (...parts: Uint8Array[]): Buffer => parts.reduce((h, x) => h.update(x), createHash('sha256')).digest();
+        expect(leafHash(Buffer.from(p))).toEqual(sha(Buffer.from([0]), p));
+        expect(nodeHash(Buffer.from(l), Buffer.from(r))).toEqual(sha(Buffer.from([1]), l, r));
+      }),
+    );
+  });
+
   it('every leaf of every tree size proves the root, and no other', () => {
     fc.assert(
       fc.property(fc.integer({ min: 1, max: 70 }), (n) => {

@@ -32,6 +32,11 @@ export class EventSpans implements CommandTraces {
   /** Traced events per batch beyond which events are applied without a span (a hostile producer may put a header on each). */
   static readonly MAX_PER_BATCH = 1024;
   private readonly traced: Traced[] = [];
+  /**
+   * First traced event of the outputs now held: a batch produces its outputs in parts while it is
+   * applied (PartitionRunner), and the output lists start again from 0 after each part.
+   */
+  private first = 0;
 
   constructor(
     private readonly topic: string,
@@ -73,7 +78,8 @@ export class EventSpans implements CommandTraces {
 
   /** Starts the `publish` span of each traced event that produced commands (before they are encoded). */
   beginPublish(): void {
-    for (const t of this.traced) {
+    for (let i = this.first; i < this.traced.length; i++) {
+      const t = this.traced[i]!;
       const n = KINDS.reduce((sum, k) => sum + t.to[k] - t.from[k], 0);
       if (n === 0) continue;
       t.publish = tracer.startSpan(
@@ -88,7 +94,7 @@ export class EventSpans implements CommandTraces {
   /** The trace headers of the command at `index` of `out[kind]`: those of the event that produced it. */
   headersFor(kind: CommandOutput, index: number): Readonly<Record<string, string>> | undefined {
     // Ranges are ascending and disjoint (outputs are appended event after event): binary search.
-    let lo = 0;
+    let lo = this.first;
     let hi = this.traced.length - 1;
     while (lo <= hi) {
       const mid = (lo + hi) >> 1;
@@ -98,6 +104,14 @@ export class EventSpans implements CommandTraces {
       else return t.headers;
     }
     return undefined;
+  }
+
+  /**
+   * The outputs held so far were produced and the lists cleared: the events traced until now have
+   * no more commands to mark, and the next ranges start from 0.
+   */
+  rebase(): void {
+    this.first = this.traced.length;
   }
 
   /** Ends the `publish` spans (the commands are acknowledged by the broker). */

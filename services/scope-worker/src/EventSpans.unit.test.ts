@@ -18,6 +18,32 @@ const event = (n: number) => identityEvent('identity.deleted', `sa-${n}`, { reas
 const changeOf = (id: string) => ({ identityId: id }) as never;
 
 describe('EventSpans (the worker’s spans of one batch)', () => {
+  it('a batch produced in parts (outputs cleared after each part): each part finds its own events, earlier ones get no second publish span', () => {
+    recorder.reset();
+    const out = emptyOutput();
+    const spans = new EventSpans('t.events', 1);
+    const parent = traceContextOf(message(0).headers)!;
+    const a = spans.begin(parent, message(0), event(0), out)!;
+    out.changes.push(changeOf('a1'), changeOf('a2'));
+    spans.applied(a, 'applied', out);
+    spans.beginPublish();
+    const ha = spans.headersFor('changes', 1)!;
+    // The first part is produced; the lists start again from 0.
+    out.changes.length = 0;
+    spans.rebase();
+    const b = spans.begin(parent, message(1), event(1), out)!;
+    out.changes.push(changeOf('b1'));
+    spans.applied(b, 'applied', out);
+    spans.beginPublish();
+    const hb = spans.headersFor('changes', 0)!;
+    expect(hb.traceparent).not.toBe(ha.traceparent);
+    expect(spans.headersFor('changes', 1)).toBeUndefined();
+    spans.endPublish();
+    spans.end();
+    const publishes = recorder.spans().filter((s) => s.kind === SpanKind.PRODUCER);
+    expect(publishes).toHaveLength(2);
+  });
+
   it('one apply span per traced event however many identities it changes, one publish span when it produced commands, headers per output range', () => {
     recorder.reset();
     const out = emptyOutput();

@@ -32,38 +32,25 @@ export interface CommandTraces {
  */
 export const MAX_REQUEST_BYTES = 512 * 1024;
 
+/**
+ * Most bytes the signature headers add to a message: key id, epoch, the 64-byte signature and the
+ * Merkle proof (index, count and up to 16 sibling hashes of 32 bytes: requests of up to 65,536 messages).
+ */
+const SIGNATURE_HEADER_BYTES = 128 + 64 + 16 + 16 * 32;
+
 const byteLength = (v: string | Buffer | null | undefined): number => (v == null ? 0 : typeof v === 'string' ? Buffer.byteLength(v) : v.length);
+
+const headerBytes = (h: Readonly<Record<string, string>>): number => {
+  let n = 0;
+  for (const [k, v] of Object.entries(h)) n += k.length + v.length;
+  return n;
+};
 
 const sizeOf = (m: Message): number => {
   let n = 64 + byteLength(m.value) + byteLength(m.key);
   if (m.headers) for (const [k, v] of Object.entries(m.headers)) n += k.length + (Array.isArray(v) ? 0 : byteLength(v));
   return n;
 };
-
-/** Splits outputs into produce requests of at most `maxBytes` (a larger single message goes alone), keeping order per topic. */
-export function chunkTopicMessages(topicMessages: readonly TopicMessages[], maxBytes = MAX_REQUEST_BYTES): TopicMessages[][] {
-  const requests: TopicMessages[][] = [];
-  let current: TopicMessages[] = [];
-  let bytes = 0;
-  for (const { topic, messages } of topicMessages) {
-    let run: Message[] = [];
-    for (const m of messages) {
-      const size = sizeOf(m);
-      if (bytes + size > maxBytes && bytes > 0) {
-        if (run.length) current.push({ topic, messages: run });
-        requests.push(current);
-        current = [];
-        run = [];
-        bytes = 0;
-      }
-      run.push(m);
-      bytes += size;
-    }
-    if (run.length) current.push({ topic, messages: run });
-  }
-  if (current.length) requests.push(current);
-  return requests;
-}
 
 /**
  * Turns engine outputs into Kafka messages (wire format, signed where an enforcer consumes them)
@@ -89,62 +76,76 @@ export class OutputEncoder {
    * an enforcement point verifies the batch once and each message on its own.
    */
   encode(out: EngineOutput, deadLetters: readonly DeadLetter[], audit: AuditRow[], traces?: CommandTraces): TopicMessages[] {
-    const toSign: ToSign[] = [];
-    const result = this.encodeUnsigned(out, deadLetters, audit, toSign, traces);
-    const headers = this.signer.signBatch(toSign);
-    toSign.forEach((s, i) => (s.message.headers = s.trace ? { ...headers[i], ...s.trace } : headers[i]));
-    return result;
+    return [...this.requests(out, deadLetters, audit, Number.POSITIVE_INFINITY, traces)].flat();
   }
 
-  /** As `encode` (kept async for callers that await it). */
-  encodeBatch(out: EngineOutput, deadLetters: readonly DeadLetter[], audit: AuditRow[], traces?: CommandTraces): Promise<TopicMessages[]> {
-    return Promise.resolve(this.encode(out, deadLetters, audit, traces));
-  }
-
-  private encodeUnsigned(out: EngineOutput, deadLetters: readonly DeadLetter[], audit: AuditRow[], toSign: ToSign[], traces: CommandTraces | undefined): TopicMessages[] {
-    const t = this.topics;
-    const signed = (topic: string, key: string, json: string, kind: CommandOutput, index: number): Message => {
-      const value = encodeWire(this.id(topic), Buffer.from(json));
-      const m: Message = { key, value };
-      toSign.push({ topic, key, value, message: m, trace: traces?.headersFor(kind, index) });
-      return m;
+  /**
+   * The outputs as produce requests of at most `maxBytes` each (signature headers included), each
+   * request signed on its own (one Ed25519 signature over its Merkle root), in the order `encode`
+   * gives them. Lazy: a request is encoded and signed when it is asked for, so a caller can send one
+   * while the next is built. Audit rows are appended as their outputs are encoded. A command of a
+   * traced event carries that event's trace headers beside its signature (see `CommandTraces`).
+   */
+  *requests(out: EngineOutput, deadLetters: readonly DeadLetter[], audit: AuditRow[], maxBytes = MAX_REQUEST_BYTES, traces?: CommandTraces): Generator<TopicMessages[]> {
+    let pending: { topic: string; message: Message }[] = [];
+    let toSign: ToSign[] = [];
+    let bytes = 0;
+    const cut = (): TopicMessages[] => {
+      const headers = this.signer.signBatch(toSign);
+      toSign.forEach((s, i) => (s.message.headers = s.trace ? { ...headers[i], ...s.trace } : headers[i]));
+      const request: TopicMessages[] = [];
+      for (const { topic, message } of pending) {
+        const last = request[request.length - 1];
+        if (last?.topic === topic) last.messages.push(message);
+        else request.push({ topic, messages: [message] });
+      }
+      pending = [];
+      toSign = [];
+      bytes = 0;
+      return request;
     };
-    const changes: Message[] = [];
-    const snapshots: Message[] = [];
-    const revocations: Message[] = [];
-    const alerts: Message[] = [];
-    const dead: Message[] = [];
-    out.changes.forEach((c, i) => {
+    for (const item of this.items(out, deadLetters, audit)) {
+      const trace = item.command && traces?.headersFor(item.command, item.index);
+      const size = sizeOf(item.message) + (item.command ? SIGNATURE_HEADER_BYTES : 0) + (trace ? headerBytes(trace) : 0);
+      if (bytes + size > maxBytes && bytes > 0) yield cut();
+      pending.push(item);
+      if (item.command) toSign.push({ topic: item.topic, key: item.message.key as string, value: item.message.value as Buffer, message: item.message, trace: trace || undefined });
+      bytes += size;
+    }
+    if (pending.length > 0) yield cut();
+  }
+
+  /**
+   * Each output as an unsigned message, in the order of `encode`, with its audit row appended as it
+   * is encoded; a command (signed) names its output list and its index there.
+   */
+  private *items(out: EngineOutput, deadLetters: readonly DeadLetter[], audit: AuditRow[]): Generator<{ topic: string; message: Message; command?: CommandOutput; index: number }> {
+    const t = this.topics;
+    const wire = (topic: string, json: string): Buffer => encodeWire(this.id(topic), Buffer.from(json));
+    for (let i = 0; i < out.changes.length; i++) {
+      const c = out.changes[i]!;
       const json = JSON.stringify(c);
-      changes.push(signed(t.scopeChanges, c.identityId, json, 'changes', i));
       audit.push({ at: c.at, kind: 'scope.change', identityId: c.identityId, version: c.version, actor: c.cause.actor ?? null, eventId: c.cause.eventId ?? null, payload: json });
-    });
-    // The snapshot topic is compacted to the latest scope per identity, and every change carries the
-    // full scope too: of the snapshots of one identity in one batch, only the last is worth a
-    // message (and a signature).
+      yield { topic: t.scopeChanges, message: { key: c.identityId, value: wire(t.scopeChanges, json) }, command: 'changes', index: i };
+    }
     const lastSnapshot = new Map<string, number>();
     out.snapshots.forEach((s, i) => lastSnapshot.set(s.identityId, i));
-    out.snapshots.forEach((s, i) => {
-      if (lastSnapshot.get(s.identityId) === i) snapshots.push(signed(t.scopeSnapshots, s.identityId, JSON.stringify(s), 'snapshots', i));
-    });
-    out.revocations.forEach((r, i) => {
+    for (let i = 0; i < out.snapshots.length; i++) {
+      const s = out.snapshots[i]!;
+      if (lastSnapshot.get(s.identityId) === i) yield { topic: t.scopeSnapshots, message: { key: s.identityId, value: wire(t.scopeSnapshots, JSON.stringify(s)) }, command: 'snapshots', index: i };
+    }
+    for (let i = 0; i < out.revocations.length; i++) {
+      const r = out.revocations[i]!;
       const json = JSON.stringify(r);
-      revocations.push(signed(t.revocations, r.identityId, json, 'revocations', i));
       audit.push({ at: r.at, kind: 'revocation', identityId: r.identityId, version: r.version, actor: r.cause.actor ?? null, eventId: r.cause.eventId ?? null, payload: json });
-    });
+      yield { topic: t.revocations, message: { key: r.identityId, value: wire(t.revocations, json) }, command: 'revocations', index: i };
+    }
     for (const a of out.alerts) {
       const json = JSON.stringify(a);
-      alerts.push({ key: a.identityId ?? null, value: encodeWire(this.id(t.driftAlerts), Buffer.from(json)) });
       audit.push({ at: a.at, kind: 'drift.alert', identityId: a.identityId ?? null, version: null, actor: a.cause.actor ?? null, eventId: a.cause.eventId ?? null, payload: json });
+      yield { topic: t.driftAlerts, message: { key: a.identityId ?? null, value: wire(t.driftAlerts, json) }, index: -1 };
     }
-    for (const d of deadLetters) dead.push({ key: null, value: encodeWire(this.id(t.deadLetters), Buffer.from(JSON.stringify(d))) });
-    const result: TopicMessages[] = [];
-    if (changes.length) result.push({ topic: t.scopeChanges, messages: changes });
-    if (snapshots.length) result.push({ topic: t.scopeSnapshots, messages: snapshots });
-    if (revocations.length) result.push({ topic: t.revocations, messages: revocations });
-    if (alerts.length) result.push({ topic: t.driftAlerts, messages: alerts });
-    if (dead.length) result.push({ topic: t.deadLetters, messages: dead });
-    return result;
+    for (const d of deadLetters) yield { topic: t.deadLetters, message: { key: null, value: wire(t.deadLetters, JSON.stringify(d)) }, index: -1 };
   }
 
   /** A drift alert the worker raises itself (not from the engine), in the wire format, unsigned like the engine's. */

@@ -1,9 +1,9 @@
 import { topicNames, valueSubject, type ScopeChange, type ScopeSnapshot } from '@livescope/contracts';
 import { emptyOutput } from '@livescope/scope-engine';
 import { CommandSigner, CommandVerifier, generateSigningKeyPair, parsePrivateKey, parsePublicKey, SIGNATURE_HEADER } from '@livescope/transport';
-import type { Message } from 'kafkajs';
+import type { Message, TopicMessages } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
-import { chunkTopicMessages, OutputEncoder, type CommandTraces } from './OutputEncoder.js';
+import { OutputEncoder, type CommandTraces } from './OutputEncoder.js';
 
 const keys = generateSigningKeyPair('k1');
 const key = parsePrivateKey(keys.kid, keys.privateKey);
@@ -42,22 +42,45 @@ describe('OutputEncoder batches', () => {
   });
 });
 
-describe('chunkTopicMessages (regression: a large batch of outputs exceeded message.max.bytes and was retried forever)', () => {
-  it('splits outputs into requests under the limit, in order per topic', () => {
-    const msg = (i: number): Message => ({ key: `k${i}`, value: Buffer.alloc(1000, i) });
-    const input = [
-      { topic: 'a', messages: Array.from({ length: 25 }, (_, i) => msg(i)) },
-      { topic: 'b', messages: Array.from({ length: 5 }, (_, i) => msg(100 + i)) },
-    ];
-    const requests = chunkTopicMessages(input, 10_000);
-    expect(requests.length).toBeGreaterThan(2);
-    for (const r of requests) expect(r.flatMap((t) => t.messages).reduce((n, m) => n + (m.value as Buffer).length, 0)).toBeLessThanOrEqual(10_000);
-    for (const topic of ['a', 'b']) {
-      const flat = requests.flatMap((r) => r.filter((t) => t.topic === topic).flatMap((t) => t.messages));
-      expect(flat).toEqual(input.find((t) => t.topic === topic)!.messages);
+describe('OutputEncoder.requests (regression: a large batch of outputs exceeded message.max.bytes and was retried forever)', () => {
+  const big = (n: number): ReturnType<typeof emptyOutput> => {
+    const out = output(n);
+    // Permissions make the values large enough to need several requests.
+    for (const c of out.changes) c.permissions.push(...Array.from({ length: 20 }, (_, i) => ({ action: `db:read-${i}`, resource: `db/${c.identityId}/${i}`, access: 'read' as const, validUntil: null, grants: ['g1'] })));
+    return out;
+  };
+
+  it('splits outputs into requests under the limit (signature headers included), in order per topic, each request signed on its own', () => {
+    const audit: Parameters<OutputEncoder['encode']>[2] = [];
+    const encoder = new OutputEncoder(topics, ids, new CommandSigner(key));
+    const requests = [...encoder.requests(big(120), [], audit, 20_000)];
+    expect(requests.length).toBeGreaterThan(3);
+    const bytes = (m: Message): number => (m.value as Buffer).length + String(m.key).length + Object.entries(m.headers ?? {}).reduce((n, [k, v]) => n + k.length + (v as Buffer | string).length, 0);
+    for (const r of requests) expect(r.flatMap((t) => t.messages).reduce((n, m) => n + bytes(m), 0)).toBeLessThanOrEqual(20_000);
+    // The same messages, in the same order per topic, as one batch gives.
+    const whole = encoder.encode(big(120), [], []);
+    for (const topic of [topics.scopeChanges, topics.scopeSnapshots]) {
+      const keysOf = (ts: TopicMessages[]): unknown[] => ts.filter((t) => t.topic === topic).flatMap((t) => t.messages.map((m) => [m.key, (m.value as Buffer).toString('hex')]));
+      expect(requests.flatMap(keysOf)).toEqual(keysOf(whole));
     }
-    // A message larger than the limit goes alone.
-    expect(chunkTopicMessages([{ topic: 'a', messages: [msg(1), { key: 'big', value: Buffer.alloc(50_000) }, msg(2)] }], 10_000)).toHaveLength(3);
+    // One signature per request; every command verifies on its own.
+    const verifier = new CommandVerifier([parsePublicKey(keys.kid, keys.publicKey)]);
+    for (const r of requests) {
+      const all = r.flatMap((t) => t.messages.map((m) => ({ topic: t.topic, m })));
+      expect(new Set(all.map(({ m }) => (m.headers![SIGNATURE_HEADER] as Buffer).toString('hex'))).size).toBe(1);
+      for (const { topic, m } of all) expect(verifier.check(topic, m.key as string, m.value as Buffer, m.headers).kid).toBe(keys.kid);
+    }
+    expect(verifier.signatureChecks).toBe(requests.length);
+    // Every change has its audit row, in order.
+    expect(audit.map((a) => a.version)).toEqual(Array.from({ length: 120 }, (_, i) => i + 1));
+  });
+
+  it('a message larger than the limit goes alone', () => {
+    const encoder = new OutputEncoder(topics, ids, new CommandSigner(key));
+    const out = output(3);
+    out.changes[1]!.permissions.push(...Array.from({ length: 200 }, (_, i) => ({ action: `a${i}`, resource: `r${i}`.repeat(10), access: 'read' as const, validUntil: null, grants: ['g1'] })));
+    out.snapshots.length = 0;
+    expect([...encoder.requests(out, [], [], 5_000)].map((r) => r.flatMap((t) => t.messages).length)).toEqual([1, 1, 1]);
   });
 });
 

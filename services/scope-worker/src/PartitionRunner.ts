@@ -3,19 +3,20 @@ import {
   ContractError,
   DEAD_LETTER_VALUE_BYTES,
   decodeEvent,
-  decodeWire,
   isBroadcastEvent,
+  MAGIC_BYTE,
+  WIRE_HEADER_BYTES,
   type DeadLetter,
   type DeadLetterReason,
   type LivescopeEvent,
 } from '@livescope/contracts';
 import { classify, retry } from '@livescope/errors';
-import { clearOutput, emptyOutput, encodeGlobals, encodeIdentity, encodePolicies, decodeGlobals, decodeIdentity, decodePolicies, type EngineOutput, type ProducerVerdict, type ScopeEngine } from '@livescope/scope-engine';
+import { clearOutput, emptyOutput, outputSize, encodeGlobals, encodeIdentity, encodePolicies, decodeGlobals, decodeIdentity, decodePolicies, type EngineOutput, type ProducerVerdict, type ScopeEngine } from '@livescope/scope-engine';
 import { StoreError, type BatchCommit, type ChainTail, type Store } from '@livescope/store';
 import { BROADCAST_KEY, traceContextOf, type Logger, type ProducerKeyring, type SchemaRegistryClient } from '@livescope/transport';
-import type { KafkaMessage, Producer } from 'kafkajs';
+import type { KafkaMessage, Producer, TopicMessages } from 'kafkajs';
 import { EventSpans } from './EventSpans.js';
-import { chunkTopicMessages, type OutputEncoder } from './OutputEncoder.js';
+import type { OutputEncoder } from './OutputEncoder.js';
 import { Mutex } from './Mutex.js';
 import type { WorkerMetrics } from './WorkerMetrics.js';
 
@@ -51,6 +52,11 @@ type AuditRow = BatchCommit['audit'][number];
 const AUDITED_BROADCASTS = new Set(['order.issued', 'order.lifted', 'policies.published', 'org.release-window', 'org.release-window-cancelled', 'org.incident-mode', 'secret.leaked']);
 /** Longest reason text kept in a dead letter. */
 const MAX_DEAD_LETTER_MESSAGE = 2000;
+/**
+ * Outputs of a batch that are produced while the rest of the batch is applied: once this many are
+ * waiting, they go out (one produce request in flight at a time) instead of after the whole batch.
+ */
+export const STREAM_OUTPUTS = 256;
 
 /**
  * One partition of the events topic owned by this worker: its engine, its committed position and
@@ -71,6 +77,8 @@ export class PartitionRunner {
   private readonly log: Logger;
   /** Log end offset last seen for the partition (heartbeats and stuck detection). */
   logEndOffset = -1n;
+  /** The produce request in flight, if any: the next is sent once it is acknowledged (order per topic). */
+  private inflight: Promise<void> | undefined;
 
   private constructor(
     private readonly ctx: PartitionContext,
@@ -111,41 +119,57 @@ export class PartitionRunner {
 
   /** Processes messages at or after `position` (earlier ones were applied already). */
   async process(messages: readonly KafkaMessage[], timerNowMs: number): Promise<void> {
-    const fresh = messages.filter((m) => BigInt(m.offset) >= this.position);
+    // A batch is in offset order: only its head can lie below the position.
+    let from = 0;
+    while (from < messages.length && BigInt(messages[from]!.offset) < this.position) from++;
+    const fresh = from === 0 ? messages : messages.slice(from);
     if (fresh.length === 0) return;
     await this.resolveUnknownSchemaIds(fresh);
     const out = emptyOutput();
     const deadLetters: DeadLetter[] = [];
     const audit: AuditRow[] = [];
     const t0 = performance.now();
+    // Counted per batch: a labelled counter costs a label lookup per increment, and most events are no-ops.
+    const consumed = new Map<string, { type: string; outcome: string; n: number }>();
     // Built only when an event carries a trace context (and tracing is on): nothing is allocated otherwise.
     let spans: EventSpans | undefined;
-    for (const m of fresh) {
-      const decoded = this.decode(m, deadLetters);
-      if (!decoded) continue;
-      const { event, producer } = decoded;
-      const parent = traceContextOf(m.headers);
-      const traced = parent ? (spans ??= new EventSpans(this.ctx.topic, this.partition)).begin(parent, m, event, out) : undefined;
-      // The broker's append time (LogAppendTime on the events topic): no producer chooses it.
-      const result = this.engine.handle(event, { timestampMs: Number(m.timestamp), producer }, out);
-      if (traced) spans!.applied(traced, result.status, out);
-      this.ctx.metrics.eventsConsumed.inc({ type: event.type, outcome: result.status });
-      if (result.status === 'rejected') deadLetters.push(this.deadLetter(m, result.reason, result.message, event));
-      else if (result.status === 'applied' && this.partition === 0 && isBroadcastEvent(event) && AUDITED_BROADCASTS.has(event.type)) audit.push(broadcastAudit(event, producer));
-    }
-    // Timers due by now fire in the same commit, each at its own instant.
-    this.ctx.metrics.timersFired.inc(this.engine.tick(timerNowMs, out));
-    this.reportTimerFailures();
-    this.ctx.metrics.recomputeSeconds.observe((performance.now() - t0) / 1000);
-    const last = BigInt(fresh[fresh.length - 1]!.offset);
-    if (!spans) return this.flush(out, deadLetters, audit, last + 1n);
     try {
+      for (const m of fresh) {
+        const decoded = this.decode(m, deadLetters);
+        if (!decoded) continue;
+        const { event, producer } = decoded;
+        const parent = traceContextOf(m.headers);
+        const span = parent ? (spans ??= new EventSpans(this.ctx.topic, this.partition)).begin(parent, m, event, out) : undefined;
+        // The broker's append time (LogAppendTime on the events topic): no producer chooses it.
+        const result = this.engine.handle(event, { timestampMs: Number(m.timestamp), producer }, out);
+        if (span) spans!.applied(span, result.status, out);
+        const counted = consumed.get(event.type + result.status);
+        if (counted) counted.n++;
+        else consumed.set(event.type + result.status, { type: event.type, outcome: result.status, n: 1 });
+        if (result.status === 'rejected') deadLetters.push(this.deadLetter(m, result.reason, result.message, event));
+        else if (result.status === 'applied' && this.partition === 0 && isBroadcastEvent(event) && AUDITED_BROADCASTS.has(event.type)) audit.push(broadcastAudit(event, producer));
+        // The outputs of the events applied so far are final (each event is a transaction): produce
+        // them while the rest of the batch is applied. A crash before the commit replays the batch,
+        // which produces the same commands again.
+        if (outputSize(out) >= STREAM_OUTPUTS) {
+          spans?.beginPublish();
+          await this.produce(out, [], audit, spans);
+          clearOutput(out);
+          spans?.rebase();
+        }
+      }
+      for (const c of consumed.values()) this.ctx.metrics.eventsConsumed.inc({ type: c.type, outcome: c.outcome }, c.n);
+      // Timers due by now fire in the same commit, each at its own instant.
+      this.ctx.metrics.timersFired.inc(this.engine.tick(timerNowMs, out));
+      this.reportTimerFailures();
+      this.ctx.metrics.recomputeSeconds.observe((performance.now() - t0) / 1000);
+      const last = BigInt(fresh[fresh.length - 1]!.offset);
       await this.flush(out, deadLetters, audit, last + 1n, spans);
     } catch (e) {
-      spans.end(e);
+      spans?.end(e);
       throw e;
     }
-    spans.end();
+    spans?.end();
   }
 
   /**
@@ -226,14 +250,11 @@ export class PartitionRunner {
   private async resolveUnknownSchemaIds(messages: readonly KafkaMessage[]): Promise<void> {
     const unknown = new Set<number>();
     for (const m of messages) {
-      if (m.value === null || m.value.length > this.ctx.maxMessageBytes) continue;
-      try {
-        const { schemaId } = decodeWire(m.value);
-        if (!this.ctx.registry.isKnown(this.ctx.eventsSubject, schemaId)) unknown.add(schemaId);
-      } catch (e) {
-        // Not wire format: dead-lettered by decode().
-        if (!ContractError.is(e)) throw e;
-      }
+      // Not wire format (the header is 5 bytes, magic byte 0): dead-lettered by decode().
+      if (m.value === null || m.value.length > this.ctx.maxMessageBytes || m.value.length < WIRE_HEADER_BYTES || m.value[0] !== MAGIC_BYTE) continue;
+      // The schema id alone, without decoding the frame (no view of the payload per message).
+      const schemaId = m.value.readUInt32BE(1);
+      if (!this.ctx.registry.isKnown(this.ctx.eventsSubject, schemaId)) unknown.add(schemaId);
     }
     for (const id of unknown) {
       await retry(() => this.ctx.registry.refreshUnknown(this.ctx.eventsSubject, id, Date.now()), {
@@ -243,19 +264,54 @@ export class PartitionRunner {
     }
   }
 
-  private async flush(out: EngineOutput, deadLetters: readonly DeadLetter[], audit: AuditRow[], nextOffset: bigint, spans?: EventSpans): Promise<void> {
-    spans?.beginPublish();
-    const topicMessages = await this.ctx.encoder.encodeBatch(out, deadLetters, audit, spans);
+  /**
+   * Produces outputs as requests of at most MAX_REQUEST_BYTES, one in flight at a time and in order
+   * (the broker refuses a record batch over `message.max.bytes`): each request is encoded and signed
+   * while the previous one waits for its acknowledgement. Returns with the last request in flight.
+   */
+  private async produce(out: EngineOutput, deadLetters: readonly DeadLetter[], audit: AuditRow[], spans?: EventSpans): Promise<void> {
     const m = this.ctx.metrics;
-    for (const t of topicMessages) m.commands.inc({ kind: t.topic.replace(/^.*livescope\./, '') }, t.messages.length);
     for (const c of out.changes) m.scopeSize.observe(c.permissions.length);
+    try {
+      for (const request of this.ctx.encoder.requests(out, deadLetters, audit, undefined, spans)) {
+        for (const t of request) m.commands.inc({ kind: t.topic.replace(/^.*livescope\./, '') }, t.messages.length);
+        await this.acknowledged();
+        const sent = this.send(request);
+        // Handled here so that a failure while the batch goes on is not an unhandled rejection; it is
+        // thrown where the request is awaited.
+        sent.catch(() => undefined);
+        this.inflight = sent;
+      }
+    } catch (e) {
+      // Nothing is left in flight behind a failure (the worker reloads the partition and replays).
+      await this.acknowledged().catch(() => undefined);
+      throw e;
+    }
+  }
+
+  private async send(request: TopicMessages[]): Promise<void> {
+    await retry(() => this.ctx.producer.sendBatch({ topicMessages: request, acks: -1 }), {
+      shouldStop: () => this.dropped || this.ctx.isShuttingDown(),
+      onRetry: (e, attempt, delayMs) => this.onRetry('kafka', e, attempt, delayMs),
+    });
+  }
+
+  /** Waits for the request in flight (its failure is the caller's). */
+  private async acknowledged(): Promise<void> {
+    const p = this.inflight;
+    this.inflight = undefined;
+    if (p) await p;
+  }
+
+  private async flush(out: EngineOutput, deadLetters: readonly DeadLetter[], audit: AuditRow[], nextOffset: bigint, spans?: EventSpans): Promise<void> {
+    const m = this.ctx.metrics;
     const tp = performance.now();
-    // Every output is acknowledged (acks=all) before the commit; large output sets go as several requests, in order.
-    for (const request of chunkTopicMessages(topicMessages)) {
-      await retry(() => this.ctx.producer.sendBatch({ topicMessages: request, acks: -1 }), {
-        shouldStop: () => this.dropped || this.ctx.isShuttingDown(),
-        onRetry: (e, attempt, delayMs) => this.onRetry('kafka', e, attempt, delayMs),
-      });
+    spans?.beginPublish();
+    try {
+      await this.produce(out, deadLetters, audit, spans);
+    } finally {
+      // Every output is acknowledged (acks=all) before the commit, and none is left in flight when this fails.
+      await this.acknowledged();
     }
     m.batchSeconds.observe({ phase: 'produce' }, (performance.now() - tp) / 1000);
     spans?.endPublish();

@@ -123,6 +123,17 @@ describe('PartitionRunner: decode → apply → flush → fence', () => {
     expect(store.commits).toHaveLength(1);
   });
 
+  it('counts consumed events by type and outcome once per batch, and skips the head of a batch below the position', async () => {
+    const { runner, metrics, message } = await setup();
+    const risk = (id: string, score: number) => wire(identityEvent('telemetry.risk-scored', 'sa-1', { score }, { id, time: T }));
+    const batch = [message(wire(created)), message(risk('r1', 0), 'sa-1', false), message(risk('r2', 0), 'sa-1', false), message(risk('r3', 0), 'sa-1', false), message(wire(created))];
+    await runner.process(batch.slice(0, 3), T);
+    // The first three again (a refetch) with two new ones: only the new ones are applied.
+    await runner.process(batch, T);
+    const counted = (await metrics.eventsConsumed.get()).values.map((v) => `${v.labels.type}/${v.labels.outcome}=${v.value}`).sort();
+    expect(counted).toEqual(['identity.created/applied=1', 'identity.created/duplicate=1', 'telemetry.risk-scored/unchanged=3']);
+  });
+
   it('refuses an unsigned control event with a dead letter and an alert, and applies the signed one', async () => {
     const { runner, producer, message } = await setup();
     await runner.process([message(wire(created)), message(wire(granted), 'sa-1', false)], T);
@@ -178,6 +189,57 @@ describe('PartitionRunner: decode → apply → flush → fence', () => {
     const { runner, store, producer, message } = await setup();
     producer.failures.push(kafkaError('KafkaJSNonRetriableError', { retriable: false, cause: kafkaError('KafkaJSProtocolError', { retriable: false, type: 'MESSAGE_TOO_LARGE' }) }));
     await expect(runner.process([message(wire(created)), message(wire(granted))], T)).rejects.toMatchObject({ name: 'KafkaJSNonRetriableError' });
+    expect(store.commits).toHaveLength(0);
+  });
+
+  it('produces the outputs of a large batch while the rest of it is applied: one request in flight, versions in order, the commit after the last acknowledgement', async () => {
+    const { runner, store, producer, message } = await setup();
+    const N = 600;
+    const batch = Array.from({ length: N }, (_, i) => {
+      const id = `sa-${i}`;
+      return [
+        message(wire(identityEvent('identity.created', id, { kind: 'service-account', name: id, namespace: 'ci', owner: 'team' }, { id: `c${i}`, time: T })), id),
+        message(wire(identityEvent('entitlement.granted', id, { grantId: 'g1', role: 'reader', permissions: [{ action: 'db:read', resource: 'db/a', access: 'read' }] }, { id: `g${i}`, time: T })), id),
+        message(wire(identityEvent('entitlement.granted', id, { grantId: 'g2', role: 'writer', permissions: [{ action: 'db:write', resource: 'db/a', access: 'write' }] }, { id: `w${i}`, time: T })), id),
+      ];
+    }).flat();
+    // Each request is acknowledged a macrotask later; record what the engine held when it was sent.
+    let inflight = 0;
+    let maxInflight = 0;
+    const heldAtSend: number[] = [];
+    const send = producer.sendBatch.bind(producer);
+    producer.sendBatch = async (r) => {
+      heldAtSend.push(runner.engine.size);
+      maxInflight = Math.max(maxInflight, ++inflight);
+      await new Promise((resolve) => setImmediate(resolve));
+      inflight--;
+      return send(r);
+    };
+    let sentAtCommit = -1;
+    const commit = store.commitBatch.bind(store);
+    store.commitBatch = (b, tail) => {
+      sentAtCommit = inflight === 0 ? producer.requests.length : -1;
+      return commit(b, tail);
+    };
+    await runner.process(batch, T);
+    // The first outputs went out when a fraction of the batch's identities had been applied.
+    expect(heldAtSend[0]).toBeLessThan(N / 2);
+    expect(maxInflight).toBe(1);
+    const changes = producer.sent<ScopeChange>(topics.scopeChanges);
+    expect(changes).toHaveLength(2 * N);
+    for (let i = 0; i < N; i++) expect(changes.filter((c) => c.identityId === `sa-${i}`).map((c) => c.version)).toEqual([1, 2]);
+    expect(store.commits).toHaveLength(1);
+    expect(sentAtCommit).toBe(producer.requests.length);
+    expect(store.commits[0]!.audit.filter((a) => a.kind === 'scope.change')).toHaveLength(2 * N);
+    expect(runner.position).toBe(BigInt(3 * N));
+  });
+
+  it('a request refused while the batch goes on fails the batch before its commit', async () => {
+    const { runner, store, producer, message } = await setup();
+    producer.failures.push(kafkaError('KafkaJSNonRetriableError', { retriable: false, cause: kafkaError('KafkaJSProtocolError', { retriable: false, type: 'MESSAGE_TOO_LARGE' }) }));
+    const batch = Array.from({ length: 400 }, (_, i) => message(wire(identityEvent('identity.created', `sa-${i}`, { kind: 'service-account', name: `sa-${i}`, namespace: 'ci', owner: 'team' }, { id: `c${i}`, time: T })), `sa-${i}`));
+    batch.push(...batch.map((m, i) => message(wire(identityEvent('entitlement.granted', `sa-${i}`, { grantId: 'g1', role: 'reader', permissions: [{ action: 'db:read', resource: 'db/a', access: 'read' }] }, { id: `g${i}`, time: T })), `sa-${i}`)));
+    await expect(runner.process(batch, T)).rejects.toMatchObject({ name: 'KafkaJSNonRetriableError' });
     expect(store.commits).toHaveLength(0);
   });
 

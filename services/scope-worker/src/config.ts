@@ -34,6 +34,10 @@ export const workerOptions = {
   heartbeatIntervalMs: option('LIVESCOPE_HEARTBEAT_INTERVAL_MS', int(100, 60_000).default(1000), { doc: 'per-partition heartbeats that enforcers use for staleness', unit: 'ms' }),
   timerResolutionMs: option('LIVESCOPE_TIMER_RESOLUTION_MS', int(10, 10_000).default(100), { doc: 'how often due timers (validUntil, expiries) are checked', unit: 'ms' }),
   partitionsConsumedConcurrently: option('LIVESCOPE_PARTITIONS_CONCURRENTLY', int(1, 64).default(3), { doc: 'partitions a worker processes at once', unit: 'partitions' }),
+  snapshotIntervalMs: option('LIVESCOPE_SNAPSHOT_INTERVAL_MS', int(0, 600_000).default(10_000), {
+    doc: "an identity's scope snapshot is produced at most once per this period, this long after the change that made it due (changes carry the full scope); the snapshot topic lags the change topic by up to this much, so keep enforcers' `changesLookbackMs` above it (`0` = a snapshot with every change)",
+    unit: 'ms',
+  }),
   maxBatchMessages: option('LIVESCOPE_MAX_BATCH_MESSAGES', int(1, 100_000).default(5000), { doc: 'most messages applied per PostgreSQL commit', unit: 'messages' }),
   fetchMaxBytes: option('LIVESCOPE_FETCH_MAX_BYTES', int(1024, 256 * 1024 * 1024).default(10 * 1024 * 1024), { doc: 'Kafka fetch size', unit: 'bytes' }),
   startupTimeoutMs: option('LIVESCOPE_STARTUP_TIMEOUT_MS', int(0, 3_600_000).default(120_000), { doc: 'how long start-up retries an unavailable broker, registry or PostgreSQL before giving up', unit: 'ms' }),

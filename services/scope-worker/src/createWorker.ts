@@ -33,7 +33,7 @@ export async function createWorker(config: WorkerConfig, logger: Logger, compile
       new ScopeEngine({
         compilePolicies,
         verifyReleaseWindow,
-        config: { excessPrivilegeWindowMs: config.excessPrivilegeWindowMs, maxFutureSkewMs: config.maxFutureSkewMs, maxControlEventAgeMs: config.maxControlEventAgeMs },
+        config: { excessPrivilegeWindowMs: config.excessPrivilegeWindowMs, maxFutureSkewMs: config.maxFutureSkewMs, maxControlEventAgeMs: config.maxControlEventAgeMs, snapshotIntervalMs: config.snapshotIntervalMs },
       }),
   });
   return { worker, store, metrics, registry };
