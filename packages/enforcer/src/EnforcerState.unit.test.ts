@@ -118,6 +118,58 @@ describe('session-bound permissions', () => {
   });
 });
 
+describe('interned permissions and the single-session check', () => {
+  const revoke = (s: EnforcerState, session: string): void =>
+    s.applyRevocation({ kind: 'revocation', revocationId: `r-${session}`, identityId: 'sa-1' as never, version: 1, at: new Date(T).toISOString(), target: { type: 'session', id: session, system: 'x' }, reason: 'task completed', cause: {} });
+
+  it('a pair another identity holds is not in this one\'s scope; pairs nobody holds any more are forgotten', () => {
+    const s = new EnforcerState(() => 0);
+    s.applyScope(snap(1));
+    s.applyScope(snap(1, { identityId: 'sa-2' as never, permissions: [{ action: 'db:write', resource: 'db/a', access: 'write', validUntil: null, grants: ['g'] }] }));
+    expect(s.authorize('sa-1', 's1', 'db:write', 'db/a', T, opts)).toMatchObject({ allowed: false, code: 'not-in-scope', reason: 'db:write on db/a is not in the runtime scope (version 1)' });
+    expect(s.authorize('sa-2', 's1', 'db:write', 'db/a', T, opts).allowed).toBe(true);
+    expect(s.permissionIds.size).toBe(3);
+    s.applyScope(snap(2, { identityId: 'sa-2' as never, permissions: [{ action: 'db:read', resource: 'db/a', access: 'read', validUntil: null, grants: ['g'] }] }));
+    expect(s.permissionIds.get('db:write', 'db/a')).toBeUndefined();
+    expect(s.permissionIds.size).toBe(2);
+    expect(s.authorize('sa-2', 's1', 'db:write', 'db/a', T, opts).code).toBe('not-in-scope');
+    expect(s.authorize('sa-1', 's1', 'db:read', 'db/a', T, opts).allowed).toBe(true);
+  });
+
+  it('lists the permissions held by name, bound ones with their sessions', () => {
+    const s = new EnforcerState(() => 0);
+    s.applyScope(snap(1, { permissions: [...snap(1).permissions, { action: 'secrets:read', resource: 'secret/y', access: 'read', validUntil: null, grants: ['a'], sessions: ['s1'] as never }] }));
+    expect(s.permissionsOf(s.identities.get('sa-1')!)).toEqual([
+      { action: 'db:read', resource: 'db/a', until: Number.POSITIVE_INFINITY, sessions: undefined },
+      { action: 'vault:read', resource: 'secret/x', until: T + 60_000, sessions: undefined },
+      { action: 'secrets:read', resource: 'secret/y', until: Number.POSITIVE_INFINITY, sessions: new Set(['s1']) },
+    ]);
+  });
+
+  it('checks sessions alike with one, several or none left after revocations', () => {
+    const s = new EnforcerState(() => 0);
+    s.applyScope(snap(1, { sessions: ['s1', 's2'] as never }));
+    expect(['s1', 's2', 's3'].map((x) => s.authorize('sa-1', x, 'db:read', 'db/a', T, opts).allowed)).toEqual([true, true, false]);
+    revoke(s, 's1');
+    expect(['s1', 's2', 's3'].map((x) => s.authorize('sa-1', x, 'db:read', 'db/a', T, opts).allowed)).toEqual([false, true, false]);
+    revoke(s, 's2');
+    expect(['s1', 's2', 's3'].map((x) => s.authorize('sa-1', x, 'db:read', 'db/a', T, opts).code)).toEqual(['session-not-active', 'session-not-active', 'session-not-active']);
+    expect(s.authorize('sa-1', undefined, 'db:read', 'db/a', T, { ...opts, requireSession: false }).allowed).toBe(true);
+  });
+
+  it('an allowed decision without validUntil is made once per version and says the version it was made on', () => {
+    const s = new EnforcerState(() => 0);
+    s.applyScope(snap(1));
+    const d = s.authorize('sa-1', 's1', 'db:read', 'db/a', T, opts);
+    expect(s.authorize('sa-1', 's1', 'db:read', 'db/a', T, opts)).toBe(d);
+    expect(JSON.parse(JSON.stringify(d))).toEqual({ allowed: true, code: 'allowed', reason: 'in scope at version 1', version: 1 });
+    s.applyScope(snap(2));
+    expect(s.authorize('sa-1', 's1', 'db:read', 'db/a', T, opts)).toMatchObject({ allowed: true, reason: 'in scope at version 2', version: 2 });
+    s.heartbeat(0, T);
+    expect(s.authorize('sa-1', 's1', 'vault:read', 'secret/x', T, opts).reason).toBe(`in scope at version 2 until ${new Date(T + 60_000).toISOString()}`);
+  });
+});
+
 describe('degraded enforcement point', () => {
   it('fails closed for sensitive actions with the reason while it may not see every command', () => {
     const s = new EnforcerState(() => 0);

@@ -1,5 +1,6 @@
 export * from './EnforcerState.js';
 export * from './PartitionLiveness.js';
+export * from './PermissionIds.js';
 export * from './DecisionAggregator.js';
 export * from './Enforcer.js';
 export * from './EnforcerError.js';

@@ -100,8 +100,7 @@ export class ScopeWatch {
     if (!v) return { identityId, known: false, version: 0, permissions: [], sessions: 0 };
     const iso = (until: number): string | null => (until === Number.POSITIVE_INFINITY ? null : new Date(until).toISOString());
     const permissions: WatchedScope['permissions'] = [];
-    for (const [action, byResource] of v.perms) for (const [resource, until] of byResource) permissions.push({ action, resource, validUntil: iso(until) });
-    for (const [action, byResource] of v.bound ?? []) for (const [resource, b] of byResource) permissions.push({ action, resource, validUntil: iso(b.until), boundSessions: b.sessions.size });
+    for (const p of this.state.permissionsOf(v)) permissions.push({ action: p.action, resource: p.resource, validUntil: iso(p.until), ...(p.sessions === undefined ? {} : { boundSessions: p.sessions.size }) });
     return { identityId, known: true, version: v.version, status: v.status, permissions, sessions: v.sessions.size };
   }
 }
