@@ -10,12 +10,13 @@ import {
   type LivescopeEvent,
 } from '@livescope/contracts';
 import { classify, retry } from '@livescope/errors';
-import { clearOutput, emptyOutput, encodeGlobals, encodeIdentity, encodePolicies, decodeGlobals, decodeIdentity, decodePolicies, type EngineOutput, type ProducerVerdict, type ScopeEngine } from '@livescope/scope-engine';
+import { clearOutput, emptyOutput, encodeGlobals, encodeIdentity, encodePolicies, decodeGlobals, decodePolicies, identitiesRead, type EngineOutput, type ProducerVerdict, type ScopeEngine } from '@livescope/scope-engine';
 import { StoreError, type BatchCommit, type ChainTail, type Store } from '@livescope/store';
 import { BROADCAST_KEY, type Logger, type ProducerKeyring, type SchemaRegistryClient } from '@livescope/transport';
 import type { KafkaMessage, Producer } from 'kafkajs';
 import { chunkTopicMessages, type OutputEncoder } from './OutputEncoder.js';
 import { Mutex } from './Mutex.js';
+import { PartitionLoader } from './PartitionLoader.js';
 import type { WorkerMetrics } from './WorkerMetrics.js';
 
 /**
@@ -25,7 +26,16 @@ import type { WorkerMetrics } from './WorkerMetrics.js';
 export interface PartitionFaults {
   /** Called before every commit of a partition; a throw counts as the commit's failure. */
   beforeCommit?(partition: number, commit: BatchCommit): void;
+  /** Awaited before a partition's background load starts (a batch that needs the whole partition starts it anyway). */
+  beforeBackgroundLoad?(partition: number): Promise<void>;
 }
+
+/**
+ * `background`: a partition processes as soon as its record (offset, org-wide state, policies) and
+ * its due timers are loaded; identities follow on demand and in a background bulk load
+ * (PartitionLoader). `eager`: every identity is loaded before the partition processes anything.
+ */
+export type PartitionLoadMode = 'background' | 'eager';
 
 export interface PartitionContext {
   readonly topic: string;
@@ -41,6 +51,8 @@ export interface PartitionContext {
   readonly keyring: ProducerKeyring;
   readonly createEngine: () => ScopeEngine;
   readonly isShuttingDown: () => boolean;
+  /** Default `background`. */
+  readonly partitionLoad?: PartitionLoadMode;
   readonly faults?: PartitionFaults;
 }
 
@@ -80,32 +92,99 @@ export class PartitionRunner {
     /** Next offset to process. */
     public position: bigint,
     private auditTail: ChainTail,
+    /** Brings the partition's identities into `engine` (on demand, due timers, bulk). */
+    readonly loader: PartitionLoader,
   ) {
     this.log = ctx.logger.child({ partition });
   }
 
-  /** Loads a partition's state from PostgreSQL (bulk, keyset-paginated) and rebuilds indexes and timers. */
+  /**
+   * Loads a partition from PostgreSQL: its record (offset, org-wide state, policies, audit tail) and
+   * the identities whose timers are due soon; in `eager` mode also every identity (bulk,
+   * keyset-paginated), else the caller starts `loadInBackground` and batches load what they read.
+   */
   static async load(ctx: PartitionContext, partition: number, lowWatermark: bigint): Promise<PartitionRunner> {
     const started = performance.now();
     const rec = await ctx.store.loadPartition(ctx.topic, partition);
     const engine = ctx.createEngine();
     engine.load({ identities: [], globals: rec.globals ? decodeGlobals(rec.globals) : undefined, policies: rec.policies ? decodePolicies(rec.policies) : undefined });
-    let n = 0;
-    for await (const chunk of ctx.store.identitiesOf(partition)) {
-      engine.load({ identities: chunk.map((r) => decodeIdentity(r.state, engine.permInterner)) });
-      n += chunk.length;
-    }
-    engine.drainDirty();
     let position = rec.nextOffset >= 0n ? rec.nextOffset : lowWatermark;
     if (position < lowWatermark) {
       ctx.logger.error({ partition, position: position.toString(), lowWatermark: lowWatermark.toString() }, 'events were deleted by retention before they were applied; continuing from the earliest offset available');
       position = lowWatermark;
     }
-    const seconds = (performance.now() - started) / 1000;
-    ctx.metrics.partitionLoadSeconds.observe(seconds);
-    ctx.metrics.identities.set({ partition: String(partition) }, engine.size);
-    ctx.logger.info({ partition, identities: n, position: position.toString(), seconds: Number(seconds.toFixed(3)) }, 'partition loaded');
-    return new PartitionRunner(ctx, partition, engine, rec.nextOffset, position, rec.auditTail);
+    const loader: PartitionLoader = new PartitionLoader({
+      store: ctx.store,
+      engine,
+      partition,
+      logger: ctx.logger,
+      // Called only once the runner below exists (the loader reads nothing before it is returned).
+      isCancelled: () => runner.dropped || ctx.isShuttingDown(),
+      onComplete: (identities) => {
+        // From the assignment, as the eager load always measured it.
+        const seconds = (performance.now() - started) / 1000;
+        ctx.metrics.partitionLoadSeconds.observe(seconds);
+        ctx.metrics.identities.set({ partition: String(partition) }, engine.size);
+        ctx.logger.info({ partition, identities, position: position.toString(), seconds: Number(seconds.toFixed(3)) }, 'partition loaded');
+      },
+    });
+    const runner: PartitionRunner = new PartitionRunner(ctx, partition, engine, rec.nextOffset, position, rec.auditTail, loader);
+    await loader.loadTimers(Date.now());
+    if (ctx.partitionLoad === 'eager') {
+      await loader.loadAll();
+      engine.drainDirty();
+    } else {
+      const seconds = (performance.now() - started) / 1000;
+      ctx.logger.info({ partition, identities: engine.size, position: position.toString(), seconds: Number(seconds.toFixed(3)) }, 'partition processing; identities load in the background');
+    }
+    return runner;
+  }
+
+  /**
+   * The bulk load of a `background` partition (the worker runs one at a time). Resolves when every
+   * identity is held or the partition was dropped; a batch that needs the whole partition has
+   * started it already if it is running when this is called.
+   */
+  async loadInBackground(): Promise<void> {
+    if (this.loader.complete || this.dropped || this.ctx.isShuttingDown()) return;
+    await this.ctx.faults?.beforeBackgroundLoad?.(this.partition);
+    if (this.loader.state === 'cancelled') return;
+    await this.loader.loadAll().catch((e: unknown) => {
+      if (this.loader.state !== 'cancelled') throw e;
+    });
+  }
+
+  /** Earliest instant a timer may be due: the engine's next wake-up, or while identities are still loading, the end of the stretch of timers held. */
+  nextWakeAt(): number | undefined {
+    const due = this.engine.nextWakeAt();
+    const held = this.loader.timersHeldUntil;
+    if (held === undefined) return due;
+    return due === undefined ? held + 1 : Math.min(due, held + 1);
+  }
+
+  /**
+   * While the partition is partial: loads what the batch reads before it is applied — the whole
+   * partition for a broadcast, else the identities its events read — and the timers due by `nowMs`.
+   * A message that does not decode here is dead-lettered when it is applied; it reads nothing.
+   */
+  private async prepare(messages: readonly KafkaMessage[], nowMs: number): Promise<void> {
+    if (this.loader.complete) return;
+    let all = false;
+    const ids = new Set<string>();
+    for (const m of messages) {
+      let event: LivescopeEvent;
+      try {
+        event = decodeEvent(m.value, { maxBytes: this.ctx.maxMessageBytes, isKnownSchemaId: (id) => this.ctx.registry.isKnown(this.ctx.eventsSubject, id) });
+      } catch {
+        continue;
+      }
+      if (isBroadcastEvent(event)) {
+        all = true;
+        break;
+      }
+      for (const id of identitiesRead(event)) ids.add(id);
+    }
+    await this.loader.prepare({ all, ids }, nowMs);
   }
 
   /** Processes messages at or after `position` (earlier ones were applied already). */
@@ -113,6 +192,7 @@ export class PartitionRunner {
     const fresh = messages.filter((m) => BigInt(m.offset) >= this.position);
     if (fresh.length === 0) return;
     await this.resolveUnknownSchemaIds(fresh);
+    await this.prepare(fresh, timerNowMs);
     const out = emptyOutput();
     const deadLetters: DeadLetter[] = [];
     const audit: AuditRow[] = [];
@@ -149,6 +229,7 @@ export class PartitionRunner {
 
   /** Fires due timers with no new input and commits their effects at the current position. */
   async tick(nowMs: number): Promise<void> {
+    await this.loader.loadTimers(nowMs);
     const out = emptyOutput();
     const fired = this.engine.tick(nowMs, out);
     this.reportTimerFailures();

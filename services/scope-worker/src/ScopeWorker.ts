@@ -58,6 +58,8 @@ export class ScopeWorker {
   private readonly runners = new Map<number, PartitionRunner>();
   private readonly loading = new Map<number, Promise<PartitionRunner>>();
   private readonly loadLock = new Mutex();
+  /** Background loads started and not settled yet (shutdown waits for them: they end at their next page once stopping). */
+  private readonly backgroundLoads = new Set<Promise<void>>();
   private consumer: Consumer | undefined;
   private admin: Admin | undefined;
   private encoder: OutputEncoder | undefined;
@@ -294,6 +296,7 @@ export class ScopeWorker {
     await this.consumer?.disconnect().catch((err: unknown) => log.warn({ err }, 'consumer disconnect'));
     await this.relay?.stop();
     await Promise.all([...this.runners.values()].map((r) => r.lock.run(() => Promise.resolve())));
+    await Promise.allSettled([...this.backgroundLoads]);
     await this.auditHeads?.stop();
     await this.deps.producer.disconnect().catch((err: unknown) => log.warn({ err }, 'producer disconnect'));
     await this.admin?.disconnect().catch((err: unknown) => log.warn({ err }, 'admin disconnect'));
@@ -315,6 +318,7 @@ export class ScopeWorker {
       keyring,
       createEngine,
       isShuttingDown: () => this.stopping,
+      partitionLoad: config.partitionLoad,
       ...(faults ? { faults } : {}),
     };
   }
@@ -327,16 +331,40 @@ export class ScopeWorker {
       pending = (async () => {
         const offsets = await this.admin!.fetchTopicOffsets(this.topics.events);
         const low = BigInt(offsets.find((o) => o.partition === partition)?.low ?? '0');
-        // One partition loads at a time: the first assigned partition is ready (and processing) after
-        // its own share of the load rather than after all of them (a load is CPU-bound on this thread).
-        const runner = await this.loadLock.run(() => PartitionRunner.load(this.ctx(), partition, low));
+        if (this.deps.config.partitionLoad === 'eager') {
+          // One partition loads at a time: the first assigned partition is ready (and processing) after
+          // its own share of the load rather than after all of them (a load is CPU-bound on this thread).
+          const runner = await this.loadLock.run(() => PartitionRunner.load(this.ctx(), partition, low));
+          this.runners.set(partition, runner);
+          this.deps.metrics.partitionsOwned.set(this.runners.size);
+          return runner;
+        }
+        // Every assigned partition processes after loading its record and due timers; the bulk loads
+        // run one at a time behind them (a batch that needs a whole partition starts its load at once).
+        const runner = await PartitionRunner.load(this.ctx(), partition, low);
         this.runners.set(partition, runner);
         this.deps.metrics.partitionsOwned.set(this.runners.size);
+        this.loadInBackground(runner);
         return runner;
       })().finally(() => this.loading.delete(partition));
       this.loading.set(partition, pending);
     }
     return pending;
+  }
+
+  private loadInBackground(runner: PartitionRunner): void {
+    const load = this.loadLock
+      .run(() => runner.loadInBackground())
+      .catch((err: unknown) => {
+        // Fatal (a state that does not decode) stops the worker, as a failed eager load does. Else the
+        // partition keeps processing (batches load what they read), and a batch that needs the whole
+        // partition meets the failure, drops the partition and reloads it.
+        const cls = classify(err);
+        if (cls === 'fatal') return void this.fail(err);
+        this.deps.logger.warn({ err, class: cls, partition: runner.partition }, 'background load of the partition failed');
+      })
+      .finally(() => this.backgroundLoads.delete(load));
+    this.backgroundLoads.add(load);
   }
 
   /** Forgets a partition's in-memory state; the next batch reloads it from PostgreSQL. */
@@ -455,7 +483,7 @@ export class ScopeWorker {
   private async tickAll(): Promise<void> {
     const now = Date.now();
     for (const runner of this.runners.values()) {
-      const due = runner.engine.nextWakeAt();
+      const due = runner.nextWakeAt();
       if (due === undefined || due > now || runner.dropped) continue;
       const outcome = await this.attempt(runner, () => runner.tick(Date.now()));
       if (typeof outcome === 'object') this.deps.logger.error({ err: outcome.cause, partition: runner.partition }, 'timer effects could not be stored; the partition reloads and fires them again');

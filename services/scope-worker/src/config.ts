@@ -33,6 +33,10 @@ export const workerOptions = {
   maxFutureSkewMs: option('LIVESCOPE_MAX_FUTURE_SKEW_MS', int(0, 86_400_000).default(5 * 60_000), { doc: 'events timed further after their message timestamp are dead-lettered', unit: 'ms' }),
   heartbeatIntervalMs: option('LIVESCOPE_HEARTBEAT_INTERVAL_MS', int(100, 60_000).default(1000), { doc: 'per-partition heartbeats that enforcers use for staleness', unit: 'ms' }),
   timerResolutionMs: option('LIVESCOPE_TIMER_RESOLUTION_MS', int(10, 10_000).default(100), { doc: 'how often due timers (validUntil, expiries) are checked', unit: 'ms' }),
+  partitionLoad: option('LIVESCOPE_PARTITION_LOAD', z.enum(['background', 'eager']).default('background'), {
+    doc: 'how an assigned partition loads its identities from PostgreSQL: `background` processes as soon as its offset, org-wide state and due timers are loaded, fetching the identities a batch reads on demand and the rest in the background (a broadcast waits for all of them); `eager` loads every identity first',
+    unit: 'mode',
+  }),
   partitionsConsumedConcurrently: option('LIVESCOPE_PARTITIONS_CONCURRENTLY', int(1, 64).default(3), { doc: 'partitions a worker processes at once', unit: 'partitions' }),
   maxBatchMessages: option('LIVESCOPE_MAX_BATCH_MESSAGES', int(1, 100_000).default(5000), { doc: 'most messages applied per PostgreSQL commit', unit: 'messages' }),
   fetchMaxBytes: option('LIVESCOPE_FETCH_MAX_BYTES', int(1024, 256 * 1024 * 1024).default(10 * 1024 * 1024), { doc: 'Kafka fetch size', unit: 'bytes' }),
