@@ -32,16 +32,18 @@ export interface PartitionLoaderDeps {
   readonly engine: ScopeEngine;
   readonly partition: number;
   readonly logger: Logger;
-  /** True once the partition is dropped or the worker stops: the load ends at its next page or slice. */
-  readonly isCancelled: () => boolean;
+  /** True once the partition is dropped: nothing more is loaded, the bulk load ends at its next slice. */
+  readonly isDropped: () => boolean;
+  /** True once the worker stops: the bulk load ends at its next slice (a batch waiting for it is given up and replayed later); small loads still finish. */
+  readonly isStopping: () => boolean;
   /** Called once when every identity is held: identities read by the bulk load, seconds it took. */
   readonly onComplete?: (identities: number, seconds: number) => void;
 }
 
-/** The partition was dropped while its identities were being loaded (someone else owns it now). */
+/** The partition was dropped (someone else owns it now), or the worker stopped, while its identities were being loaded. */
 export class PartitionLoadCancelled extends LivescopeError<'LOAD_CANCELLED'> {
   constructor(partition: number) {
-    super('LOAD_CANCELLED', 'reassigned', `partition ${partition} was dropped while its identities were being loaded`, { context: { partition } });
+    super('LOAD_CANCELLED', 'reassigned', `partition ${partition} was dropped, or the worker stopped, while its identities were being loaded`, { context: { partition } });
   }
 }
 
@@ -67,7 +69,7 @@ export class PartitionLoader {
   }
 
   get state(): LoadPhase {
-    if (this.phase === 'partial' && this.d.isCancelled()) this.phase = 'cancelled';
+    if (this.phase === 'partial' && this.d.isDropped()) this.phase = 'cancelled';
     return this.phase;
   }
 
@@ -110,7 +112,10 @@ export class PartitionLoader {
   async loadAll(): Promise<void> {
     if (this.complete) return;
     this.throwIfCancelled();
-    this.bulk ??= this.readAll();
+    this.bulk ??= this.readAll().finally(() => {
+      // A bulk load ended by a stop is not reused (a test worker may keep the runner).
+      if (!this.complete) this.bulk = undefined;
+    });
     await this.bulk;
     if (!this.complete) throw new PartitionLoadCancelled(this.d.partition);
   }
@@ -125,7 +130,7 @@ export class PartitionLoader {
           // A retry starts over; identities already held are skipped before they are decoded.
           for await (const page of this.d.store.identitiesOf(this.d.partition)) {
             for (let i = 0; i < page.length; i += DECODE_SLICE) {
-              if (this.state === 'cancelled') return;
+              if (this.ending()) return;
               this.add(page.slice(i, i + DECODE_SLICE));
               await nextTurn();
             }
@@ -133,13 +138,13 @@ export class PartitionLoader {
           }
         },
         {
-          shouldStop: () => this.state === 'cancelled',
+          shouldStop: () => this.ending(),
           onRetry: (err, attempt, delayMs) => this.log.warn({ err, attempt, delayMs }, 'loading the partition failed; retrying'),
         },
       ),
     );
-    if (this.state === 'cancelled') {
-      this.log.info({ identities: read }, 'partition load cancelled (partition dropped)');
+    if (this.ending()) {
+      this.log.info({ identities: read }, 'partition load cancelled (partition dropped or worker stopping)');
       return;
     }
     this.phase = 'complete';
@@ -151,6 +156,10 @@ export class PartitionLoader {
     const engine = this.d.engine;
     const missing = rows.filter((r) => engine.identity(r.identityId) === undefined);
     if (missing.length > 0) engine.loadMissing(missing.map((r) => decodeIdentity(r.state, engine.permInterner)));
+  }
+
+  private ending(): boolean {
+    return this.state === 'cancelled' || this.d.isStopping();
   }
 
   private throwIfCancelled(): void {

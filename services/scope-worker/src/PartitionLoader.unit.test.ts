@@ -38,11 +38,11 @@ function storedRows(): Row[] {
   return engine.drainDirty().identities.map((s) => ({ identityId: s.id, state: encodeIdentity(s), wakeAt: s.wakeAt }));
 }
 
-async function open(mode: PartitionLoadMode, rows: Row[], prepare?: (store: FakeStore) => void): Promise<{ runner: PartitionRunner; store: FakeStore; producer: FakeProducer }> {
+async function open(mode: PartitionLoadMode, rows: Row[], prepare?: (store: FakeStore) => void, isShuttingDown?: () => boolean): Promise<{ runner: PartitionRunner; store: FakeStore; producer: FakeProducer }> {
   const store = new FakeStore(rows, PAGE);
   prepare?.(store);
   const producer = new FakeProducer();
-  const ctx = fakeContext({ store, producer, keyring, partitionLoad: mode });
+  const ctx = fakeContext({ store, producer, keyring, partitionLoad: mode, ...(isShuttingDown ? { isShuttingDown } : {}) });
   return { runner: await PartitionRunner.load(ctx, 0, 0n), store, producer };
 }
 
@@ -190,6 +190,23 @@ describe('PartitionLoader: a partition processes while its identities load', () 
     expect(store.pagesRequested).toBe(1);
     expect(store.commits).toEqual([]);
     await expect(runner.loader.loadTimers(at + 60 * MIN)).rejects.toMatchObject({ code: 'LOAD_CANCELLED' });
+  });
+
+  it('ends the bulk load when the worker stops: a batch waiting for it is given up (replayed later), timers still load', async () => {
+    let stopping = false;
+    const { runner, store, producer } = await open('background', storedRows(), (s) => s.closeGate(), () => stopping);
+    const background = runner.loadInBackground();
+    await waitUntil('the first page to be read', () => store.pagesRequested > 0);
+    const at = now();
+    const waiting = runner.process(messages([readOnly()], at), at);
+    stopping = true;
+    store.openGate();
+    await expect(background).resolves.toBeUndefined();
+    await expect(waiting).rejects.toMatchObject({ code: 'LOAD_CANCELLED' });
+    expect(store.commits).toEqual([]);
+    // The small loads a batch or a tick needs still run while stopping (the batch in flight finishes its commit).
+    await runner.tick(at + 11 * MIN);
+    expect(producer.sent<ScopeChange>(topics.scopeChanges).map((c) => c.identityId)).toEqual(['sa-7']);
   });
 
   it('completes the background load without reading twice what batches loaded on demand', async () => {

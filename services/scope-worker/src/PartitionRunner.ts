@@ -16,7 +16,7 @@ import { BROADCAST_KEY, type Logger, type ProducerKeyring, type SchemaRegistryCl
 import type { KafkaMessage, Producer } from 'kafkajs';
 import { chunkTopicMessages, type OutputEncoder } from './OutputEncoder.js';
 import { Mutex } from './Mutex.js';
-import { PartitionLoader } from './PartitionLoader.js';
+import { PartitionLoadCancelled, PartitionLoader } from './PartitionLoader.js';
 import type { WorkerMetrics } from './WorkerMetrics.js';
 
 /**
@@ -119,7 +119,8 @@ export class PartitionRunner {
       partition,
       logger: ctx.logger,
       // Called only once the runner below exists (the loader reads nothing before it is returned).
-      isCancelled: () => runner.dropped || ctx.isShuttingDown(),
+      isDropped: () => runner.dropped,
+      isStopping: () => ctx.isShuttingDown(),
       onComplete: (identities) => {
         // From the assignment, as the eager load always measured it.
         const seconds = (performance.now() - started) / 1000;
@@ -150,7 +151,8 @@ export class PartitionRunner {
     await this.ctx.faults?.beforeBackgroundLoad?.(this.partition);
     if (this.loader.state === 'cancelled') return;
     await this.loader.loadAll().catch((e: unknown) => {
-      if (this.loader.state !== 'cancelled') throw e;
+      // Dropped or stopping: nothing to report.
+      if (!PartitionLoadCancelled.is(e)) throw e;
     });
   }
 

@@ -100,7 +100,7 @@ export class FakeProducer {
 const schemaIds = new Map(subjectSpecsFor('t.').map((s, i) => [s.subject, s.topic === fakeTopics.events ? FAKE_SCHEMA_ID : 100 + i]));
 
 /** A partition context over the fakes: worker `w1`, a permit-all engine, a fresh signing key. */
-export function fakeContext(d: { store: FakeStore; producer: FakeProducer; keyring: ProducerKeyring; metrics?: WorkerMetrics; partitionLoad?: PartitionLoadMode }): PartitionContext {
+export function fakeContext(d: { store: FakeStore; producer: FakeProducer; keyring: ProducerKeyring; metrics?: WorkerMetrics; partitionLoad?: PartitionLoadMode; isShuttingDown?: () => boolean }): PartitionContext {
   const signer = new CommandSigner(parsePrivateKey('w1', generateSigningKeyPair('w1').privateKey));
   return {
     topic: fakeTopics.events,
@@ -115,7 +115,7 @@ export function fakeContext(d: { store: FakeStore; producer: FakeProducer; keyri
     logger: createLogger('test', 'silent'),
     keyring: d.keyring,
     createEngine: () => new ScopeEngine({ compilePolicies: () => permitAllPolicy, verifyReleaseWindow: () => true }),
-    isShuttingDown: () => false,
+    isShuttingDown: d.isShuttingDown ?? (() => false),
     ...(d.partitionLoad ? { partitionLoad: d.partitionLoad } : {}),
   };
 }
