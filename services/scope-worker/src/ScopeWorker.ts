@@ -331,20 +331,16 @@ export class ScopeWorker {
       pending = (async () => {
         const offsets = await this.admin!.fetchTopicOffsets(this.topics.events);
         const low = BigInt(offsets.find((o) => o.partition === partition)?.low ?? '0');
-        if (this.deps.config.partitionLoad === 'eager') {
-          // One partition loads at a time: the first assigned partition is ready (and processing) after
-          // its own share of the load rather than after all of them (a load is CPU-bound on this thread).
-          const runner = await this.loadLock.run(() => PartitionRunner.load(this.ctx(), partition, low));
-          this.runners.set(partition, runner);
-          this.deps.metrics.partitionsOwned.set(this.runners.size);
-          return runner;
-        }
-        // Every assigned partition processes after loading its record and due timers; the bulk loads
-        // run one at a time behind them (a batch that needs a whole partition starts its load at once).
-        const runner = await PartitionRunner.load(this.ctx(), partition, low);
+        const eager = this.deps.config.partitionLoad === 'eager';
+        // Eager: one partition loads at a time, so the first assigned partition is ready (and processing)
+        // after its own share of the load rather than after all of them (a load is CPU-bound on this
+        // thread). Background: every assigned partition processes after loading its record and due
+        // timers; the bulk loads run one at a time behind them (a batch that needs a whole partition
+        // starts its load at once).
+        const runner = eager ? await this.loadLock.run(() => PartitionRunner.load(this.ctx(), partition, low)) : await PartitionRunner.load(this.ctx(), partition, low);
         this.runners.set(partition, runner);
         this.deps.metrics.partitionsOwned.set(this.runners.size);
-        this.loadInBackground(runner);
+        if (!eager) this.loadInBackground(runner);
         return runner;
       })().finally(() => this.loading.delete(partition));
       this.loading.set(partition, pending);
