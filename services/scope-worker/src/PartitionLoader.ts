@@ -90,7 +90,7 @@ export class PartitionLoader {
     if (this.complete) return;
     if (needs.all) return this.loadAll();
     const ids = [...needs.ids].filter((id) => this.d.engine.identity(id) === undefined);
-    if (ids.length > 0) this.add(await this.guard(() => this.d.store.identitiesByIds(this.d.partition, ids)));
+    if (ids.length > 0) this.add(await this.query('identities by id', () => this.d.store.identitiesByIds(this.d.partition, ids)));
     await this.loadTimers(nowMs);
   }
 
@@ -100,7 +100,7 @@ export class PartitionLoader {
     this.throwIfCancelled();
     if (this.timersUntil !== undefined && nowMs <= this.timersUntil) return;
     const until = nowMs + TIMER_LOOKAHEAD_MS;
-    const rows = await this.guard(() => this.d.store.identitiesWaking(this.d.partition, this.timersUntil, until));
+    const rows = await this.query('identities by wake-up', () => this.d.store.identitiesWaking(this.d.partition, this.timersUntil, until));
     this.add(rows);
     this.timersUntil = until;
   }
@@ -164,6 +164,16 @@ export class PartitionLoader {
 
   private throwIfCancelled(): void {
     if (this.state === 'cancelled') throw new PartitionLoadCancelled(this.d.partition);
+  }
+
+  /** One query a batch or a tick waits for: PostgreSQL unavailable is retried in place (order kept), as a commit is. */
+  private query<T>(what: string, step: () => Promise<T>): Promise<T> {
+    return this.guard(() =>
+      retry(step, {
+        shouldStop: () => this.state === 'cancelled' || this.d.isStopping(),
+        onRetry: (err, attempt, delayMs) => this.log.warn({ err, attempt, delayMs, what }, 'loading identities failed; retrying'),
+      }),
+    );
   }
 
   /**

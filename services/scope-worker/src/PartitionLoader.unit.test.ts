@@ -1,5 +1,6 @@
 import { broadcastEvent, encodeWireJson, identityEvent, type DeadLetter, type LivescopeEvent, type LivescopeEventInput, type ScopeChange } from '@livescope/contracts';
 import { emptyOutput, encodeIdentity, permitAllPolicy, ScopeEngine, type ProducerVerdict } from '@livescope/scope-engine';
+import { StoreError } from '@livescope/store';
 import { BROADCAST_KEY, generateSigningKeyPair, ProducerKeyring, ProducerSigner } from '@livescope/transport';
 import type { KafkaMessage } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
@@ -207,6 +208,15 @@ describe('PartitionLoader: a partition processes while its identities load', () 
     // The small loads a batch or a tick needs still run while stopping (the batch in flight finishes its commit).
     await runner.tick(at + 11 * MIN);
     expect(producer.sent<ScopeChange>(topics.scopeChanges).map((c) => c.identityId)).toEqual(['sa-7']);
+  });
+
+  it('retries an on-demand load in place while PostgreSQL is unavailable, then applies the batch', async () => {
+    const at = now();
+    const { runner, store, producer } = await open('background', storedRows());
+    store.loadFailures.push(new StoreError('PG_UNAVAILABLE', 'connection refused'));
+    await runner.process(messages([revoke(3)], at), at);
+    expect(store.byIdQueries).toEqual([['sa-3'], ['sa-3']]);
+    expect(producer.sent<ScopeChange>(topics.scopeChanges)).toEqual([expect.objectContaining({ identityId: 'sa-3', previousVersion: 1, version: 2 })]);
   });
 
   it('completes the background load without reading twice what batches loaded on demand', async () => {

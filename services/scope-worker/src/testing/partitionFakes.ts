@@ -30,6 +30,8 @@ export class FakeStore {
   commits: BatchCommit[] = [];
   nextOffset = -1n;
   failures: Error[] = [];
+  /** Failures of the next on-demand loads (`identitiesByIds`), in order. */
+  loadFailures: Error[] = [];
   pagesRequested = 0;
   byIdQueries: string[][] = [];
   private gate: Promise<void> = Promise.resolve();
@@ -60,6 +62,8 @@ export class FakeStore {
   }
   identitiesByIds(_partition: number, ids: readonly string[]): Promise<{ identityId: string; state: string }[]> {
     this.byIdQueries.push([...ids]);
+    const f = this.loadFailures.shift();
+    if (f !== undefined) return Promise.reject(f);
     return Promise.resolve(this.rows.filter((r) => ids.includes(r.identityId)));
   }
   identitiesWaking(_partition: number, after: number | undefined, until: number): Promise<{ identityId: string; state: string }[]> {
