@@ -36,6 +36,8 @@ export interface PartitionLoaderDeps {
   readonly isDropped: () => boolean;
   /** True once the worker stops: the bulk load ends at its next slice (a batch waiting for it is given up and replayed later); small loads still finish. */
   readonly isStopping: () => boolean;
+  /** Runs a bulk load when its turn comes (the worker's LoadQueue); urgent: a batch waits for it. Default: at once. */
+  readonly schedule?: (load: () => Promise<void>, urgent: boolean) => Promise<void>;
   /** Called once when every identity is held: identities read by the bulk load, seconds it took. */
   readonly onComplete?: (identities: number, seconds: number) => void;
 }
@@ -61,6 +63,7 @@ export class PartitionLoadCancelled extends LivescopeError<'LOAD_CANCELLED'> {
 export class PartitionLoader {
   private phase: LoadPhase = 'partial';
   private bulk: Promise<void> | undefined;
+  private scheduled: { background?: Promise<void>; urgent?: Promise<void> } = {};
   private timersUntil: number | undefined;
   private readonly log: Logger;
 
@@ -88,7 +91,7 @@ export class PartitionLoader {
    */
   async prepare(needs: { readonly all: boolean; readonly ids: Iterable<string> }, nowMs: number): Promise<void> {
     if (this.complete) return;
-    if (needs.all) return this.loadAll();
+    if (needs.all) return this.loadAll(true);
     const ids = [...needs.ids].filter((id) => this.d.engine.identity(id) === undefined);
     if (ids.length > 0) this.add(await this.query('identities by id', () => this.d.store.identitiesByIds(this.d.partition, ids)));
     await this.loadTimers(nowMs);
@@ -106,18 +109,27 @@ export class PartitionLoader {
   }
 
   /**
-   * The bulk load, started now if it was not (idempotent): resolves when every identity is held,
-   * rejects with PartitionLoadCancelled when the partition was dropped first.
+   * The bulk load, when its turn comes (`urgent`: before the queued background loads): resolves when
+   * every identity is held, rejects with PartitionLoadCancelled when the partition was dropped (or
+   * the worker stopped) first. Idempotent: one read, however many callers.
    */
-  async loadAll(): Promise<void> {
+  async loadAll(urgent: boolean): Promise<void> {
     if (this.complete) return;
     this.throwIfCancelled();
+    const kind = urgent ? 'urgent' : 'background';
+    const schedule = this.d.schedule ?? ((load: () => Promise<void>) => load());
+    this.scheduled[kind] ??= schedule(() => this.read(), urgent).finally(() => delete this.scheduled[kind]);
+    await this.scheduled[kind];
+    if (!this.complete) throw new PartitionLoadCancelled(this.d.partition);
+  }
+
+  /** The one bulk read: started by whichever scheduled load runs first; the others wait for it. */
+  private read(): Promise<void> {
     this.bulk ??= this.readAll().finally(() => {
-      // A bulk load ended by a stop is not reused (a test worker may keep the runner).
+      // A read that did not complete (stopped, failed) is not reused: the next load starts again.
       if (!this.complete) this.bulk = undefined;
     });
-    await this.bulk;
-    if (!this.complete) throw new PartitionLoadCancelled(this.d.partition);
+    return this.bulk;
   }
 
   private async readAll(): Promise<void> {
@@ -127,6 +139,7 @@ export class PartitionLoader {
       retry(
         async () => {
           read = 0;
+          if (this.ending()) return;
           // A retry starts over; identities already held are skipped before they are decoded.
           for await (const page of this.d.store.identitiesOf(this.d.partition)) {
             for (let i = 0; i < page.length; i += DECODE_SLICE) {

@@ -4,6 +4,7 @@ import { StoreError } from '@livescope/store';
 import { BROADCAST_KEY, generateSigningKeyPair, ProducerKeyring, ProducerSigner } from '@livescope/transport';
 import type { KafkaMessage } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
+import { LoadQueue } from './LoadQueue.js';
 import { TIMER_LOOKAHEAD_MS } from './PartitionLoader.js';
 import { PartitionRunner, type PartitionLoadMode } from './PartitionRunner.js';
 import { FAKE_SCHEMA_ID as SCHEMA, fakeContext, FakeProducer, FakeStore, fakeTopics, type FakeRow as Row } from './testing/partitionFakes.js';
@@ -39,11 +40,11 @@ function storedRows(): Row[] {
   return engine.drainDirty().identities.map((s) => ({ identityId: s.id, state: encodeIdentity(s), wakeAt: s.wakeAt }));
 }
 
-async function open(mode: PartitionLoadMode, rows: Row[], prepare?: (store: FakeStore) => void, isShuttingDown?: () => boolean): Promise<{ runner: PartitionRunner; store: FakeStore; producer: FakeProducer }> {
+async function open(mode: PartitionLoadMode, rows: Row[], prepare?: (store: FakeStore) => void, isShuttingDown?: () => boolean, loadQueue?: LoadQueue): Promise<{ runner: PartitionRunner; store: FakeStore; producer: FakeProducer }> {
   const store = new FakeStore(rows, PAGE);
   prepare?.(store);
   const producer = new FakeProducer();
-  const ctx = fakeContext({ store, producer, keyring, partitionLoad: mode, ...(isShuttingDown ? { isShuttingDown } : {}) });
+  const ctx = fakeContext({ store, producer, keyring, partitionLoad: mode, ...(isShuttingDown ? { isShuttingDown } : {}), ...(loadQueue ? { loadQueue } : {}) });
   return { runner: await PartitionRunner.load(ctx, 0, 0n), store, producer };
 }
 
@@ -217,6 +218,34 @@ describe('PartitionLoader: a partition processes while its identities load', () 
     await runner.process(messages([revoke(3)], at), at);
     expect(store.byIdQueries).toEqual([['sa-3'], ['sa-3']]);
     expect(producer.sent<ScopeChange>(topics.scopeChanges)).toEqual([expect.objectContaining({ identityId: 'sa-3', previousVersion: 1, version: 2 })]);
+  });
+
+  it('moves the bulk load a broadcast waits for ahead of the queued background loads of other partitions', async () => {
+    const queue = new LoadQueue(1);
+    const rows = storedRows();
+    const a = await open('background', rows, (s) => s.closeGate(), undefined, queue);
+    const b = await open('background', rows, undefined, undefined, queue);
+    const c = await open('background', rows, undefined, undefined, queue);
+    const order: string[] = [];
+    for (const [name, r] of [['a', a], ['b', b], ['c', c]] as const) {
+      const pages = r.store.identitiesOf.bind(r.store);
+      r.store.identitiesOf = async function* (): AsyncGenerator<{ identityId: string; state: string }[]> {
+        order.push(name);
+        yield* pages();
+      };
+    }
+    const loads = [a.runner.loadInBackground(), b.runner.loadInBackground()];
+    await waitUntil('the first load to hold the queue', () => a.store.pagesRequested > 0);
+    const at = now();
+    const waiting = c.runner.process(messages([readOnly()], at), at);
+    await waitUntil('the urgent load to be queued', () => queue.queued === 2);
+    a.store.openGate();
+    await waiting;
+    expect(c.producer.sent<ScopeChange>(topics.scopeChanges)).toHaveLength(IDENTITIES);
+    await Promise.all(loads);
+    // The broadcast's partition was read right after the load in progress, before b's queued background load.
+    expect(order).toEqual(['a', 'c', 'b']);
+    expect([a, b, c].map((r) => r.runner.loader.complete)).toEqual([true, true, true]);
   });
 
   it('completes the background load without reading twice what batches loaded on demand', async () => {

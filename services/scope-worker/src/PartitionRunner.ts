@@ -16,6 +16,7 @@ import { BROADCAST_KEY, type Logger, type ProducerKeyring, type SchemaRegistryCl
 import type { KafkaMessage, Producer } from 'kafkajs';
 import { chunkTopicMessages, type OutputEncoder } from './OutputEncoder.js';
 import { Mutex } from './Mutex.js';
+import type { LoadQueue } from './LoadQueue.js';
 import { PartitionLoadCancelled, PartitionLoader } from './PartitionLoader.js';
 import type { WorkerMetrics } from './WorkerMetrics.js';
 
@@ -53,6 +54,8 @@ export interface PartitionContext {
   readonly isShuttingDown: () => boolean;
   /** Default `background`. */
   readonly partitionLoad?: PartitionLoadMode;
+  /** The worker's bulk loads, one at a time (default: each runs at once). */
+  readonly loadQueue?: LoadQueue;
   readonly faults?: PartitionFaults;
 }
 
@@ -121,6 +124,7 @@ export class PartitionRunner {
       // Called only once the runner below exists (the loader reads nothing before it is returned).
       isDropped: () => runner.dropped,
       isStopping: () => ctx.isShuttingDown(),
+      ...(ctx.loadQueue ? { schedule: (load: () => Promise<void>, urgent: boolean) => ctx.loadQueue!.run(load, urgent) } : {}),
       onComplete: (identities) => {
         // From the assignment, as the eager load always measured it.
         const seconds = (performance.now() - started) / 1000;
@@ -132,7 +136,7 @@ export class PartitionRunner {
     const runner: PartitionRunner = new PartitionRunner(ctx, partition, engine, rec.nextOffset, position, rec.auditTail, loader);
     await loader.loadTimers(Date.now());
     if (ctx.partitionLoad === 'eager') {
-      await loader.loadAll();
+      await loader.loadAll(true);
       engine.drainDirty();
     } else {
       const seconds = (performance.now() - started) / 1000;
@@ -142,15 +146,15 @@ export class PartitionRunner {
   }
 
   /**
-   * The bulk load of a `background` partition (the worker runs one at a time). Resolves when every
-   * identity is held or the partition was dropped; a batch that needs the whole partition has
-   * started it already if it is running when this is called.
+   * The bulk load of a `background` partition, queued behind the worker's other loads (a batch that
+   * needs the whole partition moves it ahead). Resolves when every identity is held, or the partition
+   * was dropped or the worker stopped.
    */
   async loadInBackground(): Promise<void> {
     if (this.loader.complete || this.dropped || this.ctx.isShuttingDown()) return;
     await this.ctx.faults?.beforeBackgroundLoad?.(this.partition);
     if (this.loader.state === 'cancelled') return;
-    await this.loader.loadAll().catch((e: unknown) => {
+    await this.loader.loadAll(false).catch((e: unknown) => {
       // Dropped or stopping: nothing to report.
       if (!PartitionLoadCancelled.is(e)) throw e;
     });

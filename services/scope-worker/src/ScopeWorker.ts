@@ -6,6 +6,7 @@ import { TransportError, type CommandSigner, type Logger, type ProducerKeyring, 
 import kafkajs, { type Admin, type Consumer, type EachBatchPayload, type Kafka, type KafkaMessage, type Producer } from 'kafkajs';
 import { AuditHeadPublisher } from './AuditHeadPublisher.js';
 import type { WorkerConfig } from './config.js';
+import { LoadQueue } from './LoadQueue.js';
 import { Mutex } from './Mutex.js';
 import { OutputEncoder } from './OutputEncoder.js';
 import { PartitionRunner, type PartitionContext, type PartitionFaults } from './PartitionRunner.js';
@@ -58,6 +59,8 @@ export class ScopeWorker {
   private readonly runners = new Map<number, PartitionRunner>();
   private readonly loading = new Map<number, Promise<PartitionRunner>>();
   private readonly loadLock = new Mutex();
+  /** Bulk loads of background partitions, one at a time; those a batch waits for go first. */
+  private readonly loadQueue = new LoadQueue(1);
   /** Background loads started and not settled yet (shutdown waits for them: they end at their next page once stopping). */
   private readonly backgroundLoads = new Set<Promise<void>>();
   private consumer: Consumer | undefined;
@@ -319,6 +322,7 @@ export class ScopeWorker {
       createEngine,
       isShuttingDown: () => this.stopping,
       partitionLoad: config.partitionLoad,
+      loadQueue: this.loadQueue,
       ...(faults ? { faults } : {}),
     };
   }
@@ -336,7 +340,7 @@ export class ScopeWorker {
         // after its own share of the load rather than after all of them (a load is CPU-bound on this
         // thread). Background: every assigned partition processes after loading its record and due
         // timers; the bulk loads run one at a time behind them (a batch that needs a whole partition
-        // starts its load at once).
+        // moves its load ahead of the queued ones).
         const runner = eager ? await this.loadLock.run(() => PartitionRunner.load(this.ctx(), partition, low)) : await PartitionRunner.load(this.ctx(), partition, low);
         this.runners.set(partition, runner);
         this.deps.metrics.partitionsOwned.set(this.runners.size);
@@ -349,8 +353,8 @@ export class ScopeWorker {
   }
 
   private loadInBackground(runner: PartitionRunner): void {
-    const load = this.loadLock
-      .run(() => runner.loadInBackground())
+    const load = runner
+      .loadInBackground()
       .catch((err: unknown) => {
         // Fatal (a state that does not decode) stops the worker, as a failed eager load does. Else the
         // partition keeps processing (batches load what they read), and a batch that needs the whole

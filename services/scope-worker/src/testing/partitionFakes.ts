@@ -3,6 +3,7 @@ import { permitAllPolicy, ScopeEngine } from '@livescope/scope-engine';
 import { GENESIS_HASH, StoreError, type BatchCommit, type ChainTail, type Store } from '@livescope/store';
 import { CommandSigner, createLogger, generateSigningKeyPair, parsePrivateKey, type ProducerKeyring, type SchemaRegistryClient } from '@livescope/transport';
 import type { Producer, TopicMessages } from 'kafkajs';
+import type { LoadQueue } from '../LoadQueue.js';
 import { OutputEncoder } from '../OutputEncoder.js';
 import type { PartitionContext, PartitionLoadMode } from '../PartitionRunner.js';
 import { WorkerMetrics } from '../WorkerMetrics.js';
@@ -104,7 +105,7 @@ export class FakeProducer {
 const schemaIds = new Map(subjectSpecsFor('t.').map((s, i) => [s.subject, s.topic === fakeTopics.events ? FAKE_SCHEMA_ID : 100 + i]));
 
 /** A partition context over the fakes: worker `w1`, a permit-all engine, a fresh signing key. */
-export function fakeContext(d: { store: FakeStore; producer: FakeProducer; keyring: ProducerKeyring; metrics?: WorkerMetrics; partitionLoad?: PartitionLoadMode; isShuttingDown?: () => boolean }): PartitionContext {
+export function fakeContext(d: { store: FakeStore; producer: FakeProducer; keyring: ProducerKeyring; metrics?: WorkerMetrics; partitionLoad?: PartitionLoadMode; isShuttingDown?: () => boolean; loadQueue?: LoadQueue }): PartitionContext {
   const signer = new CommandSigner(parsePrivateKey('w1', generateSigningKeyPair('w1').privateKey));
   return {
     topic: fakeTopics.events,
@@ -121,5 +122,6 @@ export function fakeContext(d: { store: FakeStore; producer: FakeProducer; keyri
     createEngine: () => new ScopeEngine({ compilePolicies: () => permitAllPolicy, verifyReleaseWindow: () => true }),
     isShuttingDown: d.isShuttingDown ?? (() => false),
     ...(d.partitionLoad ? { partitionLoad: d.partitionLoad } : {}),
+    ...(d.loadQueue ? { loadQueue: d.loadQueue } : {}),
   };
 }
