@@ -56,7 +56,8 @@ export class PartitionLoadCancelled extends LivescopeError<'LOAD_CANCELLED'> {
  * - before a batch, the identities its identity events read (`identitiesRead`) are fetched in one
  *   query, and the identities whose timers are due by the batch's instant in one range query;
  * - a batch holding a broadcast (orders, policies, org context, leaked secrets: they reach identities
- *   through the whole partition's index) waits for the bulk load, which it starts if it was queued;
+ *   through the whole partition's index) waits for the bulk load, which goes ahead of the worker's
+ *   queued background loads;
  * - the bulk load (keyset pages) runs in the background and adds only identities not held yet: an
  *   identity in the engine is never older than its row, since only this partition's owner writes it.
  */
