@@ -1,13 +1,14 @@
 /**
  * Restart: a scope-worker process started over 1,000,000 identities held in PostgreSQL, from the
- * process start to its first processed (committed) event. The state is generated the way the
+ * process start until EVERY partition has processed (committed) an event — the last one is the
+ * target (issue 15) — and until every identity is in memory, for each partition load mode. The state is generated the way the
  * worker would have written it: the pure engine runs the simulator's provisioning events (create +
  * role grants) under the published example Cedar policies, in chunks, and the encoded states are
  * bulk-inserted (one JSON document per 10,000 rows), with each partition's row at the offset just
- * after the `policies.published` event. Partitions are loaded in bulk on assignment
- * (keyset-paginated, see PartitionRunner.load), which is what this measures.
+ * after the `policies.published` event. Each mode (LIVESCOPE_PARTITION_LOAD, see PartitionRunner.load
+ * and PartitionLoader) restarts a worker over the same rows; `eager` is the baseline.
  *
- *   npm run bench -- restart [--smoke] [--identities=N]
+ *   npm run bench -- restart [--smoke] [--identities=N] [--modes=eager,background]
  */
 import { LivescopeEvent, type LivescopeEvent as Event } from '@livescope/contracts';
 import { clearOutput, compileScopePolicy, emptyOutput, encodeGlobals, encodeIdentity, encodePolicies, ScopeEngine } from '@livescope/scope-engine';
@@ -25,6 +26,26 @@ const PARTITIONS = 6;
 const arg = args.argv.find((a) => a.startsWith('--identities='))?.slice('--identities='.length);
 const IDENTITIES = arg ? Number(arg) : args.smoke ? 20_000 : 1_000_000;
 const CHUNK = 10_000;
+type Mode = 'eager' | 'background';
+const modesArg = args.argv.find((a) => a.startsWith('--modes='))?.slice('--modes='.length);
+const MODES: Mode[] = (modesArg ? modesArg.split(',') : ['eager', 'background']).map((m) => {
+  if (m !== 'eager' && m !== 'background') throw new Error(`--modes: eager and/or background, not ${m}`);
+  return m;
+});
+
+interface Run {
+  readonly mode: Mode;
+  /** Seconds from spawn: the first and the last partition to commit its probe. */
+  readonly first: number;
+  readonly last: number;
+  readonly processedAt: ReadonlyMap<number, number>;
+  /** Seconds from spawn: an org-wide event published (last run only) and applied on every partition. */
+  readonly orgWide?: { readonly publishedAt: number; readonly appliedAt: number };
+  /** Seconds from spawn until the last partition logged every identity loaded. */
+  readonly loaded: number;
+  readonly loads: readonly { partition: number; identities: number; seconds: number }[];
+  readonly peakRssMb: number;
+}
 
 const { fx, store } = await openWorkerBench(PARTITIONS);
 let worker: WorkerProcess | undefined;
@@ -83,50 +104,92 @@ try {
   await loadEvents(fx, [...byPartition.values()].map((id, k) => ({ specversion: '1.0', id: `restart-probe-${k}`, type: 'telemetry.risk-scored', source: 'bench', time: new Date().toISOString(), subject: id, data: { score: 42 } })), { timestampOf: () => Date.now() });
   const ends = await topicEnds(fx.admin, fx.topics.events);
 
-  progress('starting the worker');
-  const spawnedAt = performance.now();
-  worker = new WorkerProcess('bench-restart-worker', fx.workerEnv({ LIVESCOPE_LOG_LEVEL: 'info', LIVESCOPE_HEARTBEAT_INTERVAL_MS: '60000' })).start();
-  let firstAt: number | undefined;
-  let allAt: number | undefined;
-  let peakRssMb = 0;
-  const deadline = spawnedAt + 600_000;
-  while (allAt === undefined) {
-    const { rows } = await store.query<{ partition: number; next_offset: string }>('SELECT partition, next_offset FROM partition_state WHERE topic = $1', [fx.topics.events], 'progress');
-    const t = performance.now();
-    const advanced = rows.filter((r) => BigInt(r.next_offset) >= ends.get(r.partition)! && ends.get(r.partition)! > afterPolicies.get(r.partition)!);
-    if (advanced.length > 0) firstAt ??= t;
-    if (advanced.length === byPartition.size) allAt = t;
-    try {
-      const rss = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${worker.pid}/status`, 'utf8'));
-      if (rss) peakRssMb = Math.max(peakRssMb, Number(rss[1]) / 1024);
-    } catch {
-      // not Linux, or the process is gone
+  // Each mode restarts a fresh worker (its own consumer group, so Kafka's committed offsets of the
+  // previous run do not hide the probes) over the same rows: the probes' rows and the partition
+  // offsets are put back between runs. `eager` is the baseline of the same run.
+  const probeIds = [...byPartition.values()];
+  const { rows: probeRows } = await store.query<{ identity_id: string; version: string; status: string; wake_at: Date | null; state: string }>('SELECT identity_id, version, status, wake_at, state FROM identity_state WHERE identity_id = ANY($1)', [probeIds], 'probe rows');
+  const reset = async (): Promise<void> => {
+    for (const r of probeRows) await store.query('UPDATE identity_state SET version = $2, status = $3, wake_at = $4, state = $5 WHERE identity_id = $1', [r.identity_id, r.version, r.status, r.wake_at, r.state], 'reset probe row');
+    for (let p = 0; p < PARTITIONS; p++) await store.query('UPDATE partition_state SET next_offset = $3, owner = $4 WHERE topic = $1 AND partition = $2', [fx.topics.events, p, afterPolicies.get(p)!.toString(), 'bench-generator'], 'reset partition');
+  };
+  // In the last run, an org-wide event (an order for one identity: its fan-out is negligible, the
+  // wait for the partitions' loads is what is measured) is published once every partition has
+  // processed its probe; a background partition applies it only with all its identities in memory.
+  const orderTarget = fleet[1]!.id;
+  const measure = async (mode: Mode, withBroadcast: boolean): Promise<Run> => {
+    progress(`starting the worker (${mode})`);
+    const spawnedAtMs = Date.now();
+    const spawnedAt = performance.now();
+    worker = new WorkerProcess(`bench-restart-worker-${mode}`, fx.workerEnv({ LIVESCOPE_LOG_LEVEL: 'info', LIVESCOPE_HEARTBEAT_INTERVAL_MS: '60000', LIVESCOPE_PARTITION_LOAD: mode, LIVESCOPE_GROUP_ID: `${fx.groupId}-${mode}` })).start();
+    const processedAt = new Map<number, number>();
+    let peakRssMb = 0;
+    const deadline = spawnedAt + 600_000;
+    let loads: { partition: number; identities: number; seconds: number; atMs: number }[] = [];
+    let broadcast: { publishedAt: number; ends: Map<number, bigint>; appliedAt: Map<number, number> } | undefined;
+    // Until every partition has committed its probe (and the org-wide event) and every partition's identities are all loaded.
+    while (processedAt.size < byPartition.size || loads.length < PARTITIONS || (withBroadcast && (broadcast === undefined || broadcast.appliedAt.size < PARTITIONS))) {
+      const { rows } = await store.query<{ partition: number; next_offset: string }>('SELECT partition, next_offset FROM partition_state WHERE topic = $1', [fx.topics.events], 'progress');
+      const t = performance.now();
+      for (const r of rows) if (BigInt(r.next_offset) >= ends.get(r.partition)! && ends.get(r.partition)! > afterPolicies.get(r.partition)! && !processedAt.has(r.partition)) processedAt.set(r.partition, (t - spawnedAt) / 1000);
+      if (broadcast) for (const r of rows) if (BigInt(r.next_offset) >= broadcast.ends.get(r.partition)! && !broadcast.appliedAt.has(r.partition)) broadcast.appliedAt.set(r.partition, (t - spawnedAt) / 1000);
+      if (withBroadcast && !broadcast && processedAt.size === byPartition.size) {
+        const publishedAt = (performance.now() - spawnedAt) / 1000;
+        const order = { specversion: '1.0' as const, id: `restart-order-${mode}`, type: 'order.issued' as const, source: 'bench', time: new Date().toISOString(), data: { orderId: `restart-order-${mode}`, kind: 'read-only' as const, target: { identityId: orderTarget }, reason: 'restart bench', actor: 'bench' } };
+        await loadEvents(fx, [order], { timestampOf: () => Date.now() });
+        broadcast = { publishedAt, ends: await topicEnds(fx.admin, fx.topics.events), appliedAt: new Map() };
+      }
+      loads = worker.loggedLines('partition loaded').map((l) => ({ partition: Number(l.partition), identities: Number(l.identities), seconds: Number(l.seconds), atMs: Date.parse(String(l.time)) }));
+      try {
+        const rss = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${worker.pid}/status`, 'utf8'));
+        if (rss) peakRssMb = Math.max(peakRssMb, Number(rss[1]) / 1024);
+      } catch {
+        // not Linux, or the process is gone
+      }
+      const dead = worker.deadReason();
+      if (dead) throw new Error(`worker died: ${dead}`);
+      if (t > deadline) throw new Error(`the worker (${mode}) did not process the probe events and load its partitions within 600 s`);
+      await new Promise((r) => setTimeout(r, 10));
     }
-    const dead = worker.deadReason();
-    if (dead) throw new Error(`worker died: ${dead}`);
-    if (t > deadline) throw new Error('the worker did not process the probe events within 600 s');
-    await new Promise((r) => setTimeout(r, 10));
+    await worker.stop();
+    worker = undefined;
+    const times = [...processedAt.values()];
+    const orgWide = broadcast ? { publishedAt: broadcast.publishedAt, appliedAt: Math.max(...broadcast.appliedAt.values()) } : undefined;
+    return { mode, first: Math.min(...times), last: Math.max(...times), processedAt, loaded: Math.max(...loads.map((l) => (l.atMs - spawnedAtMs) / 1000)), loads: loads.sort((a, b) => a.partition - b.partition), peakRssMb, ...(orgWide ? { orgWide } : {}) };
+  };
+  const runs: Run[] = [];
+  for (const [i, mode] of MODES.entries()) {
+    if (runs.length > 0) await reset();
+    runs.push(await measure(mode, i === MODES.length - 1));
   }
-  const loads = worker.loggedLines('partition loaded').map((l) => ({ partition: Number(l.partition), identities: Number(l.identities), seconds: Number(l.seconds) }));
-  const startedLog = worker.loggedLines('scope worker started')[0];
-  const first = (firstAt! - spawnedAt) / 1000;
-  const all = (allAt - spawnedAt) / 1000;
-  const rows: Row[] = [
-    { measure: 'process start → first event processed and committed', seconds: first, detail: 'the target' },
-    { measure: 'process start → every partition loaded and its probe committed', seconds: all, detail: `${loads.length} partition loads` },
-    ...loads.sort((a, b) => a.partition - b.partition).map((l) => ({ measure: `partition ${l.partition} load (in the worker's log)`, seconds: l.seconds, detail: `${l.identities.toLocaleString()} identities, ${Math.round(l.identities / l.seconds).toLocaleString()}/s` })),
-    { measure: 'generation (engine + bulk insert), not part of the restart', seconds: genSeconds, detail: `${IDENTITIES.toLocaleString()} states, ${Math.round(stateBytes / IDENTITIES)} B JSON each, identity_state ${(Number(size[0]!.bytes) / 2 ** 20).toFixed(0)} MiB` },
-  ];
+  const eager = runs.find((r) => r.mode === 'eager');
+  const rows: Row[] = [];
+  for (const r of runs) {
+    const vs = (x: number, base: number | undefined): string => (base === undefined || r === eager ? '' : ` (${(x / base).toFixed(2)} × eager)`);
+    const order = [...r.processedAt.entries()].sort((a, b) => a[1] - b[1]).map(([p, t]) => `p${p} ${t.toFixed(1)}`).join(', ');
+    rows.push(
+      { measure: `${r.mode}: process start → first partition processed its probe`, seconds: r.first, detail: `committed in PostgreSQL${vs(r.first, eager?.first)}` },
+      { measure: `${r.mode}: process start → EVERY partition processed its probe (the last one)`, seconds: r.last, detail: `the target${vs(r.last, eager?.last)}; ${order}` },
+      ...(r.orgWide
+        ? [{ measure: `${r.mode}: org-wide event (order for one identity) published once every partition processed → applied on every partition`, seconds: r.orgWide.appliedAt - r.orgWide.publishedAt, detail: `published ${r.orgWide.publishedAt.toFixed(1)} s after spawn, applied everywhere ${r.orgWide.appliedAt.toFixed(1)} s after spawn` }]
+        : []),
+      { measure: `${r.mode}: process start → every identity of every partition in memory`, seconds: r.loaded, detail: `${r.loads.reduce((n, l) => n + l.identities, 0).toLocaleString()} identities read by the bulk loads; peak RSS ${r.peakRssMb.toFixed(0)} MiB` },
+      ...r.loads.map((l) => ({ measure: `${r.mode}: partition ${l.partition} loaded (in the worker's log, from its assignment)`, seconds: l.seconds, detail: `${l.identities.toLocaleString()} rows read, ${Math.round(l.identities / l.seconds).toLocaleString()}/s` })),
+    );
+  }
+  rows.push({ measure: 'generation (engine + bulk insert), not part of the restart', seconds: genSeconds, detail: `${IDENTITIES.toLocaleString()} states, ${Math.round(stateBytes / IDENTITIES)} B JSON each, identity_state ${(Number(size[0]!.bytes) / 2 ** 20).toFixed(0)} MiB` });
   publish(
     {
-      name: `restart: worker start to first processed event with ${IDENTITIES.toLocaleString()} identities in PostgreSQL`,
+      name: `restart: worker start to every partition processing, with ${IDENTITIES.toLocaleString()} identities in PostgreSQL`,
       command: process.env.LIVESCOPE_BENCH_COMMAND ?? 'npm run bench -- restart',
       setup:
-        `${IDENTITIES.toLocaleString()} identity states (simulator seed ${SEED}, provisioned under the example Cedar policies) in PostgreSQL over ${PARTITIONS} partitions, each partition at the offset after its policies event, then one probe event per partition on the topic. ` +
-        `One scope-worker process (dist/main.js, default settings: partitionsConsumedConcurrently 3; partitions loaded in bulk when first assigned, keyset-paginated 5,000 rows per query, decoded and indexed). ` +
-        `Timed from spawn (Node start, module load, registry, PostgreSQL, group join included) until PostgreSQL shows a probe committed (polled every 10 ms). Peak worker RSS ${peakRssMb.toFixed(0)} MiB.${startedLog ? '' : ''}${args.smoke ? ' SMOKE sizes.' : ''}`,
+        `${IDENTITIES.toLocaleString()} identity states (simulator seed ${SEED}, provisioned under the example Cedar policies) in PostgreSQL over ${PARTITIONS} partitions, each partition at the offset after its policies event, then one probe event (telemetry.risk-scored) per partition on the topic. ` +
+        `One scope-worker process per mode (dist/main.js, default settings: partitionsConsumedConcurrently 3; LIVESCOPE_PARTITION_LOAD=${MODES.join(', then ')}; keyset pages of 5,000 rows), each a fresh consumer group over the same rows (the probes' rows and the offsets are put back between runs). ` +
+        `eager: every identity of a partition loaded before it processes, one partition at a time; background: a partition processes after its record and due timers, a batch loads the identities it reads, bulk loads run one partition at a time behind. ` +
+        `Timed from spawn (Node start, module load, registry, PostgreSQL, group join included) until PostgreSQL shows each partition's probe committed (polled every 10 ms), and until the worker logs every partition fully loaded. ` +
+        `In the last run an org-wide event (order.issued, read-only, for one identity) is published once every partition has processed its probe, and timed until every partition committed it.${args.smoke ? ' SMOKE sizes.' : ''}`,
       rows,
-      verdicts: [`first processed event ${first.toFixed(1)} s after the worker process started, with ${IDENTITIES.toLocaleString()} identities; target ≤ 10 s — ${first <= 10 ? 'met' : 'NOT met'} (bulk load on assignment)`],
+      verdicts: runs.map((r) => `${r.mode}: every partition processing ${r.last.toFixed(1)} s after the worker process started (first ${r.first.toFixed(1)} s), with ${IDENTITIES.toLocaleString()} identities; target ≤ 10 s for every partition — ${r.last <= 10 ? 'met' : 'NOT met'}`),
     },
     args,
   );

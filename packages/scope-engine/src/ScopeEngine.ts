@@ -207,6 +207,23 @@ export class ScopeEngine {
     for (const s of state.identities) this.put(s, false);
   }
 
+  /**
+   * Adds the persisted states of identities the engine does not hold, and skips the ones it holds:
+   * the engine's copy is never older than the stored one (it is what the partition commits). This
+   * lets a worker load a partition while it processes it (PartitionRunner: on demand, then in the
+   * background). Called between events, never inside `handle` or `tick` (both are synchronous).
+   * Returns how many were added.
+   */
+  loadMissing(identities: Iterable<IdentityState>): number {
+    let n = 0;
+    for (const s of identities) {
+      if (this.identities.has(s.id)) continue;
+      this.put(s, false);
+      n++;
+    }
+    return n;
+  }
+
   // --- input ---------------------------------------------------------------------------------
   /**
    * Applies one event. Never throws: an event that cannot be applied — refused, invalid, over a

@@ -51,7 +51,7 @@ export interface EvolveContext {
    * can narrow, revoke, raise risk and raise alerts, never widen (see `@livescope/contracts` trust.ts).
    */
   readonly trusted: boolean;
-  /** Whether an id names an identity livescope tracks (an approver must not be one). */
+  /** Whether an id names an identity livescope tracks (an approver must not be one). The ids asked about are listed by `identitiesRead`. */
   readonly isKnownIdentity: (id: string) => boolean;
 }
 

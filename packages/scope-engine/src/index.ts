@@ -8,6 +8,7 @@ export * from './ScopePolicy.js';
 export * from './ScopeEngine.js';
 export * from './computeScope.js';
 export * from './evolveIdentity.js';
+export * from './identitiesRead.js';
 export * from './selectors.js';
 export * from './TimerHeap.js';
 export * from './stateCodec.js';

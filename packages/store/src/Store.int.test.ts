@@ -42,6 +42,22 @@ describe('Store over a real PostgreSQL', () => {
     expect(chunks).toEqual(['a', 'b']);
   });
 
+  it('reads the states of named identities and of identities waking in a range, within one partition', async () => {
+    const p = await store.loadPartition('events', 5);
+    const w = (id: string, partition: number, wakeAt: number | null) => ({ ...row(id, 1), partition, wakeAt });
+    const T = 1_800_000_000_000;
+    await store.commitBatch({ topic: 'events', partition: 5, expectedOffset: p.nextOffset, nextOffset: 1n, owner: 'w1', identities: [w('w-1', 5, T), w('w-2', 5, T + 1000), w('w-3', 5, T + 2001), w('w-none', 5, null)], audit: [] }, p.auditTail);
+    // An identity of another partition, due at the same instant (a commit writes its own partition only).
+    await store.query("INSERT INTO identity_state (identity_id, partition, version, status, wake_at, state) VALUES ('w-other', 6, 1, 'active', to_timestamp($1::float8 / 1000.0), '{}')", [T], 'other partition');
+    const ids = (rows: { identityId: string }[]) => rows.map((r) => r.identityId).sort();
+    expect(ids(await store.identitiesByIds(5, ['w-1', 'w-none', 'w-other', 'w-missing']))).toEqual(['w-1', 'w-none']);
+    expect(await store.identitiesByIds(5, [])).toEqual([]);
+    expect(ids(await store.identitiesWaking(5, undefined, T + 1000))).toEqual(['w-1', 'w-2']);
+    // (after, until]: the stretches a loader asks for one after the other neither overlap nor leave gaps, to the millisecond.
+    expect(ids(await store.identitiesWaking(5, T, T + 2000))).toEqual(['w-2']);
+    expect(ids(await store.identitiesWaking(5, T + 2000, T + 2001))).toEqual(['w-3']);
+  });
+
   it('stores state and payload texts byte for byte, \\u0000 escapes, quotes and non-ASCII included', async () => {
     const state = '{"u":{"db:read\\u0000db/x":1},"q":"say \\"hi\\" é ✓","w":null}';
     const payload = '{"summary":"a\\\\b \\u0000 \\"q\\""}';

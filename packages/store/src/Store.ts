@@ -210,6 +210,30 @@ export class Store {
     }
   }
 
+  /** The states of the given identities of a partition that PostgreSQL holds (any order; ids it does not hold are left out). */
+  async identitiesByIds(partition: number, ids: readonly string[]): Promise<{ identityId: string; state: string }[]> {
+    if (ids.length === 0) return [];
+    const { rows } = await this.query<{ identity_id: string; state: string }>('SELECT identity_id, state FROM identity_state WHERE partition = $1 AND identity_id = ANY($2::text[])', [partition, [...ids]], 'load identities by id');
+    return rows.map((r) => ({ identityId: r.identity_id, state: r.state }));
+  }
+
+  /**
+   * The states of a partition's identities whose wake-up instant (`wake_at`, the next timer) lies in
+   * (`afterMs`, `untilMs`], epoch ms; `afterMs` undefined = from the earliest.
+   */
+  async identitiesWaking(partition: number, afterMs: number | undefined, untilMs: number): Promise<{ identityId: string; state: string }[]> {
+    // Two statements rather than an optional bound, so that each plan is a plain range scan of identity_state_partition_wake.
+    const { rows } =
+      afterMs === undefined
+        ? await this.query<{ identity_id: string; state: string }>('SELECT identity_id, state FROM identity_state WHERE partition = $1 AND wake_at <= to_timestamp($2::float8 / 1000.0)', [partition, untilMs], 'load identities by wake-up')
+        : await this.query<{ identity_id: string; state: string }>(
+            'SELECT identity_id, state FROM identity_state WHERE partition = $1 AND wake_at > to_timestamp($2::float8 / 1000.0) AND wake_at <= to_timestamp($3::float8 / 1000.0)',
+            [partition, afterMs, untilMs],
+            'load identities by wake-up',
+          );
+    return rows.map((r) => ({ identityId: r.identity_id, state: r.state }));
+  }
+
   /**
    * Commits a processed batch atomically: states, org-wide state, audit rows and the new offset —
    * all or nothing, and only if the partition row still holds `expectedOffset`. Returns the new

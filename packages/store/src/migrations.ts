@@ -97,4 +97,13 @@ END $$;
 CREATE TRIGGER audit_log_no_truncate BEFORE TRUNCATE ON audit_log FOR EACH STATEMENT EXECUTE FUNCTION audit_log_append_only();
 `,
   },
+  {
+    version: 4,
+    name: 'identity states by partition and wake-up instant',
+    sql: `
+-- A worker that starts processing a partition before its identities are all in memory loads the
+-- identities whose timers are due first (PartitionLoader.ts): a range query on wake_at.
+CREATE INDEX identity_state_partition_wake ON identity_state (partition, wake_at) WHERE wake_at IS NOT NULL;
+`,
+  },
 ];

@@ -11,13 +11,15 @@ import {
   type LivescopeEvent,
 } from '@livescope/contracts';
 import { classify, retry } from '@livescope/errors';
-import { clearOutput, emptyOutput, outputSize, encodeGlobals, encodeIdentity, encodePolicies, decodeGlobals, decodeIdentity, decodePolicies, type EngineOutput, type ProducerVerdict, type ScopeEngine } from '@livescope/scope-engine';
+import { clearOutput, emptyOutput, outputSize, encodeGlobals, encodeIdentity, encodePolicies, decodeGlobals, decodePolicies, identitiesRead, type EngineOutput, type ProducerVerdict, type ScopeEngine } from '@livescope/scope-engine';
 import { StoreError, type BatchCommit, type ChainTail, type Store } from '@livescope/store';
 import { BROADCAST_KEY, traceContextOf, type Logger, type ProducerKeyring, type SchemaRegistryClient } from '@livescope/transport';
 import type { KafkaMessage, Producer, TopicMessages } from 'kafkajs';
 import { EventSpans } from './EventSpans.js';
 import type { OutputEncoder } from './OutputEncoder.js';
 import { Mutex } from './Mutex.js';
+import type { LoadQueue } from './LoadQueue.js';
+import { PartitionLoadCancelled, PartitionLoader } from './PartitionLoader.js';
 import type { WorkerMetrics } from './WorkerMetrics.js';
 
 /**
@@ -27,7 +29,16 @@ import type { WorkerMetrics } from './WorkerMetrics.js';
 export interface PartitionFaults {
   /** Called before every commit of a partition; a throw counts as the commit's failure. */
   beforeCommit?(partition: number, commit: BatchCommit): void;
+  /** Awaited before a partition's background load starts (a batch that needs the whole partition starts it anyway). */
+  beforeBackgroundLoad?(partition: number): Promise<void>;
 }
+
+/**
+ * `background`: a partition processes as soon as its record (offset, org-wide state, policies) and
+ * its due timers are loaded; identities follow on demand and in a background bulk load
+ * (PartitionLoader). `eager`: every identity is loaded before the partition processes anything.
+ */
+export type PartitionLoadMode = 'background' | 'eager';
 
 export interface PartitionContext {
   readonly topic: string;
@@ -43,6 +54,10 @@ export interface PartitionContext {
   readonly keyring: ProducerKeyring;
   readonly createEngine: () => ScopeEngine;
   readonly isShuttingDown: () => boolean;
+  /** Default `background`. */
+  readonly partitionLoad?: PartitionLoadMode;
+  /** The worker's bulk loads, one at a time (default: each runs at once). */
+  readonly loadQueue?: LoadQueue;
   readonly faults?: PartitionFaults;
 }
 
@@ -89,32 +104,102 @@ export class PartitionRunner {
     /** Next offset to process. */
     public position: bigint,
     private auditTail: ChainTail,
+    /** Brings the partition's identities into `engine` (on demand, due timers, bulk). */
+    readonly loader: PartitionLoader,
   ) {
     this.log = ctx.logger.child({ partition });
   }
 
-  /** Loads a partition's state from PostgreSQL (bulk, keyset-paginated) and rebuilds indexes and timers. */
+  /**
+   * Loads a partition from PostgreSQL: its record (offset, org-wide state, policies, audit tail) and
+   * the identities whose timers are due soon; in `eager` mode also every identity (bulk,
+   * keyset-paginated), else the caller starts `loadInBackground` and batches load what they read.
+   */
   static async load(ctx: PartitionContext, partition: number, lowWatermark: bigint): Promise<PartitionRunner> {
     const started = performance.now();
     const rec = await ctx.store.loadPartition(ctx.topic, partition);
     const engine = ctx.createEngine();
     engine.load({ identities: [], globals: rec.globals ? decodeGlobals(rec.globals) : undefined, policies: rec.policies ? decodePolicies(rec.policies) : undefined });
-    let n = 0;
-    for await (const chunk of ctx.store.identitiesOf(partition)) {
-      engine.load({ identities: chunk.map((r) => decodeIdentity(r.state, engine.permInterner)) });
-      n += chunk.length;
-    }
-    engine.drainDirty();
     let position = rec.nextOffset >= 0n ? rec.nextOffset : lowWatermark;
     if (position < lowWatermark) {
       ctx.logger.error({ partition, position: position.toString(), lowWatermark: lowWatermark.toString() }, 'events were deleted by retention before they were applied; continuing from the earliest offset available');
       position = lowWatermark;
     }
-    const seconds = (performance.now() - started) / 1000;
-    ctx.metrics.partitionLoadSeconds.observe(seconds);
-    ctx.metrics.identities.set({ partition: String(partition) }, engine.size);
-    ctx.logger.info({ partition, identities: n, position: position.toString(), seconds: Number(seconds.toFixed(3)) }, 'partition loaded');
-    return new PartitionRunner(ctx, partition, engine, rec.nextOffset, position, rec.auditTail);
+    const loader: PartitionLoader = new PartitionLoader({
+      store: ctx.store,
+      engine,
+      partition,
+      logger: ctx.logger,
+      // Called only once the runner below exists (the loader reads nothing before it is returned).
+      isDropped: () => runner.dropped,
+      isStopping: () => ctx.isShuttingDown(),
+      ...(ctx.loadQueue ? { schedule: (load: () => Promise<void>, urgent: boolean) => ctx.loadQueue!.run(load, urgent) } : {}),
+      onComplete: (identities) => {
+        // From the assignment, as the eager load always measured it.
+        const seconds = (performance.now() - started) / 1000;
+        ctx.metrics.partitionLoadSeconds.observe(seconds);
+        ctx.metrics.identities.set({ partition: String(partition) }, engine.size);
+        ctx.logger.info({ partition, identities, position: position.toString(), seconds: Number(seconds.toFixed(3)) }, 'partition loaded');
+      },
+    });
+    const runner: PartitionRunner = new PartitionRunner(ctx, partition, engine, rec.nextOffset, position, rec.auditTail, loader);
+    await loader.loadTimers(Date.now());
+    if (ctx.partitionLoad === 'eager') {
+      await loader.loadAll(true);
+      engine.drainDirty();
+    } else {
+      const seconds = (performance.now() - started) / 1000;
+      ctx.logger.info({ partition, identities: engine.size, position: position.toString(), seconds: Number(seconds.toFixed(3)) }, 'partition processing; identities load in the background');
+    }
+    return runner;
+  }
+
+  /**
+   * The bulk load of a `background` partition, queued behind the worker's other loads (a batch that
+   * needs the whole partition moves it ahead). Resolves when every identity is held, or the partition
+   * was dropped or the worker stopped.
+   */
+  async loadInBackground(): Promise<void> {
+    if (this.loader.complete || this.dropped || this.ctx.isShuttingDown()) return;
+    await this.ctx.faults?.beforeBackgroundLoad?.(this.partition);
+    if (this.loader.state === 'cancelled') return;
+    await this.loader.loadAll(false).catch((e: unknown) => {
+      // Dropped or stopping: nothing to report.
+      if (!PartitionLoadCancelled.is(e)) throw e;
+    });
+  }
+
+  /** Earliest instant a timer may be due: the engine's next wake-up, or while identities are still loading, the end of the stretch of timers held. */
+  nextWakeAt(): number | undefined {
+    const due = this.engine.nextWakeAt();
+    const held = this.loader.timersHeldUntil;
+    if (held === undefined) return due;
+    return due === undefined ? held + 1 : Math.min(due, held + 1);
+  }
+
+  /**
+   * While the partition is partial: loads what the batch reads before it is applied — the whole
+   * partition for a broadcast, else the identities its events read — and the timers due by `nowMs`.
+   * A message that does not decode here is dead-lettered when it is applied; it reads nothing.
+   */
+  private async prepare(messages: readonly KafkaMessage[], nowMs: number): Promise<void> {
+    if (this.loader.complete) return;
+    let all = false;
+    const ids = new Set<string>();
+    for (const m of messages) {
+      let event: LivescopeEvent;
+      try {
+        event = decodeEvent(m.value, { maxBytes: this.ctx.maxMessageBytes, isKnownSchemaId: (id) => this.ctx.registry.isKnown(this.ctx.eventsSubject, id) });
+      } catch {
+        continue;
+      }
+      if (isBroadcastEvent(event)) {
+        all = true;
+        break;
+      }
+      for (const id of identitiesRead(event)) ids.add(id);
+    }
+    await this.loader.prepare({ all, ids }, nowMs);
   }
 
   /** Processes messages at or after `position` (earlier ones were applied already). */
@@ -125,6 +210,7 @@ export class PartitionRunner {
     const fresh = from === 0 ? messages : messages.slice(from);
     if (fresh.length === 0) return;
     await this.resolveUnknownSchemaIds(fresh);
+    await this.prepare(fresh, timerNowMs);
     const out = emptyOutput();
     const deadLetters: DeadLetter[] = [];
     const audit: AuditRow[] = [];
@@ -186,6 +272,7 @@ export class PartitionRunner {
 
   /** Fires due timers with no new input and commits their effects at the current position. */
   async tick(nowMs: number): Promise<void> {
+    await this.loader.loadTimers(nowMs);
     const out = emptyOutput();
     const fired = this.engine.tick(nowMs, out);
     this.reportTimerFailures();

@@ -1,11 +1,10 @@
-import { encodeWire, encodeWireJson, identityEvent, subjectSpecsFor, topicNames, type DeadLetter, type DriftAlert, type LivescopeEventInput, type ScopeChange } from '@livescope/contracts';
-import { permitAllPolicy, ScopeEngine } from '@livescope/scope-engine';
-import { GENESIS_HASH, StoreError, type BatchCommit, type ChainTail, type Store } from '@livescope/store';
-import { CommandSigner, createLogger, generateSigningKeyPair, parsePrivateKey, ProducerKeyring, ProducerSigner, type SchemaRegistryClient } from '@livescope/transport';
-import type { KafkaMessage, Producer, TopicMessages } from 'kafkajs';
+import { encodeWire, encodeWireJson, identityEvent, type DeadLetter, type DriftAlert, type LivescopeEventInput, type ScopeChange } from '@livescope/contracts';
+import { StoreError } from '@livescope/store';
+import { generateSigningKeyPair, ProducerKeyring, ProducerSigner } from '@livescope/transport';
+import type { KafkaMessage } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
-import { OutputEncoder } from './OutputEncoder.js';
-import { PartitionRunner, type PartitionContext } from './PartitionRunner.js';
+import { PartitionRunner } from './PartitionRunner.js';
+import { FAKE_SCHEMA_ID as SCHEMA, fakeContext, FakeProducer, FakeStore, fakeTopics } from './testing/partitionFakes.js';
 import { WorkerMetrics } from './WorkerMetrics.js';
 
 /**
@@ -13,69 +12,18 @@ import { WorkerMetrics } from './WorkerMetrics.js';
  * Kafka's producer and PostgreSQL are the process boundaries faked here; the engine, the codecs,
  * the signing and the classification are the real ones.
  */
-const topics = topicNames('t.');
-const SCHEMA = 7;
-const schemaIds = new Map(subjectSpecsFor('t.').map((s, i) => [s.subject, s.topic === topics.events ? SCHEMA : 100 + i]));
+const topics = fakeTopics;
 const producerKey = generateSigningKeyPair('provisioning');
 const producerSigner = ProducerSigner.fromConfig(producerKey.kid, producerKey.privateKey);
 const keyring = ProducerKeyring.fromJson(JSON.stringify({ provisioning: { publicKey: producerKey.publicKey, eventTypes: ['*'] } }));
 const T = Date.now();
 
-class FakeStore {
-  commits: BatchCommit[] = [];
-  nextOffset = -1n;
-  failures: Error[] = [];
-  loadPartition(): Promise<{ nextOffset: bigint; globals: null; policies: null; auditTail: ChainTail }> {
-    return Promise.resolve({ nextOffset: this.nextOffset, globals: null, policies: null, auditTail: { seq: 0, hash: GENESIS_HASH } });
-  }
-  async *identitiesOf(): AsyncGenerator<{ identityId: string; state: string }[]> {}
-  commitBatch(b: BatchCommit, tail: ChainTail): Promise<ChainTail> {
-    const f = this.failures.shift();
-    if (f !== undefined) return Promise.reject(f);
-    if (b.expectedOffset !== this.nextOffset) return Promise.reject(new StoreError('FENCED', `partition moved on to ${this.nextOffset}`));
-    this.commits.push(b);
-    this.nextOffset = b.nextOffset;
-    return Promise.resolve({ seq: tail.seq + b.audit.length, hash: tail.hash });
-  }
-}
-
-class FakeProducer {
-  requests: TopicMessages[][] = [];
-  failures: Error[] = [];
-  sendBatch({ topicMessages }: { topicMessages: TopicMessages[] }): Promise<unknown> {
-    const f = this.failures.shift();
-    if (f !== undefined) return Promise.reject(f);
-    this.requests.push(topicMessages);
-    return Promise.resolve([]);
-  }
-  /** Decoded values sent to `topic`, in order. */
-  sent<T>(topic: string): T[] {
-    return this.requests.flatMap((r) => r.filter((t) => t.topic === topic).flatMap((t) => t.messages.map((m) => JSON.parse((m.value as Buffer).subarray(5).toString()) as T)));
-  }
-}
-
-const registry = { isKnown: (_s: string, id: number) => id === SCHEMA, refreshUnknown: () => Promise.resolve(false) } as unknown as SchemaRegistryClient;
 
 async function setup(): Promise<{ runner: PartitionRunner; store: FakeStore; producer: FakeProducer; metrics: WorkerMetrics; message: (value: Buffer, key?: string | null, signed?: boolean) => KafkaMessage }> {
   const store = new FakeStore();
   const producer = new FakeProducer();
   const metrics = new WorkerMetrics();
-  const signer = new CommandSigner(parsePrivateKey('w1', generateSigningKeyPair('w1').privateKey));
-  const ctx: PartitionContext = {
-    topic: topics.events,
-    eventsSubject: `${topics.events}-value`,
-    workerId: 'w1',
-    maxMessageBytes: 1024 * 1024,
-    store: store as unknown as Store,
-    producer: producer as unknown as Producer,
-    registry,
-    encoder: new OutputEncoder(topics, schemaIds, signer),
-    metrics,
-    logger: createLogger('test', 'silent'),
-    keyring,
-    createEngine: () => new ScopeEngine({ compilePolicies: () => permitAllPolicy, verifyReleaseWindow: () => true }),
-    isShuttingDown: () => false,
-  };
+  const ctx = fakeContext({ store, producer, keyring, metrics });
   const runner = await PartitionRunner.load(ctx, 0, 0n);
   let offset = 0;
   const message = (value: Buffer, key: string | null = 'sa-1', signed = true): KafkaMessage => ({

@@ -6,6 +6,7 @@ import { TransportError, type CommandSigner, type Logger, type ProducerKeyring, 
 import kafkajs, { type Admin, type Consumer, type EachBatchPayload, type Kafka, type KafkaMessage, type Producer } from 'kafkajs';
 import { AuditHeadPublisher } from './AuditHeadPublisher.js';
 import type { WorkerConfig } from './config.js';
+import { LoadQueue } from './LoadQueue.js';
 import { Mutex } from './Mutex.js';
 import { OutputEncoder } from './OutputEncoder.js';
 import { PartitionRunner, type PartitionContext, type PartitionFaults } from './PartitionRunner.js';
@@ -61,6 +62,10 @@ export class ScopeWorker {
   private readonly runners = new Map<number, PartitionRunner>();
   private readonly loading = new Map<number, Promise<PartitionRunner>>();
   private readonly loadLock = new Mutex();
+  /** Bulk loads of background partitions, one at a time; those a batch waits for go first. */
+  private readonly loadQueue = new LoadQueue(1);
+  /** Background loads started and not settled yet (shutdown waits for them: they end at their next page once stopping). */
+  private readonly backgroundLoads = new Set<Promise<void>>();
   private consumer: Consumer | undefined;
   private admin: Admin | undefined;
   private encoder: OutputEncoder | undefined;
@@ -308,6 +313,7 @@ export class ScopeWorker {
     await this.consumer?.disconnect().catch((err: unknown) => log.warn({ err }, 'consumer disconnect'));
     await this.relay?.stop();
     await Promise.all([...this.runners.values()].map((r) => r.lock.run(() => Promise.resolve())));
+    await Promise.allSettled([...this.backgroundLoads]);
     await this.auditHeads?.stop();
     await this.deps.producer.disconnect().catch((err: unknown) => log.warn({ err }, 'producer disconnect'));
     await this.admin?.disconnect().catch((err: unknown) => log.warn({ err }, 'admin disconnect'));
@@ -329,6 +335,8 @@ export class ScopeWorker {
       keyring,
       createEngine,
       isShuttingDown: () => this.stopping,
+      partitionLoad: config.partitionLoad,
+      loadQueue: this.loadQueue,
       ...(faults ? { faults } : {}),
     };
   }
@@ -341,16 +349,36 @@ export class ScopeWorker {
       pending = (async () => {
         const offsets = await this.admin!.fetchTopicOffsets(this.topics.events);
         const low = BigInt(offsets.find((o) => o.partition === partition)?.low ?? '0');
-        // One partition loads at a time: the first assigned partition is ready (and processing) after
-        // its own share of the load rather than after all of them (a load is CPU-bound on this thread).
-        const runner = await this.loadLock.run(() => PartitionRunner.load(this.ctx(), partition, low));
+        const eager = this.deps.config.partitionLoad === 'eager';
+        // Eager: one partition loads at a time, so the first assigned partition is ready (and processing)
+        // after its own share of the load rather than after all of them (a load is CPU-bound on this
+        // thread). Background: every assigned partition processes after loading its record and due
+        // timers; the bulk loads run one at a time behind them (a batch that needs a whole partition
+        // moves its load ahead of the queued ones).
+        const runner = eager ? await this.loadLock.run(() => PartitionRunner.load(this.ctx(), partition, low)) : await PartitionRunner.load(this.ctx(), partition, low);
         this.runners.set(partition, runner);
         this.deps.metrics.partitionsOwned.set(this.runners.size);
+        if (!eager) this.loadInBackground(runner);
         return runner;
       })().finally(() => this.loading.delete(partition));
       this.loading.set(partition, pending);
     }
     return pending;
+  }
+
+  private loadInBackground(runner: PartitionRunner): void {
+    const load = runner
+      .loadInBackground()
+      .catch((err: unknown) => {
+        // Fatal (a state that does not decode) stops the worker, as a failed eager load does. Else the
+        // partition keeps processing (batches load what they read), and a batch that needs the whole
+        // partition meets the failure, drops the partition and reloads it.
+        const cls = classify(err);
+        if (cls === 'fatal') return void this.fail(err);
+        this.deps.logger.warn({ err, class: cls, partition: runner.partition }, 'background load of the partition failed');
+      })
+      .finally(() => this.backgroundLoads.delete(load));
+    this.backgroundLoads.add(load);
   }
 
   /** Forgets a partition's in-memory state; the next batch reloads it from PostgreSQL. */
@@ -469,7 +497,7 @@ export class ScopeWorker {
   private async tickAll(): Promise<void> {
     const now = Date.now();
     for (const runner of this.runners.values()) {
-      const due = runner.engine.nextWakeAt();
+      const due = runner.nextWakeAt();
       if (due === undefined || due > now || runner.dropped) continue;
       const outcome = await this.attempt(runner, () => runner.tick(Date.now()));
       if (typeof outcome === 'object') this.deps.logger.error({ err: outcome.cause, partition: runner.partition }, 'timer effects could not be stored; the partition reloads and fires them again');

@@ -19,7 +19,7 @@ export class WorkerMetrics {
   readonly partitionStuck = new Gauge({ name: 'livescope_partition_stuck', help: '1 while a partition has input waiting and has not advanced for LIVESCOPE_PARTITION_STUCK_MS, by partition.', labelNames: ['partition'], registers: [this.registry] });
   readonly batchFailures = new Counter({ name: 'livescope_batch_failures_total', help: 'Batches that failed after the engine applied them, by classification (poison batches are retried message by message).', labelNames: ['class'], registers: [this.registry] });
   readonly state = new Gauge({ name: 'livescope_worker_state', help: '1 for the state the worker is in (starting, running, stopping, stopped, failed).', labelNames: ['state'], registers: [this.registry] });
-  readonly partitionLoadSeconds = new Histogram({ name: 'livescope_partition_load_seconds', help: 'Time to load a partition state from PostgreSQL on assignment.', buckets: [0.01, 0.05, 0.1, 0.5, 1, 2, 5, 10, 30], registers: [this.registry] });
+  readonly partitionLoadSeconds = new Histogram({ name: 'livescope_partition_load_seconds', help: 'Time from a partition assignment until every identity of it is loaded from PostgreSQL (background loads: the partition processes before).', buckets: [0.01, 0.05, 0.1, 0.5, 1, 2, 5, 10, 30], registers: [this.registry] });
 
   constructor() {
     // Unprefixed (process_*, nodejs_*), as the standard Node.js dashboards and alerts expect.

@@ -33,6 +33,10 @@ export const workerOptions = {
   maxFutureSkewMs: option('LIVESCOPE_MAX_FUTURE_SKEW_MS', int(0, 86_400_000).default(5 * 60_000), { doc: 'events timed further after their message timestamp are dead-lettered', unit: 'ms' }),
   heartbeatIntervalMs: option('LIVESCOPE_HEARTBEAT_INTERVAL_MS', int(100, 60_000).default(1000), { doc: 'per-partition heartbeats that enforcers use for staleness', unit: 'ms' }),
   timerResolutionMs: option('LIVESCOPE_TIMER_RESOLUTION_MS', int(10, 10_000).default(100), { doc: 'how often due timers (validUntil, expiries) are checked', unit: 'ms' }),
+  partitionLoad: option('LIVESCOPE_PARTITION_LOAD', z.enum(['background', 'eager']).default('background'), {
+    doc: 'how an assigned partition loads its identities from PostgreSQL: `background` processes as soon as its offset, org-wide state and due timers are loaded, fetching the identities a batch reads on demand and the rest in the background (a broadcast waits for all of them); `eager` loads every identity first',
+    unit: 'mode',
+  }),
   partitionsConsumedConcurrently: option('LIVESCOPE_PARTITIONS_CONCURRENTLY', int(1, 64).default(3), { doc: 'partitions a worker processes at once', unit: 'partitions' }),
   snapshotIntervalMs: option('LIVESCOPE_SNAPSHOT_INTERVAL_MS', int(0, 600_000).default(10_000), {
     doc: "an identity's scope snapshot is produced at most once per this period, this long after the change that made it due (changes carry the full scope); the snapshot topic lags the change topic by up to this much, so keep enforcers' `changesLookbackMs` above it (`0` = a snapshot with every change)",
