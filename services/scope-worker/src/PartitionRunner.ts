@@ -409,7 +409,7 @@ export class PartitionRunner {
       expectedOffset: this.dbOffset,
       nextOffset,
       owner: this.ctx.workerId,
-      identities: dirty.identities.map((s) => ({ identityId: s.id, partition: this.partition, version: s.version, status: s.status, wakeAt: s.wakeAt, state: encodeIdentity(s) })),
+      identities: dirty.identities.map((s) => ({ identityId: s.id, partition: this.partition, version: s.version, status: s.status, wakeAt: rowWakeAt(s), state: encodeIdentity(s) })),
       globals: dirty.globals ? encodeGlobals(dirty.globals) : undefined,
       policies: dirty.policies ? encodePolicies(dirty.policies) : undefined,
       audit,
@@ -452,4 +452,14 @@ function broadcastAudit(event: LivescopeEvent, producer: ProducerVerdict): Audit
   // The actor is what the signed event says, prefixed with the producer key that vouched for it.
   const actor = producer.kind === 'trusted' ? `${producer.keyId}:${claimed ?? '-'}` : claimed;
   return { at: event.time, kind: event.type, identityId: null, version: null, actor, eventId: event.id, payload: JSON.stringify(event) };
+}
+
+/**
+ * The row's `wake_at`: the identity's next timer, a pending snapshot included (LIVESCOPE_SNAPSHOT_INTERVAL_MS),
+ * so that a partition loading in the background loads it in time to produce that snapshot when due
+ * (PartitionLoader reads the identities waking soon first).
+ */
+export function rowWakeAt(s: { readonly wakeAt: number | null; readonly snapshotAt: number | null }): number | null {
+  if (s.snapshotAt === null) return s.wakeAt;
+  return s.wakeAt === null ? s.snapshotAt : Math.min(s.wakeAt, s.snapshotAt);
 }

@@ -3,7 +3,7 @@ import { StoreError } from '@livescope/store';
 import { generateSigningKeyPair, ProducerKeyring, ProducerSigner } from '@livescope/transport';
 import type { KafkaMessage } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
-import { PartitionRunner } from './PartitionRunner.js';
+import { PartitionRunner, rowWakeAt } from './PartitionRunner.js';
 import { FAKE_SCHEMA_ID as SCHEMA, fakeContext, FakeProducer, FakeStore, fakeTopics } from './testing/partitionFakes.js';
 import { WorkerMetrics } from './WorkerMetrics.js';
 
@@ -198,5 +198,15 @@ describe('PartitionRunner: decode → apply → flush → fence', () => {
     expect(producer.sent<DeadLetter>(topics.deadLetters)).toEqual([expect.objectContaining({ reason: 'unprocessable', message: 'its effects could not be stored' })]);
     expect(store.commits[0]).toMatchObject({ nextOffset: 1n, identities: [] });
     expect(runner.engine.size).toBe(0);
+  });
+});
+
+describe('rowWakeAt (the wake_at a partition loading in the background reads its due identities by)', () => {
+  it('is the earlier of the next timer and a pending snapshot', () => {
+    expect(rowWakeAt({ wakeAt: null, snapshotAt: null })).toBeNull();
+    expect(rowWakeAt({ wakeAt: 5_000, snapshotAt: null })).toBe(5_000);
+    expect(rowWakeAt({ wakeAt: null, snapshotAt: 7_000 })).toBe(7_000);
+    expect(rowWakeAt({ wakeAt: 9_000, snapshotAt: 7_000 })).toBe(7_000);
+    expect(rowWakeAt({ wakeAt: 3_000, snapshotAt: 7_000 })).toBe(3_000);
   });
 });
