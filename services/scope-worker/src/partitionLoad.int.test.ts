@@ -59,7 +59,12 @@ async function atEnd(store: Store): Promise<boolean> {
 /** Runs one worker over its own schema and consumer group until it has applied every event, then stops it. */
 async function runWorker(mode: 'eager' | 'background', extraEnv: Record<string, string>, faults?: PartitionFaults, hooks: { started?: (w: ScopeWorker) => void; beforeStop?: () => void } = {}): Promise<void> {
   const store = stores[mode === 'eager' ? 0 : 1]!;
-  const env = fx.workerEnv({ LIVESCOPE_PG_SCHEMA: schemas[mode], LIVESCOPE_GROUP_ID: `${fx.groupId}-${mode}`, LIVESCOPE_PARTITION_LOAD: mode, ...extraEnv });
+  const env = fx.workerEnv({ LIVESCOPE_PG_SCHEMA: schemas[mode], LIVESCOPE_GROUP_ID: `${fx.groupId}-${mode}`, LIVESCOPE_PARTITION_LOAD: mode,
+    // A pending snapshot's due instant follows the worker's timer clock, which differs between the
+    // two runs: snapshots go with their change here, so that states compare byte for byte.
+    LIVESCOPE_SNAPSHOT_INTERVAL_MS: '0',
+    ...extraEnv,
+  });
   const built = await createWorker(loadWorkerConfig(env), fx.logger, () => permitAllPolicy, faults);
   try {
     hooks.started?.(built.worker);
