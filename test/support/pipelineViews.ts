@@ -53,10 +53,8 @@ export async function auditCounts(store: Store): Promise<Map<string, number>> {
 export function enforcerView(e: Enforcer): Map<string, string> {
   const out = new Map<string, string>();
   for (const [id, v] of e.state.identities) {
-    const perms: string[] = [];
-    for (const [action, byRes] of v.perms) for (const [resource, until] of byRes) perms.push(`${action} ${resource} ${until}`);
     // Permissions bound to sessions are held apart from those that hold in any session.
-    for (const [action, byRes] of v.bound ?? []) for (const [resource, b] of byRes) perms.push(`${action} ${resource} ${b.until} in ${[...b.sessions].sort().join(',')}`);
+    const perms = e.state.permissionsOf(v).map((p) => `${p.action} ${p.resource} ${p.until}${p.sessions === undefined ? '' : ` in ${[...p.sessions].sort().join(',')}`}`);
     out.set(id, JSON.stringify([v.version, v.status, perms.sort(), [...v.sessions].sort()]));
   }
   return out;
