@@ -95,7 +95,9 @@ try {
   }
   rows.push({ enforcer: 'worker: order produced (acks=all)', 'identities held': fleet.length, narrowed: `${changes} changes`, 'first ms': produced - t0, 'p50 ms': Number.NaN, 'p99 ms': Number.NaN, 'all applied ms': Number.NaN });
   rows.push({ enforcer: 'worker: states + offsets committed in PostgreSQL', 'identities held': fleet.length, narrowed: '', 'first ms': Number.NaN, 'p50 ms': Number.NaN, 'p99 ms': Number.NaN, 'all applied ms': committed - t0 });
-  verdicts.push(`every enforcer (${ENFORCERS}) applied all ${MATCHING.toLocaleString()} narrowings within ${worst.toFixed(0)} ms of the order being produced; target ≤ 1000 ms — ${worst <= 1000 ? 'met' : 'NOT met (see docs/performance.md)'}`);
+  // Issue 15: 10,000 identities all applied within 1 s; 100,000 within 5 s.
+  const targetMs = MATCHING >= 100_000 ? 5000 : 1000;
+  verdicts.push(`every enforcer (${ENFORCERS}) applied all ${MATCHING.toLocaleString()} narrowings within ${worst.toFixed(0)} ms of the order being produced; target ≤ ${targetMs} ms — ${worst <= targetMs ? 'met' : 'NOT met (see docs/performance.md)'}`);
   if (changes !== MATCHING) verdicts.push(`the worker emitted ${changes} scope changes for ${MATCHING} matching identities`);
   publish(
     {
