@@ -15,7 +15,7 @@ export interface RegistryClientOptions {
   readonly password?: string;
   /** PEM file of the CA(s) that signed the registry's certificate (https URLs). Default: the system's trusted CAs. */
   readonly caFile?: string;
-  /** Longest wait for one registry answer, in ms. Default 5000. */
+  /** Longest wait for one registry answer, in ms. Default 30,000 (Apicurio under load has taken over 5 s to answer a PUT). */
   readonly requestTimeoutMs?: number;
 }
 
@@ -86,7 +86,7 @@ export class SchemaRegistryClient {
     readonly url: string,
     options: RegistryClientOptions = {},
   ) {
-    this.requestTimeoutMs = options.requestTimeoutMs ?? 5000;
+    this.requestTimeoutMs = options.requestTimeoutMs ?? 30_000;
     const https = url.startsWith('https:');
     let ca: Buffer | undefined;
     if (options.caFile !== undefined) {
@@ -130,6 +130,12 @@ export class SchemaRegistryClient {
         if (attempt < 5 && isRegistrationRace(cause)) {
           await new Promise((r) => setTimeout(r, 100 * attempt));
           if (attempt >= 2) await this.putCompatibility(spec.subject, 'BACKWARD');
+          continue;
+        }
+        // No answer within the request timeout (408, see requestTimeout): a slow registry, tried
+        // again in place twice before the caller sees it as unavailable.
+        if (attempt < 3 && (cause as { status?: number }).status === 408) {
+          await new Promise((r) => setTimeout(r, 200 * attempt));
           continue;
         }
         throw classify(cause, `registering ${spec.subject}`);
