@@ -98,6 +98,28 @@ function describeError(e: unknown): string {
   return `${e.name}${typeof code === 'string' ? ` ${code}` : ''}: ${e.message}`.slice(0, MAX_MESSAGE);
 }
 
+/**
+ * Scopes hold a handful of permissions: a scan of their keys beats building a map per change (a
+ * fan-out emits one change per identity). Larger scopes get a set; keys are unique within a scope.
+ */
+const SCAN_KEYS = 16;
+function keySetOf(scope: readonly ScopeEntry[]): ReadonlySet<string> | undefined {
+  return scope.length > SCAN_KEYS ? new Set(scope.map((e) => e.perm.key)) : undefined;
+}
+function holdsKey(scope: readonly ScopeEntry[], keys: ReadonlySet<string> | undefined, key: string): boolean {
+  if (keys) return keys.has(key);
+  for (let i = 0; i < scope.length; i++) if (scope[i]!.perm.key === key) return true;
+  return false;
+}
+
+/** A change's cause ids: the event's own, then those that removed permissions; distinct, at most `MAX_CAUSE_IDS`. */
+function causeIds(own: readonly string[] | undefined, removed: readonly PermissionDelta[], field: 'policyIds' | 'orderIds'): string[] {
+  if (removed.length === 0 && (own === undefined || own.length <= 1)) return own === undefined ? [] : own.slice();
+  const ids = new Set(own);
+  for (const r of removed) for (const id of r.cause[field] ?? NONE) ids.add(id);
+  return [...ids].slice(0, MAX_CAUSE_IDS);
+}
+
 /** Everything a rollback needs to put the partition back as it was. */
 interface Savepoint {
   readonly globals: GlobalsState;
@@ -540,17 +562,19 @@ export class ScopeEngine {
   }
 
   private emitChange(prev: IdentityState | undefined, next: IdentityState, result: ScopeResult | undefined, t: number, cause: Cause, out: EngineOutput): void {
-    const before = new Map((prev?.scope ?? []).map((e) => [e.perm.key, e]));
-    const after = new Map(next.scope.map((e) => [e.perm.key, e]));
+    const before = prev?.scope ?? NONE;
+    const after = next.scope;
+    const beforeKeys = keySetOf(before);
+    const afterKeys = keySetOf(after);
     const added: PermissionDelta[] = [];
     const removed: PermissionDelta[] = [];
-    for (const [k, e] of after) {
-      if (!before.has(k)) added.push({ action: e.perm.action, resource: e.perm.resource, access: e.perm.access, validUntil: e.validUntil === null ? null : iso(e.validUntil), cause: { ...cause, policyIds: [] } });
+    for (const e of after) {
+      if (!holdsKey(before, beforeKeys, e.perm.key)) added.push({ action: e.perm.action, resource: e.perm.resource, access: e.perm.access, validUntil: e.validUntil === null ? null : iso(e.validUntil), cause: { ...cause, policyIds: [] } });
     }
-    for (const [k, e] of before) {
-      if (after.has(k)) continue;
-      const why = result?.excluded.get(k);
-      removed.push({ action: e.perm.action, resource: e.perm.resource, access: e.perm.access, cause: { ...cause, policyIds: (why?.policyIds ?? []).slice(0, MAX_CAUSE_IDS), orderIds: (why?.orderIds ?? []).slice(0, MAX_CAUSE_IDS) } });
+    for (const e of before) {
+      if (holdsKey(after, afterKeys, e.perm.key)) continue;
+      const why = result?.excluded.get(e.perm.key);
+      removed.push({ action: e.perm.action, resource: e.perm.resource, access: e.perm.access, cause: { ...cause, policyIds: (why?.policyIds ?? NONE).slice(0, MAX_CAUSE_IDS), orderIds: (why?.orderIds ?? NONE).slice(0, MAX_CAUSE_IDS) } });
     }
     const direction: ScopeChange['direction'] = added.length && removed.length ? 'mixed' : added.length ? 'widening' : removed.length ? 'narrowing' : 'refresh';
     const permissions = next.scope.map(toScopePermission);
@@ -571,8 +595,8 @@ export class ScopeEngine {
       // The event's own order (an issue or a lift) and the orders and policies that removed permissions.
       cause: {
         ...cause,
-        policyIds: [...new Set([...(cause.policyIds ?? []), ...removed.flatMap((r) => r.cause.policyIds ?? [])])].slice(0, MAX_CAUSE_IDS),
-        orderIds: [...new Set([...(cause.orderIds ?? []), ...removed.flatMap((r) => r.cause.orderIds ?? [])])].slice(0, MAX_CAUSE_IDS),
+        policyIds: causeIds(cause.policyIds, removed, 'policyIds'),
+        orderIds: causeIds(cause.orderIds, removed, 'orderIds'),
       },
     };
     out.changes.push(change);
