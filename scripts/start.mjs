@@ -94,7 +94,9 @@ process.on('SIGINT', () => shutdown(0));
 process.on('SIGTERM', () => shutdown(0));
 
 step(`starting the scope worker (logs: ${join(logs, 'scope-worker.log')}; metrics: http://127.0.0.1:9464/metrics)`);
-startService('scope-worker', ['services/scope-worker/dist/main.js']);
+// The worker's V8 flags (a larger young generation: see docs/performance.md), as the image runs it.
+const workerFlags = JSON.parse(readFileSync('services/scope-worker/node-flags.json', 'utf8'));
+startService('scope-worker', [...workerFlags, 'services/scope-worker/dist/main.js']);
 
 const apiHost = process.env.LIVESCOPE_API_HOST ?? '127.0.0.1';
 const apiPort = process.env.LIVESCOPE_API_PORT ?? '8787';

@@ -87,11 +87,22 @@ describe('Dockerfile (one target per service)', () => {
   ])('target %s: its entry point, its port on 0.0.0.0, a health check, on the runtime stage', (svc, port, hostVar) => {
     const s = stage(svc);
     expect(s.from).toBe('runtime');
-    expect(s.body).toContain(`CMD ["node", "services/${svc}/dist/main.js"]`);
+    // The worker runs with its V8 flags (services/scope-worker/node-flags.json); the others with none.
+    const flags = svc === 'scope-worker' ? (JSON.parse(readFileSync(join(repoDir, 'services/scope-worker/node-flags.json'), 'utf8')) as string[]) : [];
+    expect(s.body).toContain(`CMD ${JSON.stringify(['node', ...flags, `services/${svc}/dist/main.js`]).replaceAll('","', '", "')}`);
     expect(s.body).toContain(`ENV ${hostVar}=0.0.0.0`);
     expect(s.body).toContain(`EXPOSE ${port}`);
     expect(s.body).toMatch(new RegExp(`^HEALTHCHECK .*127\\.0\\.0\\.1:${port}/healthz`, 'm'));
     expect(s.body).not.toMatch(/^USER root/m);
+  });
+});
+
+describe('the scope worker runs with its V8 flags wherever it is started', () => {
+  const flags = JSON.parse(readFileSync(join(repoDir, 'services/scope-worker/node-flags.json'), 'utf8')) as string[];
+  it('the package start script carries services/scope-worker/node-flags.json', () => {
+    const pkg = JSON.parse(readFileSync(join(repoDir, 'services/scope-worker/package.json'), 'utf8')) as { scripts: { start: string } };
+    expect(flags.length).toBeGreaterThan(0);
+    expect(pkg.scripts.start).toBe(['node', ...flags, 'dist/main.js'].join(' '));
   });
 });
 

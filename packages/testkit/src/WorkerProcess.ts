@@ -1,9 +1,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const workerMain = fileURLToPath(new URL('../../../services/scope-worker/dist/main.js', import.meta.url));
 const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
+/** The V8 flags the worker is shipped with (image, `npm start`): tests and benchmarks run it the same way. */
+const workerNodeFlags = JSON.parse(readFileSync(resolve(repoRoot, 'services/scope-worker/node-flags.json'), 'utf8')) as string[];
 
 export interface WorkerProcessOptions {
   /**
@@ -23,7 +26,8 @@ export interface WorkerProcessOptions {
  * Benchmarks: `pause()`/`resume()` (SIGSTOP/SIGCONT) hold a worker that has joined its group
  * while data is loaded, so a measurement starts from a warm, assigned worker;
  * LIVESCOPE_BENCH_WORKER_PROFILE=<dir> makes every worker write a V8 CPU profile there and
- * LIVESCOPE_BENCH_WORKER_NODE_OPTIONS passes runtime flags to the workers only.
+ * LIVESCOPE_BENCH_WORKER_NODE_OPTIONS passes runtime flags to the workers only, in place of the
+ * shipped ones (`services/scope-worker/node-flags.json`).
  *
  * `options.sourceEntry` runs a source entry (a test-only fault-injecting main) through tsx instead.
  */
@@ -45,8 +49,10 @@ export class WorkerProcess {
   start(): this {
     const prof = process.env.LIVESCOPE_BENCH_WORKER_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.LIVESCOPE_BENCH_WORKER_PROFILE}`] : [];
     const nodeOptions = process.env.LIVESCOPE_BENCH_WORKER_NODE_OPTIONS ? { NODE_OPTIONS: process.env.LIVESCOPE_BENCH_WORKER_NODE_OPTIONS } : {};
+    // Command-line flags would win over NODE_OPTIONS: the experiment's flags replace the shipped ones.
+    const shipped = process.env.LIVESCOPE_BENCH_WORKER_NODE_OPTIONS === undefined ? workerNodeFlags : [];
     const entry = this.options.sourceEntry === undefined ? [workerMain] : ['--import', 'tsx', '--conditions=livescope-source', resolve(repoRoot, this.options.sourceEntry)];
-    const child = spawn(process.execPath, [...prof, ...this.nodeArgs, ...entry], {
+    const child = spawn(process.execPath, [...prof, ...shipped, ...this.nodeArgs, ...entry], {
       env: { ...process.env, ...this.env, ...nodeOptions, LIVESCOPE_WORKER_ID: this.name },
       // tsx is a devDependency of the repository root: resolve `--import tsx` from there.
       ...(this.options.sourceEntry === undefined ? {} : { cwd: repoRoot }),
