@@ -16,12 +16,16 @@ fi
 command -v mvn >/dev/null 2>&1 || { echo "livescope-enforcer: mvn (Apache Maven) is not on PATH; it downloads Envoy's API definitions from Maven Central (Debian: apt-get install maven)" >&2; exit 1; }
 mkdir -p "$M2_REPO" "$LS_HOME/logs"
 tmp="$DEST.tmp.$$"
-rm -rf "$tmp"
-trap 'rm -rf "$tmp"' EXIT
+# Maven run outside a project writes its unpack markers under ./${project.basedir}: run it in a
+# scratch folder of its own, not in the caller's working directory (the repository).
+work="$DEST.work.$$"
+rm -rf "$tmp" "$work"
+mkdir -p "$work"
+trap 'rm -rf "$tmp" "$work"' EXIT
 echo "livescope-enforcer: fetching io.envoyproxy.controlplane:api:$VERSION (Envoy's .proto files) from Maven Central" >&2
-if ! timeout "${LIVESCOPE_FETCH_TIMEOUT_S:-600}" mvn -B -q -Dmaven.repo.local="$M2_REPO" "$PLUGIN:unpack" \
+if ! (cd "$work" && timeout "${LIVESCOPE_FETCH_TIMEOUT_S:-600}" mvn -B -q -Dmaven.repo.local="$M2_REPO" "$PLUGIN:unpack" \
   -Dartifact="io.envoyproxy.controlplane:api:$VERSION:jar" -DoutputDirectory="$tmp" -Dmdep.unpack.includes='**/*.proto' \
-  >>"$LS_HOME/logs/fetch.log" 2>&1; then
+  >>"$LS_HOME/logs/fetch.log" 2>&1); then
   tail -20 "$LS_HOME/logs/fetch.log" >&2
   echo "livescope-enforcer: downloading Envoy's API definitions failed; log: $LS_HOME/logs/fetch.log" >&2
   exit 1
