@@ -143,6 +143,38 @@ describe('scenario 3: incident orders', () => {
       });
   });
 
+  it('a change names exactly what left and what came back, in scopes small enough to scan and large enough for a set', () => {
+    // 3 and 24 permissions: emitChange scans scopes of up to 16 and indexes larger ones.
+    for (const n of [3, 24]) {
+      const perms = Array.from({ length: n }, (_, i) => (i % 2 === 0 ? perm('db:read', `db/r${i}`) : perm('db:write', `db/w${i}`, 'write')));
+      const writes = perms.filter((p) => p.access === 'write').map((p) => `${p.action} ${p.resource}`);
+      const history = [ev.created('w-1', T0, { namespace: 'payments' }), ev.granted('w-1', 'g-1', 'db', perms, T0 + 1)];
+      spec()
+        .given(...history)
+        .when(readOnly)
+        .then((o) => {
+          const c = o.out.changes[0]!;
+          expect(c.direction).toBe('narrowing');
+          expect(c.added).toEqual([]);
+          expect(c.removed.map((r) => `${r.action} ${r.resource}`).sort()).toEqual([...writes].sort());
+          expect(c.removed.every((r) => r.cause.orderIds?.length === 1 && r.cause.orderIds[0] === 'o1')).toBe(true);
+          expect(c.cause.orderIds).toEqual(['o1']);
+          expect(c.permissions).toHaveLength(n - writes.length);
+        });
+      spec()
+        .given(...history, readOnly)
+        .when(ev.lift('o1', T0 + 3))
+        .then((o) => {
+          const c = o.out.changes[0]!;
+          expect(c.direction).toBe('widening');
+          expect(c.removed).toEqual([]);
+          expect(c.added.map((a) => `${a.action} ${a.resource}`).sort()).toEqual([...writes].sort());
+          expect(c.cause.orderIds).toEqual(['o1']);
+          expect(c.permissions).toHaveLength(n);
+        });
+    }
+  });
+
   it('an order expires by itself', () => {
     const history = [
       ev.created('w-1', T0, { namespace: 'payments' }),
