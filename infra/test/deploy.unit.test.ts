@@ -15,6 +15,8 @@ import { parseAllDocuments } from 'yaml';
  */
 const repoDir = fileURLToPath(new URL('../..', import.meta.url));
 const k8sDir = join(repoDir, 'deploy/kubernetes');
+/** The worker's V8 flags: every way of starting it must carry them. */
+const workerFlags = JSON.parse(readFileSync(join(repoDir, 'services/scope-worker/node-flags.json'), 'utf8')) as string[];
 const models: Record<string, new (data: never) => { validate(): void }> = { 'apps/v1/Deployment': Deployment, 'batch/v1/Job': Job, 'v1/Service': Service, 'v1/ConfigMap': ConfigMap };
 
 interface Manifest {
@@ -88,7 +90,7 @@ describe('Dockerfile (one target per service)', () => {
     const s = stage(svc);
     expect(s.from).toBe('runtime');
     // The worker runs with its V8 flags (services/scope-worker/node-flags.json); the others with none.
-    const flags = svc === 'scope-worker' ? (JSON.parse(readFileSync(join(repoDir, 'services/scope-worker/node-flags.json'), 'utf8')) as string[]) : [];
+    const flags = svc === 'scope-worker' ? workerFlags : [];
     expect(s.body).toContain(`CMD ${JSON.stringify(['node', ...flags, `services/${svc}/dist/main.js`]).replaceAll('","', '", "')}`);
     expect(s.body).toContain(`ENV ${hostVar}=0.0.0.0`);
     expect(s.body).toContain(`EXPOSE ${port}`);
@@ -98,11 +100,10 @@ describe('Dockerfile (one target per service)', () => {
 });
 
 describe('the scope worker runs with its V8 flags wherever it is started', () => {
-  const flags = JSON.parse(readFileSync(join(repoDir, 'services/scope-worker/node-flags.json'), 'utf8')) as string[];
   it('the package start script carries services/scope-worker/node-flags.json', () => {
     const pkg = JSON.parse(readFileSync(join(repoDir, 'services/scope-worker/package.json'), 'utf8')) as { scripts: { start: string } };
-    expect(flags.length).toBeGreaterThan(0);
-    expect(pkg.scripts.start).toBe(['node', ...flags, 'dist/main.js'].join(' '));
+    expect(workerFlags.length).toBeGreaterThan(0);
+    expect(pkg.scripts.start).toBe(['node', ...workerFlags, 'dist/main.js'].join(' '));
   });
 });
 

@@ -84,12 +84,7 @@ function permText(p: Perm): string {
   if (text === undefined) permTexts.set(p, (text = JSON.stringify(permJson(p))));
   return text;
 }
-function permsText(perms: readonly Perm[]): string {
-  let text = '[';
-  for (let i = 0; i < perms.length; i++) text += (i === 0 ? '' : ',') + permText(perms[i]!);
-  return `${text}]`;
-}
-/** A list written element by element (no intermediate arrays): the grants, whose permissions are shared texts. */
+/** A list written element by element (no intermediate arrays): the grants, and their permissions as shared texts. */
 function listText<T>(xs: readonly T[], encode: (x: T) => string): string {
   if (xs.length === 0) return '[]';
   let text = '[';
@@ -104,8 +99,8 @@ export function encodeIdentity(s: IdentityState): string {
   return (
     `{"v":3,"id":${str(s.id)},"st":${str(s.status)},"k":${str(s.kind)},"n":${str(s.name)},"ns":${str(s.namespace)},"o":${str(s.owner)},"l":${part(s.labels, same)}` +
     `,"at":${s.attested ? 1 : 0},"lc":${num(s.lifecycleAt)},"c":${num(s.createdAt)},"ver":${num(s.version)},"clk":${num(s.clock)}` +
-    `,"g":${listText(s.grants, (g) => `[${str(g.grantId)},${str(g.role)},${num(g.at)},${permsText(g.perms)}]`)}` +
-    `,"j":${listText(s.jit, (g) => `[${str(g.grantId)},${num(g.expiresAt)},${g.sessionId === undefined ? 'null' : str(g.sessionId)},${num(g.at)},${permsText(g.perms)}]`)}` +
+    `,"g":${listText(s.grants, (g) => `[${str(g.grantId)},${str(g.role)},${num(g.at)},${listText(g.perms, permText)}]`)}` +
+    `,"j":${listText(s.jit, (g) => `[${str(g.grantId)},${num(g.expiresAt)},${g.sessionId === undefined ? 'null' : str(g.sessionId)},${num(g.at)},${listText(g.perms, permText)}]`)}` +
     `,"s":${part(s.sessions, (xs) => xs.map((x) => [x.sessionId, x.task ?? null, x.mfa ? 1 : 0, x.tokenId ?? null, x.system, x.startedAt, x.expiresAt ?? null, x.attested ? 1 : 0]))}` +
     `,"a":${part(s.approvals, (xs) => xs.map((x) => [x.approvalId, x.escalation, x.sessionId ?? null, x.approvedBy, x.expiresAt, x.human ? 1 : 0]))}` +
     `,"an":${part(s.anomalies, (xs) => xs.map((x) => [x.anomalyId, x.kind, x.severity, x.expiresAt]))}` +
